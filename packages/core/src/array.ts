@@ -1,0 +1,108 @@
+/**
+ * The array types users hold: the abstract {@link ArrayBase}, and its concrete form
+ * {@link NDArray}. Tracers (trace.ts) are the other subclass. Fluent methods such as
+ * `x.add(y)` are installed on `ArrayBase.prototype` by the `np` module (see np/fluent.ts),
+ * since the user API sits above this layer.
+ */
+import { type DType, type TypedArray, ShapedArray, bytesPerElement, typedArrayFor } from "./dtype.js";
+import { formatArray } from "./format.js";
+import { sizeOf, type Shape } from "./shape.js";
+
+/** What both concrete arrays and tracers are: something with a shape and a dtype. */
+export abstract class ArrayBase {
+  abstract get aval(): ShapedArray;
+  get shape(): number[] {
+    return this.aval.shape.slice();
+  }
+  get dtype(): DType {
+    return this.aval.dtype;
+  }
+  get ndim(): number {
+    return this.aval.shape.length;
+  }
+  get size(): number {
+    return sizeOf(this.aval.shape);
+  }
+}
+
+/** Gives kernels the live buffer of an NDArray; not exported from the package. */
+export let bufferOf: (x: NDArray) => TypedArray;
+
+/**
+ * An immutable, contiguous, row-major array of one dtype. No method mutates it and no
+ * caller can reach its buffer: `toTypedArray()` copies.
+ */
+export class NDArray extends ArrayBase {
+  readonly #buf: TypedArray;
+  readonly #aval: ShapedArray;
+
+  static {
+    bufferOf = (x) => x.#buf;
+  }
+
+  /** @internal Use `np.array` and friends; this wraps (does not copy) a buffer. */
+  constructor(buf: TypedArray, shape: Shape, dtype: DType) {
+    super();
+    this.#buf = buf;
+    this.#aval = new ShapedArray(shape.slice(), dtype);
+  }
+
+  get aval(): ShapedArray {
+    return this.#aval;
+  }
+  /** Bytes of the buffer. */
+  get nbytes(): number {
+    return this.#buf.length * bytesPerElement(this.#aval.dtype);
+  }
+
+  /** A copy of the data as a typed array (Uint8Array for bool). */
+  toTypedArray(): TypedArray {
+    return this.#buf.slice();
+  }
+
+  /** Nested JS arrays; booleans for a bool array. */
+  toArray(): any {
+    const { shape, dtype } = this.#aval;
+    const buf = this.#buf;
+    const conv = dtype === "bool" ? (v: number) => v !== 0 : (v: number) => v;
+    if (shape.length === 0) return conv(buf[0]!);
+    const build = (axis: number, offset: number, stride: number): unknown[] => {
+      const n = shape[axis]!;
+      const inner = stride / Math.max(n, 1);
+      const out = new Array(n);
+      for (let i = 0; i < n; i++) {
+        out[i] =
+          axis === shape.length - 1 ? conv(buf[offset + i]!) : build(axis + 1, offset + i * inner, inner);
+      }
+      return out;
+    };
+    return build(0, 0, buf.length === 0 ? sizeOf(shape) : buf.length);
+  }
+
+  /** The single element of a size-1 array, as a number (bool gives 0 or 1). */
+  item(): number {
+    if (this.#buf.length !== 1) {
+      throw new RangeError(`item: needs an array of size 1, got shape [${this.shape.join(", ")}]`);
+    }
+    return this.#buf[0]!;
+  }
+
+  override toString(): string {
+    return formatArray(this.#buf, this.#aval.shape, this.#aval.dtype);
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `Array(${formatArray(this.#buf, this.#aval.shape, this.#aval.dtype, 6)}, dtype=${this.#aval.dtype})`;
+  }
+  [Symbol.toPrimitive](hint: string): number | string {
+    if (hint === "string") return this.toString();
+    return this.item();
+  }
+}
+
+/** @internal Wraps a freshly computed buffer without copying. */
+export const fromBuffer = (buf: TypedArray, shape: Shape, dtype: DType): NDArray =>
+  new NDArray(buf, shape, dtype);
+
+/** @internal A new zero-filled array. */
+export const emptyArray = (shape: Shape, dtype: DType): NDArray =>
+  new NDArray(typedArrayFor(dtype, sizeOf(shape)), shape, dtype);

@@ -1,0 +1,90 @@
+/**
+ * Element types and abstract values (avals).
+ *
+ * The promotion lattice of JAX restricted to Cotangent's four dtypes is a chain:
+ * bool < int32 < float32 < float64. JS numbers are *weakly typed*: they adopt the
+ * dtype of the array they meet (see {@link resultDType}).
+ */
+
+/** The element types Cotangent supports. `float32` is the default, as in JAX. */
+export type DType = "float32" | "float64" | "int32" | "bool";
+
+export const DTYPES: readonly DType[] = ["bool", "int32", "float32", "float64"];
+
+/** Storage of each dtype: bool is one byte per element. */
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+export const typedArrayFor = (dtype: DType, size: number): TypedArray => {
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(size);
+    case "float64":
+      return new Float64Array(size);
+    case "int32":
+      return new Int32Array(size);
+    case "bool":
+      return new Uint8Array(size);
+  }
+};
+
+export const bytesPerElement = (dtype: DType): number =>
+  dtype === "float64" ? 8 : dtype === "bool" ? 1 : 4;
+
+export const isFloat = (d: DType): boolean => d === "float32" || d === "float64";
+export const isInt = (d: DType): boolean => d === "int32";
+
+const rank: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
+
+/** Least upper bound of strongly typed dtypes on the chain bool < int32 < float32 < float64. */
+export const promoteDTypes = (a: DType, b: DType): DType => (rank[a] >= rank[b] ? a : b);
+
+/** Short names used by the IR printer, as in JAX (`f32[3]`). */
+export const shortName: Record<DType, string> = {
+  float32: "f32",
+  float64: "f64",
+  int32: "i32",
+  bool: "bool",
+};
+
+export const isDType = (x: unknown): x is DType =>
+  x === "float32" || x === "float64" || x === "int32" || x === "bool";
+
+/** The weak dtype of a JS scalar: integers are weak int32, others weak float32, booleans bool. */
+export const weakDTypeOf = (x: number | boolean): DType =>
+  typeof x === "boolean" ? "bool" : Number.isInteger(x) ? "int32" : "float32";
+
+/**
+ * The dtype a weakly typed JS scalar takes when combined with a strongly typed array dtype:
+ * the array's dtype wins unless the scalar is a float and the array is not (then float32).
+ */
+export const joinWeak = (strong: DType, weak: DType): DType =>
+  rank[weak] > rank[strong] ? (weak === "float32" ? "float32" : weak) : strong;
+
+/** An abstract value: what tracing knows of an array (its shape and dtype, not its data). */
+export class ShapedArray {
+  constructor(
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+  ) {}
+  get ndim(): number {
+    return this.shape.length;
+  }
+  get size(): number {
+    let s = 1;
+    for (const d of this.shape) s *= d;
+    return s;
+  }
+  get nbytes(): number {
+    return this.size * bytesPerElement(this.dtype);
+  }
+  equals(o: ShapedArray): boolean {
+    return this.dtype === o.dtype && sameShape(this.shape, o.shape);
+  }
+  /** `f32[2,3]`, JAX's notation. */
+  toString(): string {
+    return `${shortName[this.dtype]}[${this.shape.join(",")}]`;
+  }
+}
+
+export const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);

@@ -1,0 +1,104 @@
+/**
+ * Typed errors. Every message names the op, the shapes or axes involved, the argument at
+ * fault and the user's source line, and suggests a fix when one is known.
+ */
+
+/** Frames from Cotangent's own sources (or built bundles) are skipped when naming the user's line. */
+const LIBRARY_FRAME = /packages[\\/](core|optim|nn)[\\/](src|dist)[\\/]|@cotangent[\\/](core|optim|nn)[\\/]dist|node:internal|node_modules[\\/](fp-ts|io-ts|vitest|@vitest|tinypool)/;
+
+const FRAME = /\(?((?:file:\/\/)?[^()\s]+?):(\d+):(\d+)\)?$/;
+
+const tidyPath = (p: string): string => {
+  let s = p.replace(/^file:\/\//, "");
+  const cwd = typeof process !== "undefined" && process.cwd ? process.cwd() : "";
+  if (cwd && s.startsWith(cwd + "/")) s = s.slice(cwd.length + 1);
+  return s;
+};
+
+/** A call site captured cheaply; the stack text is only parsed when somebody reads it. */
+export class SourceInfo {
+  private parsed: string | null | undefined;
+  constructor(private readonly err: Error) {}
+  /** `file:line` of the first frame outside Cotangent, or null when none is found. */
+  get location(): string | null {
+    if (this.parsed === undefined) this.parsed = userFrame(this.err.stack ?? "");
+    return this.parsed;
+  }
+  toString(): string {
+    return this.location ?? "<unknown>";
+  }
+}
+
+const userFrame = (stack: string): string | null => {
+  for (const line of stack.split("\n").slice(1)) {
+    if (LIBRARY_FRAME.test(line)) continue;
+    const m = FRAME.exec(line.trim());
+    if (m) return `${tidyPath(m[1]!)}:${m[2]}`;
+  }
+  return null;
+};
+
+/** Captures the current call site. Cheap: V8 formats the stack lazily. */
+export const captureSource = (): SourceInfo => {
+  const prev = Error.stackTraceLimit;
+  Error.stackTraceLimit = 40;
+  const e = new Error();
+  Error.stackTraceLimit = prev;
+  return new SourceInfo(e);
+};
+
+export interface ErrorDetails {
+  /** The op (primitive or API function) that raised it, e.g. `add` or `np.reshape`. */
+  op?: string;
+  /** The user's `file:line`; captured automatically when absent. */
+  source?: SourceInfo | string | null;
+  /** How to fix it, when known. */
+  hint?: string;
+}
+
+/** Base class of every Cotangent error. */
+export class CotangentError extends Error {
+  readonly op: string | undefined;
+  readonly source: string | null;
+  readonly hint: string | undefined;
+  /** The message without the op prefix, source line and hint. */
+  readonly detail: string;
+  constructor(detail: string, details: ErrorDetails = {}) {
+    const src =
+      details.source === undefined
+        ? captureSource().location
+        : details.source === null
+          ? null
+          : typeof details.source === "string"
+            ? details.source
+            : details.source.location;
+    const parts = [details.op ? `${details.op}: ${detail}` : detail];
+    if (src) parts.push(`  at ${src}`);
+    if (details.hint) parts.push(`  hint: ${details.hint}`);
+    super(parts.join("\n"));
+    this.name = new.target.name;
+    this.op = details.op;
+    this.source = src;
+    this.hint = details.hint;
+    this.detail = detail;
+  }
+}
+
+/** Shapes that do not fit the op (broadcasting, contraction, reshape sizes, ...). */
+export class ShapeError extends CotangentError {}
+/** A dtype the op does not accept, or two dtypes that must agree and do not. */
+export class DTypeError extends CotangentError {}
+/** An axis out of range or repeated. */
+export class AxisError extends CotangentError {}
+/** An index or slice bound outside the array. */
+export class IndexError extends CotangentError {}
+/** An argument of the wrong kind or value (ragged nested arrays, bad options, ...). */
+export class ValueError extends CotangentError {}
+/** A traced value was coerced to a concrete JS number, string or boolean. */
+export class ConcretizationError extends CotangentError {}
+/** A tracer was used after the trace that created it ended. */
+export class UnexpectedTracerError extends CotangentError {}
+/** A jaxpr that is not well formed (see `typecheck`). */
+export class TypecheckError extends CotangentError {}
+/** A transform cannot proceed: a missing rule, a non-scalar output for grad, ... */
+export class TransformError extends CotangentError {}

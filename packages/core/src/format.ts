@@ -1,0 +1,70 @@
+/** NumPy-style printing of arrays, summarising large ones with `...`. */
+import type { DType, TypedArray } from "./dtype.js";
+import type { Shape } from "./shape.js";
+
+const THRESHOLD = 1000;
+const EDGE = 3;
+
+const formatFloat = (v: number, precision: number): string => {
+  if (Number.isNaN(v)) return "nan";
+  if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";
+  if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.`;
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-4 || a >= 1e16)) return v.toExponential(precision);
+  return String(Number(v.toPrecision(precision + 1)));
+};
+
+/** Formats `buf` of `shape` as NumPy would: `[[1., 2.],\n [3., 4.]]`. */
+export const formatArray = (buf: TypedArray, shape: Shape, dtype: DType, precision = 7): string => {
+  const size = buf.length;
+  const summarise = size > THRESHOLD;
+  const fmt =
+    dtype === "bool"
+      ? (v: number) => (v ? "true" : "false")
+      : dtype === "int32"
+        ? (v: number) => String(v)
+        : (v: number) => formatFloat(v, precision);
+  if (shape.length === 0) return fmt(buf[0]!);
+  const strides: number[] = [];
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  // Pad every element to the widest, so columns line up.
+  let width = 0;
+  const cells = new Map<number, string>();
+  const cell = (i: number) => {
+    let c = cells.get(i);
+    if (c === undefined) {
+      c = fmt(buf[i]!);
+      cells.set(i, c);
+      width = Math.max(width, c.length);
+    }
+    return c;
+  };
+  const indices = (n: number): (number | null)[] =>
+    summarise && n > 2 * EDGE
+      ? [...Array.from({ length: EDGE }, (_, i) => i), null, ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)]
+      : Array.from({ length: n }, (_, i) => i);
+  // First pass computes widths.
+  const visit = (axis: number, off: number): void => {
+    for (const i of indices(shape[axis]!)) {
+      if (i === null) continue;
+      if (axis === shape.length - 1) cell(off + i);
+      else visit(axis + 1, off + i * strides[axis]!);
+    }
+  };
+  visit(0, 0);
+  const render = (axis: number, off: number, indent: string): string => {
+    const n = shape[axis]!;
+    if (axis === shape.length - 1) {
+      const items = indices(n).map((i) => (i === null ? "..." : cell(off + i).padStart(width)));
+      return `[${items.join(", ")}]`;
+    }
+    const sep = "," + "\n".repeat(shape.length - axis - 1) + indent + " ";
+    const items = indices(n).map((i) => (i === null ? "..." : render(axis + 1, off + i * strides[axis]!, indent + " ")));
+    return `[${items.join(sep)}]`;
+  };
+  return render(0, 0, "");
+};

@@ -1,0 +1,22 @@
+/**
+ * @packageDocumentation
+ * Cotangent core: arrays, pytrees, the IR, tracing and the transforms.
+ */
+export * as np from "./np/index.js";
+export * as tree from "./tree.js";
+export { ArrayBase, NDArray } from "./array.js";
+export type { DType, TypedArray } from "./dtype.js";
+export { ShapedArray } from "./dtype.js";
+export * from "./errors.js";
+export { Jaxpr, Eqn, Var, Literal } from "./ir/jaxpr.js";
+export type { Primitive, Params } from "./ir/primitive.js";
+export { typecheck } from "./ir/typecheck.js";
+export { evalJaxpr, memoryProfile } from "./interpreter.js";
+export { Tracer } from "./trace.js";
+export { stopGradient } from "./primitives/special.js";
+export { jvp, jvpJaxpr } from "./transforms/jvp.js";
+export { vjp, grad, valueAndGrad, linearize, linearTranspose, linearizeJaxpr } from "./transforms/vjp.js";
+export { vmap, batchJaxpr } from "./transforms/vmap.js";
+export { transposeJaxpr } from "./transforms/transpose.js";
+export { partialEvalJaxpr } from "./transforms/partial_eval.js";
+export { makeJaxpr } from "./transforms/make_jaxpr.js";

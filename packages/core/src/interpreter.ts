@@ -1,0 +1,116 @@
+/**
+ * The interpreter: evaluates a jaxpr equation by equation through `bind`, so evaluating
+ * inside an active trace records into it (this is how transforms compose). Each value is
+ * dropped right after its last use, and the bytes it holds are counted, so peak memory is
+ * what the program needs and can be measured with {@link memoryProfile}.
+ */
+import { type ArrayBase, NDArray, fromBuffer } from "./array.js";
+import { typedArrayFor } from "./dtype.js";
+import { ValueError } from "./errors.js";
+import type { Atom, Jaxpr, Literal, Var } from "./ir/jaxpr.js";
+import { bind, currentTrace, withSource } from "./trace.js";
+
+let liveBytes = 0;
+let peakBytes = 0;
+
+const hold = (x: ArrayBase): void => {
+  if (x instanceof NDArray) {
+    liveBytes += x.nbytes;
+    if (liveBytes > peakBytes) peakBytes = liveBytes;
+  }
+};
+const release = (x: ArrayBase): void => {
+  if (x instanceof NDArray) liveBytes -= x.nbytes;
+};
+
+/** For each equation, the vars whose last reader it is (computed once per jaxpr). */
+const lastUses = new WeakMap<Jaxpr, Var[][]>();
+const lastUsesOf = (j: Jaxpr): Var[][] => {
+  let lu = lastUses.get(j);
+  if (lu) return lu;
+  const last = new Map<Var, number>();
+  const outs = new Set(j.outvars.filter((a): a is Var => !("value" in a)));
+  const note = (a: Atom, k: number) => {
+    if (!("value" in a) && !outs.has(a)) last.set(a, k);
+  };
+  // Inputs and constants nobody reads are dropped before the first equation (index -1 -> slot 0 "before").
+  for (const v of [...j.constvars, ...j.invars]) if (!outs.has(v)) last.set(v, -1);
+  j.eqns.forEach((e, k) => {
+    e.inputs.forEach((a) => note(a, k));
+    for (const v of e.outputs) if (!outs.has(v)) last.set(v, k); // unread outputs die at birth
+  });
+  lu = Array.from({ length: j.eqns.length + 1 }, () => [] as Var[]);
+  for (const [v, k] of last) lu[k + 1]!.push(v);
+  lastUses.set(j, lu);
+  return lu;
+};
+
+const literalArrays = new WeakMap<Literal, NDArray>();
+const literalArray = (l: Literal): NDArray => {
+  let a = literalArrays.get(l);
+  if (!a) {
+    const buf = typedArrayFor(l.aval.dtype, 1);
+    buf[0] = l.value;
+    a = fromBuffer(buf, [], l.aval.dtype);
+    literalArrays.set(l, a);
+  }
+  return a;
+};
+
+/** Evaluates `jaxpr` on `args` (its consts come from the jaxpr). */
+export const evalJaxpr = (jaxpr: Jaxpr, args: readonly ArrayBase[]): ArrayBase[] => {
+  if (args.length !== jaxpr.invars.length) {
+    throw new ValueError(`evalJaxpr: the jaxpr takes ${jaxpr.invars.length} inputs but got ${args.length}`, { op: "evalJaxpr" });
+  }
+  const env = new Map<Var, ArrayBase>();
+  const write = (v: Var, x: ArrayBase) => {
+    env.set(v, x);
+    hold(x);
+  };
+  const read = (a: Atom): ArrayBase => ("value" in a ? literalArray(a) : env.get(a)!);
+  const drop = (vs: Var[]) => {
+    for (const v of vs) {
+      const x = env.get(v);
+      if (x !== undefined) {
+        release(x);
+        env.delete(v);
+      }
+    }
+  };
+  jaxpr.constvars.forEach((v, i) => write(v, jaxpr.consts[i]!));
+  jaxpr.invars.forEach((v, i) => write(v, args[i]!));
+  const lu = lastUsesOf(jaxpr);
+  drop(lu[0]!);
+  const eqns = jaxpr.eqns;
+  const tracing = currentTrace() !== null;
+  for (let k = 0; k < eqns.length; k++) {
+    const e = eqns[k]!;
+    const ins = e.inputs.map(read);
+    // Eager evaluation skips abstract evaluation: the jaxpr was checked when it was built.
+    const outs = tracing ? withSource(e.source, () => bind(e.primitive, ins, e.params)) : e.primitive.impl(ins as NDArray[], e.params);
+    e.outputs.forEach((v, i) => write(v, outs[i]!));
+    drop(lu[k + 1]!);
+  }
+  const result = jaxpr.outvars.map(read);
+  for (const v of env.values()) release(v);
+  return result;
+};
+
+/** Live bytes now held by running interpreters, and the peak since the last reset. */
+export const memoryCounters = (): { liveBytes: number; peakBytes: number } => ({ liveBytes, peakBytes });
+
+/**
+ * Runs `work` and reports the peak of bytes held by the interpreter during it (arrays
+ * produced by equations and the inputs and constants of the jaxprs being evaluated).
+ */
+export const memoryProfile = <T>(work: () => T): { result: T; peakBytes: number } => {
+  const base = liveBytes;
+  const outerPeak = peakBytes;
+  peakBytes = liveBytes;
+  try {
+    const result = work();
+    return { result, peakBytes: peakBytes - base };
+  } finally {
+    peakBytes = Math.max(outerPeak, peakBytes);
+  }
+};

@@ -1,0 +1,116 @@
+/**
+ * The primitive record: everything about one primitive lives in one object. Transforms
+ * look rules up here and never switch on primitive names. A missing rule is an error
+ * naming the primitive and the transform (see `requireRule`).
+ */
+import type { ArrayBase, NDArray } from "../array.js";
+import type { ShapedArray } from "../dtype.js";
+import { TransformError } from "../errors.js";
+import type { Eqn, Jaxpr } from "./jaxpr.js";
+
+export type Params = Readonly<Record<string, unknown>>;
+/** The constraint on a primitive's params type: any object of named values. */
+export type ParamsObject = object;
+
+/** A tangent or cotangent: an array, or `null` for a symbolic zero. */
+export type MaybeZero = ArrayBase | null;
+
+/** Forward mode: primal and tangent outputs from primal and tangent inputs. */
+export type JvpRule<P = any> = (
+  primals: ArrayBase[],
+  tangents: MaybeZero[],
+  params: P,
+) => [ArrayBase[], MaybeZero[]];
+
+/** Marks a linear input in a transpose rule: only its aval is known. */
+export class UndefinedPrimal {
+  constructor(readonly aval: ShapedArray) {}
+}
+
+/**
+ * Reverse mode, for linear primitives: cotangents of the inputs from cotangents of the
+ * outputs. `inputs[i]` is an {@link UndefinedPrimal} for a linear input and the value of
+ * a non-linear one; returns `null` (zero) for non-linear inputs.
+ */
+export type TransposeRule<P = any> = (
+  cts: MaybeZero[],
+  inputs: (ArrayBase | UndefinedPrimal)[],
+  params: P,
+) => MaybeZero[];
+
+/** vmap: where each input's batch axis is (`null` = unbatched) -> outputs and their axes. */
+export type BatchRule<P = any> = (
+  args: ArrayBase[],
+  dims: (number | null)[],
+  params: P,
+  axisSize: number,
+) => [ArrayBase[], (number | null)[]];
+
+/**
+ * Partial evaluation of one equation whose inputs are partly known. The default treats the
+ * equation as unknown when any input is. Higher-order primitives (checkpoint, custom_vjp,
+ * cond, scan) override it. Returns the known equations and the unknown equations, with
+ * the residual vars the unknown part reads from the known part.
+ */
+export type PartialEvalRule = (eqn: Eqn, unknowns: boolean[]) => PartialEvalResult | null;
+
+export interface PartialEvalResult {
+  /** Equations that compute from known values only, including the known outputs of `eqn`. */
+  known: Eqn[];
+  /** Equations of the unknown part. */
+  unknown: Eqn[];
+  /** Which outputs of `eqn` are unknown. */
+  outUnknowns: boolean[];
+  /** Vars computed by `known` that `unknown` reads. */
+  residuals: import("./jaxpr.js").Var[];
+}
+
+export interface Primitive<P = any> {
+  readonly name: string;
+  /** Output avals from input avals; throws a typed error for bad shapes, dtypes or params. */
+  abstractEval(avals: ShapedArray[], params: P): ShapedArray[];
+  /** Concrete evaluation (the kernel layer). */
+  impl(inputs: NDArray[], params: P): NDArray[];
+  jvp?: JvpRule<P>;
+  transpose?: TransposeRule<P>;
+  batch?: BatchRule<P>;
+  partialEval?: PartialEvalRule;
+  /** Sub-jaxprs carried in params, for typecheck and printing. */
+  subJaxprs?(params: P): Jaxpr[];
+  /** True when the op has effects and must never be removed by dead-code elimination. */
+  readonly effectful?: boolean;
+}
+
+const registry = new Map<string, Primitive>();
+
+/** Registers a primitive record (names are unique) and returns it. */
+export const definePrimitive = <P extends ParamsObject>(p: Primitive<P>): Primitive<P> => {
+  if (registry.has(p.name)) throw new Error(`primitive '${p.name}' is defined twice`);
+  registry.set(p.name, p as Primitive);
+  return p;
+};
+
+/** Looks a primitive up by name (used by deserialisation of jaxprs and by tests). */
+export const primitiveByName = (name: string): Primitive | undefined => registry.get(name);
+
+export const allPrimitives = (): Primitive[] => [...registry.values()];
+
+type RuleName = "jvp" | "transpose" | "batch";
+const transformName: Record<RuleName, string> = {
+  jvp: "jvp (forward-mode differentiation)",
+  transpose: "transpose (reverse-mode differentiation)",
+  batch: "vmap (batching)",
+};
+
+/** The rule, or a TransformError naming the primitive and the transform. */
+export const requireRule = <K extends RuleName>(p: Primitive, rule: K, source?: string | null): NonNullable<Primitive[K]> => {
+  const r = p[rule];
+  if (!r) {
+    throw new TransformError(`primitive '${p.name}' has no ${rule} rule, so ${transformName[rule]} cannot pass through it`, {
+      op: p.name,
+      source,
+      hint: rule === "transpose" ? `'${p.name}' is not linear in its differentiated inputs` : undefined,
+    });
+  }
+  return r as NonNullable<Primitive[K]>;
+};

@@ -1,0 +1,84 @@
+/** Prints jaxprs in JAX's text format, with sub-jaxprs nested and indented. */
+import { ShapedArray } from "../dtype.js";
+import type { Atom, Eqn, Jaxpr, Var } from "./jaxpr.js";
+
+/** Names a, b, ..., z, ba, bb, ... as JAX does. */
+const nameOf = (i: number): string => {
+  const letters = "abcdefghijklmnopqrstuvwxyz";
+  let s = "";
+  do {
+    s = letters[i % 26] + s;
+    i = Math.floor(i / 26);
+  } while (i > 0);
+  return s;
+};
+
+class Namer {
+  private names = new Map<Var, string>();
+  private next = 0;
+  name(v: Var): string {
+    let n = this.names.get(v);
+    if (n === undefined) {
+      n = nameOf(this.next++);
+      this.names.set(v, n);
+    }
+    return n;
+  }
+}
+
+const isJaxpr = (x: unknown): x is Jaxpr =>
+  typeof x === "object" && x !== null && "eqns" in x && "invars" in x && "outvars" in x;
+
+const formatLiteralValue = (value: number, dtype: string): string => {
+  if (dtype === "bool") return value ? "True" : "False";
+  if (dtype.startsWith("float")) {
+    if (Number.isNaN(value)) return "nan";
+    if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
+    return Number.isInteger(value) ? `${value}.0` : String(value);
+  }
+  return String(value);
+};
+
+const atomText = (a: Atom, namer: Namer): string =>
+  "value" in a ? `${formatLiteralValue(a.value, a.aval.dtype)}:${a.aval.toString()}` : namer.name(a);
+
+const paramText = (v: unknown, indent: string, namer: Namer): string => {
+  if (isJaxpr(v)) return printWith(v, indent + "  ", namer);
+  if (Array.isArray(v)) {
+    const items = v.map((x) => paramText(x, indent, namer));
+    return items.length === 1 ? `(${items[0]},)` : `(${items.join(", ")})`;
+  }
+  if (v instanceof ShapedArray) return v.toString();
+  if (v === null || v === undefined) return "None";
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "function") return v.name || "<fn>";
+  if (typeof v === "object") {
+    if ("name" in v && typeof (v as { name: unknown }).name === "string") return (v as { name: string }).name;
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}=${paramText(x, indent, namer)}`)
+      .join(", ")}}`;
+  }
+  return String(v);
+};
+
+const eqnText = (e: Eqn, indent: string, namer: Namer): string => {
+  const outs = e.outputs.map((v) => `${namer.name(v)}:${v.aval.toString()}`).join(" ");
+  const entries = Object.entries(e.params).filter(([, v]) => v !== undefined);
+  const params = entries.length
+    ? `[${entries.map(([k, v]) => `${k}=${paramText(v, indent, namer)}`).join(" ")}]`
+    : "";
+  const ins = e.inputs.map((a) => atomText(a, namer)).join(" ");
+  return `${indent}  ${outs} = ${e.primitive.name}${params} ${ins}`.trimEnd();
+};
+
+const printWith = (j: Jaxpr, indent: string, namer: Namer): string => {
+  const binders = (vs: Var[]) => vs.map((v) => `${namer.name(v)}:${v.aval.toString()}`).join(" ");
+  const head = `{ lambda ${binders(j.constvars)}; ${binders(j.invars)}. let`;
+  const body = j.eqns.map((e) => eqnText(e, indent + "  ", namer));
+  const outs = j.outvars.map((a) => atomText(a, namer));
+  const tail = `${indent}  in (${outs.join(", ")}${outs.length === 1 ? "," : ""}) }`;
+  return [head.replace("lambda ;", "lambda ;"), ...body, tail].join("\n");
+};
+
+/** JAX's text format: `{ lambda ; a:f32[3]. let b:f32[3] = sin a in (b,) }`. */
+export const printJaxpr = (j: Jaxpr): string => printWith(j, "", new Namer());

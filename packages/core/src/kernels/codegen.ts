@@ -1,0 +1,24 @@
+/**
+ * Elementwise loops specialised per op at run time: the op's expression is inlined into a
+ * loop over typed arrays, so the hot loop has no per-element closure call. Where the host
+ * forbids `new Function` (a strict Content-Security-Policy), a closure-based loop is used.
+ */
+
+let canCompile: boolean | undefined;
+const compileAllowed = (): boolean => {
+  if (canCompile === undefined) {
+    try {
+      canCompile = new Function("return 1")() === 1;
+    } catch {
+      canCompile = false;
+    }
+  }
+  return canCompile;
+};
+
+/** Compiles `body` with the given parameter names, or returns null when not allowed. */
+export const compile = <F>(params: string[], body: string): F | null =>
+  compileAllowed() ? (new Function(...params, body) as F) : null;
+
+/** Turns an expression in `x` (or `a`, `b`) into a closure, for the fallback path. */
+export const exprClosure1 = (expr: string): ((x: number) => number) => new Function("x", `return (${expr});`) as any;

@@ -1,0 +1,120 @@
+/** Kernels that move data: transpose, broadcast_in_dim, reductions over arbitrary axes. */
+import { type DType, type TypedArray, typedArrayFor } from "../dtype.js";
+import { type Shape, sizeOf, stridesOf } from "../shape.js";
+
+/**
+ * Visits every element of an array of `shape` in row-major order, calling
+ * `inner(srcOffset, dstOffset, n, srcStride, dstStride)` once per run of the last axis,
+ * where `srcStrides`/`dstStrides` give each axis's step in the two buffers.
+ */
+export const forEachRun = (
+  shape: Shape,
+  srcStrides: readonly number[],
+  dstStrides: readonly number[],
+  inner: (so: number, doff: number, n: number, ss: number, ds: number) => void,
+): void => {
+  const nd = shape.length;
+  if (sizeOf(shape) === 0) return;
+  if (nd === 0) return inner(0, 0, 1, 0, 0);
+  const n = shape[nd - 1]!;
+  const idx = new Array<number>(nd).fill(0);
+  let so = 0;
+  let doff = 0;
+  const outer = sizeOf(shape) / n;
+  for (let o = 0; o < outer; o++) {
+    inner(so, doff, n, srcStrides[nd - 1]!, dstStrides[nd - 1]!);
+    for (let ax = nd - 2; ax >= 0; ax--) {
+      idx[ax]!++;
+      so += srcStrides[ax]!;
+      doff += dstStrides[ax]!;
+      if (idx[ax]! < shape[ax]!) break;
+      so -= srcStrides[ax]! * shape[ax]!;
+      doff -= dstStrides[ax]! * shape[ax]!;
+      idx[ax] = 0;
+    }
+  }
+};
+
+/** `out[i_perm...] = src[i...]`: a transposed copy. */
+export const transposeKernel = (src: TypedArray, shape: Shape, perm: readonly number[], dtype: DType): TypedArray => {
+  const out = typedArrayFor(dtype, src.length);
+  const inStrides = stridesOf(shape);
+  const outShape = perm.map((p) => shape[p]!);
+  // Iterate over the output in order; read the input through permuted strides.
+  const srcStrides = perm.map((p) => inStrides[p]!);
+  forEachRun(outShape, srcStrides, stridesOf(outShape), (so, doff, n, ss) => {
+    for (let i = 0; i < n; i++) out[doff + i] = src[so + i * ss]!;
+  });
+  return out;
+};
+
+/** broadcast_in_dim: input axis k lands on output axis `dims[k]`. */
+export const broadcastInDimKernel = (src: TypedArray, shape: Shape, outShape: Shape, dims: readonly number[], dtype: DType): TypedArray => {
+  const out = typedArrayFor(dtype, sizeOf(outShape));
+  const inStrides = stridesOf(shape);
+  const srcStrides = new Array<number>(outShape.length).fill(0);
+  dims.forEach((d, k) => {
+    if (shape[k] !== 1) srcStrides[d] = inStrides[k]!;
+  });
+  forEachRun(outShape, srcStrides, stridesOf(outShape), (so, doff, n, ss) => {
+    if (ss === 0) out.fill(src[so]!, doff, doff + n);
+    else for (let i = 0; i < n; i++) out[doff + i] = src[so + i * ss]!;
+  });
+  return out;
+};
+
+export type Accumulate = "sum" | "prod" | "max" | "min" | "and" | "or";
+
+const INIT: Record<Accumulate, number> = { sum: 0, prod: 1, max: -Infinity, min: Infinity, and: 1, or: 0 };
+
+/**
+ * Reduces `axes` of `src`. Accumulates in float64 (a JS number) and rounds once on store,
+ * so float32 sums are more accurate than a float32 accumulator.
+ */
+export const reduceKernel = (src: TypedArray, shape: Shape, axes: readonly number[], op: Accumulate, dtype: DType): TypedArray => {
+  const outShape = shape.filter((_, i) => !axes.includes(i));
+  const outSize = sizeOf(outShape);
+  const acc = new Float64Array(outSize).fill(dtype === "int32" && op === "max" ? -2147483648 : dtype === "int32" && op === "min" ? 2147483647 : INIT[op]);
+  const outStridesCompact = stridesOf(outShape);
+  const dstStrides = new Array<number>(shape.length).fill(0);
+  let k = 0;
+  for (let i = 0; i < shape.length; i++) if (!axes.includes(i)) dstStrides[i] = outStridesCompact[k++]!;
+  const srcStrides = stridesOf(shape);
+  const body: Record<Accumulate, (so: number, doff: number, n: number, ss: number, ds: number) => void> = {
+    sum: (so, d, n, ss, ds) => {
+      if (ds === 0) {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += src[so + i * ss]!;
+        acc[d] += s;
+      } else for (let i = 0; i < n; i++) acc[d + i * ds] += src[so + i * ss]!;
+    },
+    prod: (so, d, n, ss, ds) => {
+      for (let i = 0; i < n; i++) acc[d + i * ds] *= src[so + i * ss]!;
+    },
+    max: (so, d, n, ss, ds) => {
+      for (let i = 0; i < n; i++) {
+        const v = src[so + i * ss]!;
+        const j = d + i * ds;
+        // NaN propagates, as in NumPy and XLA.
+        if (v > acc[j]! || Number.isNaN(v)) acc[j] = v;
+      }
+    },
+    min: (so, d, n, ss, ds) => {
+      for (let i = 0; i < n; i++) {
+        const v = src[so + i * ss]!;
+        const j = d + i * ds;
+        if (v < acc[j]! || Number.isNaN(v)) acc[j] = v;
+      }
+    },
+    and: (so, d, n, ss, ds) => {
+      for (let i = 0; i < n; i++) if (!src[so + i * ss]) acc[d + i * ds] = 0;
+    },
+    or: (so, d, n, ss, ds) => {
+      for (let i = 0; i < n; i++) if (src[so + i * ss]) acc[d + i * ds] = 1;
+    },
+  };
+  forEachRun(shape, srcStrides, dstStrides, body[op]);
+  const out = typedArrayFor(dtype, outSize);
+  out.set(acc);
+  return out;
+};

@@ -1,0 +1,134 @@
+/**
+ * Turning user inputs (arrays, tracers, JS numbers, nested JS arrays, typed arrays) into
+ * arrays, and JAX's dtype promotion with weakly typed JS scalars.
+ */
+import { ArrayBase, fromBuffer } from "../array.js";
+import { type DType, type TypedArray, isDType, joinWeak, promoteDTypes, typedArrayFor, weakDTypeOf } from "../dtype.js";
+import { DTypeError, ValueError } from "../errors.js";
+import { convertElementType } from "../primitives/structural.js";
+import { scalar } from "../primitives/common.js";
+
+/** Nested JS arrays of numbers or booleans. */
+export type NestedArray = number | boolean | readonly NestedArray[];
+
+/** Anything an `np` function accepts as an array argument. */
+export type ArrayLike = ArrayBase | number | boolean | readonly NestedArray[] | TypedArray;
+
+export interface DTypeOption {
+  dtype?: DType;
+}
+
+const TYPED_DTYPE = (x: ArrayBufferView): DType | null =>
+  x instanceof Float32Array ? "float32" : x instanceof Float64Array ? "float64" : x instanceof Int32Array ? "int32" : null;
+
+export const checkDType = (op: string, d: unknown): DType => {
+  if (!isDType(d)) {
+    throw new DTypeError(`unknown dtype ${JSON.stringify(d)}`, { op, hint: "use 'float32', 'float64', 'int32' or 'bool'" });
+  }
+  return d;
+};
+
+/** Shape and flat values of a nested JS array; a ragged or non-numeric one is a ValueError. */
+const parseNested = (op: string, x: NestedArray): { shape: number[]; flat: (number | boolean)[] } => {
+  const shape: number[] = [];
+  for (let cur: NestedArray = x; Array.isArray(cur); cur = (cur as readonly NestedArray[])[0]!) {
+    shape.push((cur as readonly NestedArray[]).length);
+    if ((cur as readonly NestedArray[]).length === 0) break;
+  }
+  const flat: (number | boolean)[] = [];
+  const walk = (v: NestedArray, depth: number, path: number[]) => {
+    if (depth === shape.length) {
+      if (typeof v !== "number" && typeof v !== "boolean") {
+        throw new ValueError(
+          Array.isArray(v)
+            ? `ragged nested array: element at [${path.join(", ")}] has more nesting than the shape [${shape.join(", ")}] read from the first elements`
+            : `element at [${path.join(", ")}] is ${v === null ? "null" : typeof v}, not a number or boolean`,
+          { op },
+        );
+      }
+      flat.push(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) {
+      throw new ValueError(
+        `ragged nested array: element at [${path.join(", ")}] has ${Array.isArray(v) ? `length ${v.length}` : "no nesting"} but the shape read from the first elements is [${shape.join(", ")}]`,
+        { op, hint: "every row must have the same length" },
+      );
+    }
+    (v as readonly NestedArray[]).forEach((c, i) => walk(c, depth + 1, [...path, i]));
+  };
+  walk(x, 0, []);
+  return { shape, flat };
+};
+
+/**
+ * `np.array`: an NDArray from nested JS arrays, a typed array, a number or an array.
+ * The dtype defaults to float32 for numbers (as in DESIGN.md), bool for booleans, and a
+ * typed array's own dtype for Float32/Float64/Int32 arrays.
+ */
+export const array = (x: ArrayLike, options: DTypeOption & { shape?: readonly number[] } = {}): ArrayBase => {
+  const op = "np.array";
+  const dtype = options.dtype === undefined ? undefined : checkDType(op, options.dtype);
+  if (x instanceof ArrayBase) return dtype ? convertElementType(x, dtype) : x;
+  if (ArrayBuffer.isView(x)) {
+    const src = x as TypedArray;
+    const d = dtype ?? TYPED_DTYPE(src) ?? "float32";
+    const buf = typedArrayFor(d, src.length);
+    buf.set(src);
+    const shape = options.shape ?? [src.length];
+    if (shape.reduce((a, b) => a * b, 1) !== src.length) {
+      throw new ValueError(`shape [${shape.join(", ")}] does not match the ${src.length} values given`, { op });
+    }
+    return fromBuffer(buf, shape, d);
+  }
+  if (typeof x === "number" || typeof x === "boolean") {
+    const d = dtype ?? (typeof x === "boolean" ? "bool" : "float32");
+    return scalar(Number(x), d);
+  }
+  if (!Array.isArray(x)) {
+    throw new ValueError(`cannot make an array from ${x === null ? "null" : typeof x}`, { op, hint: "pass numbers, booleans, nested arrays or a typed array" });
+  }
+  const { shape, flat } = parseNested(op, x as NestedArray);
+  const d = dtype ?? (flat.length > 0 && flat.every((v) => typeof v === "boolean") ? "bool" : "float32");
+  const buf = typedArrayFor(d, flat.length);
+  for (let i = 0; i < flat.length; i++) buf[i] = d === "bool" ? (flat[i] ? 1 : 0) : Number(flat[i]);
+  const out = fromBuffer(buf, options.shape ?? shape, d);
+  return out;
+};
+
+/** An array argument: arrays pass through, JS values become arrays (weak scalars stay scalars). */
+export const asArray = (x: ArrayLike, dtype?: DType): ArrayBase => {
+  if (x instanceof ArrayBase) return dtype ? convertElementType(x, dtype) : x;
+  if (typeof x === "number" || typeof x === "boolean") return scalar(Number(x), dtype ?? weakDTypeOf(x));
+  return array(x, { dtype });
+};
+
+/** JAX's result dtype: strong dtypes promote on the lattice, JS scalars are weak. */
+export const resultDType = (...xs: ArrayLike[]): DType => {
+  let strong: DType | null = null;
+  let weak: DType | null = null;
+  for (const x of xs) {
+    if (typeof x === "number" || typeof x === "boolean") {
+      const w = weakDTypeOf(x);
+      weak = weak ? promoteDTypes(weak, w) : w;
+    } else {
+      const d = x instanceof ArrayBase ? x.dtype : asArray(x).dtype;
+      strong = strong ? promoteDTypes(strong, d) : d;
+    }
+  }
+  if (strong === null) return weak!;
+  return weak === null ? strong : joinWeak(strong, weak);
+};
+
+/** Coerces all arguments to their common dtype (see {@link resultDType}). */
+export const promoteArgs = (...xs: ArrayLike[]): ArrayBase[] => {
+  const d = resultDType(...xs);
+  return xs.map((x) => asArray(x, d));
+};
+
+/** Like {@link promoteArgs}, then integers and bools become float32 (for sin, log, divide, ...). */
+export const promoteToFloat = (...xs: ArrayLike[]): ArrayBase[] => {
+  let d = resultDType(...xs);
+  if (d === "int32" || d === "bool") d = "float32";
+  return xs.map((x) => asArray(x, d));
+};

@@ -1,0 +1,38 @@
+/** Shape arithmetic shared by kernels, abstract evaluation and the user API. */
+
+export type Shape = readonly number[];
+
+export const sizeOf = (shape: Shape): number => {
+  let s = 1;
+  for (const d of shape) s *= d;
+  return s;
+};
+
+/** Row-major strides (in elements). */
+export const stridesOf = (shape: Shape): number[] => {
+  const st = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = s;
+    s *= shape[i]!;
+  }
+  return st;
+};
+
+/** NumPy broadcasting of two shapes, or null when they do not broadcast. */
+export const broadcastShapes = (a: Shape, b: Shape): number[] | null => {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da === db || db === 1) out[i] = da;
+    else if (da === 1) out[i] = db;
+    else return null;
+  }
+  return out;
+};
+
+export const shapeStr = (s: Shape): string => `[${s.join(", ")}]`;
+
+export const range = (n: number, start = 0): number[] => Array.from({ length: n }, (_, i) => i + start);

@@ -1,0 +1,184 @@
+/**
+ * Tracing. `bind` is the one entry point of every op: with no trace active it runs the
+ * primitive's `impl` (eager mode); inside a trace it records an equation and returns
+ * tracers. Traces nest: an op always records into the innermost active trace, and values
+ * of enclosing traces (or concrete arrays) that it reads become constvars of that trace.
+ */
+import { ArrayBase, NDArray, bufferOf } from "./array.js";
+import type { ShapedArray } from "./dtype.js";
+import { ConcretizationError, SourceInfo, UnexpectedTracerError, captureSource } from "./errors.js";
+import { type Atom, Eqn, Jaxpr, Literal, Var } from "./ir/jaxpr.js";
+import type { Params, Primitive } from "./ir/primitive.js";
+
+const CONCRETIZATION_HINT =
+  "a traced value has no concrete value: use np.where(cond, a, b) for elementwise choices, " +
+  "lax.cond / lax.switch for branches and lax.whileLoop / lax.foriLoop for loops";
+
+/** A stand-in for an array while a function is traced: it has an aval but no value. */
+export class Tracer extends ArrayBase {
+  constructor(
+    readonly trace: JaxprTrace,
+    readonly variable: Var,
+    /** The primitive that produced it, or null for a traced argument. */
+    readonly producer: string | null,
+    readonly source: SourceInfo | null,
+  ) {
+    super();
+  }
+  get aval(): ShapedArray {
+    return this.variable.aval;
+  }
+  private concretize(how: string): never {
+    const made = this.producer ? `the output of '${this.producer}'` : "a traced argument";
+    throw new ConcretizationError(
+      `${how} of a traced value (${this.aval}, ${made}${this.source?.location ? ` from ${this.source.location}` : ""}) is not available while tracing`,
+      { op: this.producer ?? "tracer", hint: CONCRETIZATION_HINT },
+    );
+  }
+  [Symbol.toPrimitive](hint: string): never {
+    return this.concretize(hint === "string" ? "the string form" : "the numeric value");
+  }
+  override toString(): string {
+    return this.concretize("the string form");
+  }
+  override valueOf(): never {
+    return this.concretize("the numeric value");
+  }
+  /** Always throws ConcretizationError: a tracer has no value. */
+  item(): number {
+    return this.concretize("item()");
+  }
+  toArray(): never {
+    return this.concretize("toArray()");
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `Traced<${this.aval}>`;
+  }
+}
+
+let nextLevel = 0;
+
+/** A trace being recorded into a jaxpr. */
+export class JaxprTrace {
+  readonly level = nextLevel++;
+  active = true;
+  readonly eqns: Eqn[] = [];
+  readonly invars: Var[] = [];
+  private readonly constvars: Var[] = [];
+  private readonly consts: ArrayBase[] = [];
+  private readonly constIndex = new Map<ArrayBase, Var>();
+  /** Where the trace began (the transform's call site), for error messages. */
+  readonly source = captureSource();
+
+  constructor(readonly parent: JaxprTrace | null) {}
+
+  newArg(aval: ShapedArray): Tracer {
+    const v = new Var(aval);
+    this.invars.push(v);
+    return new Tracer(this, v, null, null);
+  }
+
+  /** The atom standing for `x` in this trace, lifting outside values into constvars. */
+  toAtom(x: ArrayBase): Atom {
+    if (x instanceof Tracer) {
+      if (x.trace === this) return x.variable;
+      if (!x.trace.active) throw escapedTracer(x);
+    } else if (x instanceof NDArray && x.aval.shape.length === 0) {
+      return new Literal(bufferOf(x)[0]!, x.aval);
+    }
+    let v = this.constIndex.get(x);
+    if (!v) {
+      v = new Var(x.aval);
+      this.constIndex.set(x, v);
+      this.constvars.push(v);
+      this.consts.push(x);
+    }
+    return v;
+  }
+
+  process(prim: Primitive, inputs: ArrayBase[], params: Params): Tracer[] {
+    const atoms = inputs.map((x) => this.toAtom(x));
+    const outAvals = prim.abstractEval(
+      atoms.map((a) => a.aval),
+      params,
+    );
+    const source = ambientSource ?? captureSource();
+    const outs = outAvals.map((a) => new Var(a));
+    this.eqns.push(new Eqn(prim, atoms, params, outs, source));
+    return outs.map((v) => new Tracer(this, v, prim.name, source));
+  }
+
+  /** Closes the trace into a jaxpr whose outputs are `outs`. */
+  finish(outs: ArrayBase[]): Jaxpr {
+    const outAtoms = outs.map((x) => this.toAtom(x));
+    return new Jaxpr(this.constvars.slice(), this.consts.slice(), this.invars.slice(), this.eqns.slice(), outAtoms);
+  }
+}
+
+const escapedTracer = (x: Tracer): UnexpectedTracerError =>
+  new UnexpectedTracerError(
+    `a tracer (${x.aval}, ${x.producer ? `made by '${x.producer}'` : "a traced argument"}${
+      x.source?.location ? ` at ${x.source.location}` : ""
+    }) was used after the transform that created it (begun at ${x.trace.source.location ?? "<unknown>"}) had finished`,
+    {
+      op: x.producer ?? "tracer",
+      hint: "a traced value escaped its function, e.g. stored in an outer variable; return it as an output instead",
+    },
+  );
+
+let current: JaxprTrace | null = null;
+let ambientSource: SourceInfo | null = null;
+
+/** The innermost active trace, or null in eager mode. */
+export const currentTrace = (): JaxprTrace | null => current;
+
+/**
+ * Runs `f` with every equation it records attributed to `source`: transforms use it so
+ * that rewritten equations keep the user's original line.
+ */
+export const withSource = <T>(source: SourceInfo | null, f: () => T): T => {
+  const prev = ambientSource;
+  ambientSource = source;
+  try {
+    return f();
+  } finally {
+    ambientSource = prev;
+  }
+};
+
+/** Applies a primitive: the one way any op happens. */
+export const bind = (prim: Primitive, inputs: ArrayBase[], params: Params = {}): ArrayBase[] => {
+  if (current) return current.process(prim, inputs, params);
+  for (const x of inputs) if (x instanceof Tracer) throw escapedTracer(x);
+  prim.abstractEval(
+    inputs.map((x) => x.aval),
+    params,
+  );
+  return prim.impl(inputs as NDArray[], params);
+};
+
+/** {@link bind} for single-output primitives. */
+export const bind1 = (prim: Primitive, inputs: ArrayBase[], params: Params = {}): ArrayBase =>
+  bind(prim, inputs, params)[0]!;
+
+/**
+ * Traces `fn` on fresh tracers of `inAvals` in a new trace nested in the current one,
+ * returning the jaxpr. Outside values that `fn` reads become constvars.
+ */
+export const traceToJaxpr = (fn: (...args: Tracer[]) => ArrayBase[], inAvals: readonly ShapedArray[]): Jaxpr => {
+  const trace = new JaxprTrace(current);
+  const prev = current;
+  const prevSource = ambientSource;
+  current = trace;
+  ambientSource = null; // the traced function's own ops carry their own call sites
+  try {
+    const args = inAvals.map((a) => trace.newArg(a));
+    return trace.finish(fn(...args));
+  } finally {
+    current = prev;
+    ambientSource = prevSource;
+    trace.active = false;
+  }
+};
+
+export const isTracer = (x: unknown): x is Tracer => x instanceof Tracer;

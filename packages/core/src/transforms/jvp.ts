@@ -1,0 +1,95 @@
+/**
+ * Forward mode as a jaxpr rewrite: each equation is replaced by its primitive's jvp rule,
+ * applied to dual numbers (primal, tangent). Tangents may be symbolic zeros (`null`), so
+ * equations that no tangent reaches are copied unchanged.
+ */
+import type { ArrayBase } from "../array.js";
+import { ShapedArray, isFloat } from "../dtype.js";
+import type { Atom, Jaxpr, Var } from "../ir/jaxpr.js";
+import { type MaybeZero, requireRule } from "../ir/primitive.js";
+import { scalar } from "../primitives/common.js";
+import { convertElementType, zerosOf } from "../primitives/structural.js";
+import { ValueError } from "../errors.js";
+import { evalJaxpr } from "../interpreter.js";
+import { treedefEquals, treedefToString, unflatten } from "../tree.js";
+import { flattenArgs, traceFlat } from "./api_util.js";
+import { bind, traceToJaxpr, withSource } from "../trace.js";
+
+/** The aval of a tangent of `a`, or null when `a` cannot carry one (integers, bools). */
+export const tangentAval = (a: ShapedArray): ShapedArray | null => (isFloat(a.dtype) ? a : null);
+
+/** Evaluates `jaxpr` on dual numbers; returns primal and tangent outputs. */
+export const jvpEval = (jaxpr: Jaxpr, primals: ArrayBase[], tangents: MaybeZero[]): [ArrayBase[], MaybeZero[]] => {
+  const env = new Map<Var, ArrayBase>();
+  const tenv = new Map<Var, ArrayBase>();
+  const read = (a: Atom): ArrayBase => ("value" in a ? scalar(a.value, a.aval.dtype) : env.get(a)!);
+  const readT = (a: Atom): MaybeZero => ("value" in a ? null : (tenv.get(a) ?? null));
+  jaxpr.constvars.forEach((v, i) => env.set(v, jaxpr.consts[i]!));
+  jaxpr.invars.forEach((v, i) => {
+    env.set(v, primals[i]!);
+    const t = tangents[i];
+    if (t) tenv.set(v, t);
+  });
+  for (const e of jaxpr.eqns) {
+    const ins = e.inputs.map(read);
+    const tins = e.inputs.map(readT);
+    const [outs, touts] = withSource(e.source, () =>
+      tins.every((t) => t === null)
+        ? [bind(e.primitive, ins, e.params), []]
+        : requireRule(e.primitive, "jvp", e.source?.location)(ins, tins, e.params),
+    );
+    e.outputs.forEach((v, i) => {
+      env.set(v, outs[i]!);
+      const t = touts[i];
+      if (t && isFloat(v.aval.dtype)) tenv.set(v, t);
+    });
+  }
+  return [jaxpr.outvars.map(read), jaxpr.outvars.map(readT)];
+};
+
+/**
+ * `jvpJaxpr(j, nonzeros)`: a jaxpr taking `(primals..., tangents of the nonzero inputs...)`
+ * and returning `(primal outs..., tangent outs...)`, zero tangents instantiated.
+ */
+export const jvpJaxpr = (jaxpr: Jaxpr, nonzeros: readonly boolean[]): Jaxpr => {
+  const n = jaxpr.invars.length;
+  const tanAvals = jaxpr.inAvals.filter((_, i) => nonzeros[i]);
+  return traceToJaxpr(
+    (...args) => {
+      let k = n;
+      const tangents = nonzeros.map((nz) => (nz ? args[k++]! : null));
+      const [outs, touts] = jvpEval(jaxpr, args.slice(0, n), tangents);
+      return [...outs, ...touts.map((t, i) => t ?? zerosOf(tangentAval(outs[i]!.aval) ?? outs[i]!.aval))];
+    },
+    [...jaxpr.inAvals, ...tanAvals],
+  );
+};
+
+/**
+ * `jvp(f, primals, tangents)` -> `[out, tangentOut]`: forward-mode derivative of `f` at
+ * `primals` along `tangents` (pytrees of the same structure).
+ */
+export const jvp = <Out = any>(f: (...args: any[]) => Out, primals: readonly unknown[], tangents: readonly unknown[]): [Out, Out] => {
+  const op = "jvp";
+  if (!Array.isArray(primals) || !Array.isArray(tangents)) {
+    throw new ValueError("primals and tangents must be arrays (tuples) of arguments", { op, hint: "jvp(f, [x], [t])" });
+  }
+  const [flatIn, inTree] = flattenArgs(op, primals);
+  const [flatT, tTree] = flattenArgs(op, tangents);
+  if (!treedefEquals(inTree, tTree)) {
+    throw new ValueError(`tangents have structure ${treedefToString(tTree)} but primals have ${treedefToString(inTree)}`, { op });
+  }
+  flatT.forEach((t, i) => {
+    const p = flatIn[i]!;
+    if (t.shape.join() !== p.shape.join()) {
+      throw new ValueError(`tangent ${i} has shape [${t.shape.join(", ")}] but its primal has shape [${p.shape.join(", ")}]`, { op });
+    }
+  });
+  const { jaxpr, outTree } = traceFlat(op, f, inTree, flatIn);
+  const nonzeros = jaxpr.inAvals.map((a) => tangentAval(a) !== null);
+  const jj = jvpJaxpr(jaxpr, nonzeros);
+  const ts = flatT.map((t, i) => (t.dtype === flatIn[i]!.dtype ? t : convertElementType(t, flatIn[i]!.dtype))).filter((_, i) => nonzeros[i]);
+  const outs = evalJaxpr(jj, [...flatIn, ...ts]);
+  const m = jaxpr.outvars.length;
+  return [unflatten<Out>(outTree, outs.slice(0, m)), unflatten<Out>(outTree, outs.slice(m))];
+};

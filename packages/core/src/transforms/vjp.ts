@@ -1,0 +1,190 @@
+/**
+ * Reverse mode: linearize (jvp + partial evaluation), then transpose the linear part.
+ * `vjp`, `grad`, `valueAndGrad`, `linearize`, `linearTranspose` and `jvp` are thin
+ * wrappers over the jaxpr rewrites, taking and returning pytrees.
+ */
+import type { ArrayBase } from "../array.js";
+import { type DType, isFloat } from "../dtype.js";
+import { TransformError, ValueError } from "../errors.js";
+import type { Jaxpr } from "../ir/jaxpr.js";
+import { evalJaxpr } from "../interpreter.js";
+import { zerosOf, convertElementType } from "../primitives/structural.js";
+import { scalar } from "../primitives/common.js";
+import { type TreeDef, flatten, treedefEquals, treedefToString, unflatten } from "../tree.js";
+import { flattenArgs, leafToArray, normalizeArgnums, traceFlat } from "./api_util.js";
+import { jvpJaxpr, tangentAval } from "./jvp.js";
+import { partialEvalJaxpr } from "./partial_eval.js";
+import { transposeJaxpr } from "./transpose.js";
+
+export interface Linearized {
+  /** primals -> (primal outs..., residuals...) */
+  known: Jaxpr;
+  /** (residuals..., tangents of the float inputs...) -> tangent outs */
+  linear: Jaxpr;
+  numResiduals: number;
+  /** Which inputs carry tangents (the float ones). */
+  nonzeros: boolean[];
+}
+
+/** linearize as a jaxpr rewrite. */
+export const linearizeJaxpr = (jaxpr: Jaxpr): Linearized => {
+  const nonzeros = jaxpr.inAvals.map((a) => tangentAval(a) !== null);
+  const jj = jvpJaxpr(jaxpr, nonzeros);
+  const n = jaxpr.invars.length;
+  const m = jaxpr.outvars.length;
+  const unknowns = [...new Array<boolean>(n).fill(false), ...nonzeros.filter(Boolean).map(() => true)];
+  const instantiate = [...new Array<boolean>(m).fill(false), ...new Array<boolean>(m).fill(true)];
+  const pe = partialEvalJaxpr(jj, unknowns, instantiate);
+  if (pe.outUnknowns.slice(0, m).some(Boolean)) throw new Error("linearize: a primal output depends on a tangent");
+  return { known: pe.known, linear: pe.unknown, numResiduals: pe.numResiduals, nonzeros };
+};
+
+const checkCotangent = (op: string, outTree: TreeDef, outs: readonly { shape: readonly number[]; dtype: DType }[], ct: unknown): ArrayBase[] => {
+  const [cts, ctTree] = flatten(ct);
+  if (!treedefEquals(ctTree, outTree)) {
+    throw new ValueError(`the cotangent has structure ${treedefToString(ctTree)} but the output has ${treedefToString(outTree)}`, { op });
+  }
+  return cts.map((c, i) => {
+    const a = leafToArray(c, op, "cotangent");
+    const o = outs[i]!;
+    if (a.shape.join() !== o.shape.join()) {
+      throw new ValueError(`cotangent ${i} has shape [${a.shape.join(", ")}] but the output has shape [${o.shape.join(", ")}]`, { op });
+    }
+    return a.dtype === o.dtype ? a : convertElementType(a, o.dtype);
+  });
+};
+
+/**
+ * `vjp(f, ...primals)` -> `[out, vjpFn]`, where `vjpFn(ct)` returns the cotangents of all
+ * primals as a tuple (zeros for integer inputs).
+ */
+export const vjp = <Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]): [Out, (ct: unknown) => any[]] => {
+  const op = "vjp";
+  const [flatIn, inTree] = flattenArgs(op, primals);
+  const { jaxpr, outTree } = traceFlat(op, f, inTree, flatIn);
+  const lin = linearizeJaxpr(jaxpr);
+  const m = jaxpr.outvars.length;
+  const knownOuts = evalJaxpr(lin.known, flatIn);
+  const outs = knownOuts.slice(0, m);
+  const residuals = knownOuts.slice(m);
+  const linearMask = [...residuals.map(() => false), ...lin.nonzeros.filter(Boolean).map(() => true)];
+  const bwd = transposeJaxpr(lin.linear, linearMask);
+  const vjpFn = (ct: unknown): any[] => {
+    const cts = checkCotangent(op, outTree, outs, ct);
+    const grads = evalJaxpr(bwd, [...residuals, ...cts]);
+    let k = 0;
+    const all = flatIn.map((x, i) => (lin.nonzeros[i] ? grads[k++]! : zerosOf(x.aval)));
+    return unflatten<any[]>(inTree, all);
+  };
+  return [unflatten<Out>(outTree, outs), vjpFn];
+};
+
+export interface GradOptions {
+  /** Which positional arguments to differentiate (default 0). An array gives a tuple of gradients. */
+  argnums?: number | readonly number[];
+  /** `f` returns `[value, aux]`; the aux part is returned alongside, not differentiated. */
+  hasAux?: boolean;
+}
+
+/** Splits `[value, aux]` when hasAux, with a clear error for anything else. */
+const splitAux = (op: string, out: unknown, hasAux: boolean): [unknown, unknown] => {
+  if (!hasAux) return [out, undefined];
+  if (!Array.isArray(out) || out.length !== 2) {
+    throw new TransformError(`with hasAux: true the function must return a pair [value, aux], but it returned ${Array.isArray(out) ? `an array of length ${out.length}` : typeof out}`, {
+      op,
+      hint: "return [loss, aux], or drop hasAux",
+    });
+  }
+  return [out[0], out[1]];
+};
+
+const gradImpl = (op: string, f: (...args: any[]) => unknown, options: GradOptions, args: unknown[]): [ArrayBase, unknown, unknown] => {
+  const argnums = normalizeArgnums(op, options.argnums ?? 0, args.length);
+  const hasAux = options.hasAux ?? false;
+  argnums.forEach((a) => {
+    flatten(args[a])[0].forEach((leaf) => {
+      const x = leafToArray(leaf, op);
+      if (!isFloat(x.dtype)) {
+        throw new TransformError(`cannot differentiate with respect to argument ${a}: it holds ${x.aval}, an integer or bool value`, {
+          op,
+          hint: "pass floats (np.astype(x, 'float32')), or leave this argument out of argnums",
+        });
+      }
+    });
+  });
+  let aux: unknown;
+  const partial = (...diffArgs: unknown[]) => {
+    const full = args.slice();
+    argnums.forEach((a, i) => (full[a] = diffArgs[i]));
+    const [value, a] = splitAux(op, f(...full), hasAux);
+    aux = a;
+    const v = leafToArray(value, op, "the function's output");
+    if (!(flatten(value)[0].length === 1) || v.ndim !== 0) {
+      throw new TransformError(`grad requires a scalar output, but the function returned ${flatten(value)[0].length === 1 ? v.aval : treedefToString(flatten(value)[1])}`, {
+        op,
+        hint: "reduce the output (np.sum / np.mean), or use vjp / jacrev for non-scalar outputs",
+      });
+    }
+    if (!isFloat(v.dtype)) {
+      throw new TransformError(`grad requires a float output, but the function returned ${v.aval}`, { op, hint: "compute the loss in float32 or float64" });
+    }
+    return v;
+  };
+  const [value, vjpFn] = vjp(partial, ...argnums.map((a) => args[a]));
+  const grads = vjpFn(scalar(1, value.dtype));
+  return [value, typeof options.argnums === "number" || options.argnums === undefined ? grads[0] : grads, aux];
+};
+
+/**
+ * The gradient of a scalar function: `grad(f)(x)`; with `argnums: [0, 1]` a tuple of
+ * gradients; with `hasAux` returns `[grads, aux]`.
+ */
+export const grad =
+  (f: (...args: any[]) => unknown, options: GradOptions = {}) =>
+  (...args: any[]): any => {
+    const [, g, aux] = gradImpl("grad", f, options, args);
+    return options.hasAux ? [g, aux] : g;
+  };
+
+/** `valueAndGrad(f)(x)` -> `[value, grad]` (with hasAux: `[[value, aux], grad]`). */
+export const valueAndGrad =
+  (f: (...args: any[]) => unknown, options: GradOptions = {}) =>
+  (...args: any[]): any => {
+    const [v, g, aux] = gradImpl("valueAndGrad", f, options, args);
+    return options.hasAux ? [[v, aux], g] : [v, g];
+  };
+
+/** `linearize(f, ...primals)` -> `[out, fLin]`, with `fLin(...tangents)` the jvp at the primals. */
+export const linearize = <Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]): [Out, (...tangents: unknown[]) => Out] => {
+  const op = "linearize";
+  const [flatIn, inTree] = flattenArgs(op, primals);
+  const { jaxpr, outTree } = traceFlat(op, f, inTree, flatIn);
+  const lin = linearizeJaxpr(jaxpr);
+  const m = jaxpr.outvars.length;
+  const knownOuts = evalJaxpr(lin.known, flatIn);
+  const residuals = knownOuts.slice(m);
+  const fLin = (...tangents: unknown[]): Out => {
+    const [flatT, tTree] = flattenArgs(op, tangents);
+    if (!treedefEquals(tTree, inTree)) {
+      throw new ValueError(`tangents have structure ${treedefToString(tTree)} but primals have ${treedefToString(inTree)}`, { op });
+    }
+    const ts = flatT.filter((_, i) => lin.nonzeros[i]);
+    return unflatten<Out>(outTree, evalJaxpr(lin.linear, [...residuals, ...ts]));
+  };
+  return [unflatten<Out>(outTree, knownOuts.slice(0, m)), fLin];
+};
+
+/**
+ * The transpose of a linear function `f`, traced at `primals` (which give only shapes and
+ * dtypes): returns `ct -> cotangents of the inputs`.
+ */
+export const linearTranspose = (f: (...args: any[]) => unknown, ...primals: unknown[]): ((ct: unknown) => any[]) => {
+  const op = "linearTranspose";
+  const [flatIn, inTree] = flattenArgs(op, primals);
+  const { jaxpr, outTree } = traceFlat(op, f, inTree, flatIn);
+  const bwd = transposeJaxpr(jaxpr, flatIn.map(() => true));
+  return (ct) => {
+    const cts = checkCotangent(op, outTree, jaxpr.outAvals, ct);
+    return unflatten<any[]>(inTree, evalJaxpr(bwd, cts));
+  };
+};

@@ -1,0 +1,190 @@
+/**
+ * vmap as a jaxpr rewrite: each equation's batch rule moves the batch axis through it.
+ * Equations whose inputs are all unbatched are copied unchanged.
+ */
+import type { ArrayBase } from "../array.js";
+import { ShapedArray } from "../dtype.js";
+import { AxisError, ValueError } from "../errors.js";
+import type { Atom, Jaxpr, Var } from "../ir/jaxpr.js";
+import { requireRule } from "../ir/primitive.js";
+import { evalJaxpr } from "../interpreter.js";
+import { scalar } from "../primitives/common.js";
+import { broadcastInDim, moveAxis } from "../primitives/structural.js";
+import { bind, traceToJaxpr, withSource } from "../trace.js";
+import { type TreeDef, flatten, numLeaves, unflatten } from "../tree.js";
+import { flattenArgs, traceFlat } from "./api_util.js";
+
+export type BatchDim = number | null;
+
+/** Evaluates `jaxpr` on batched values; returns outputs and where their batch axes are. */
+export const batchEval = (jaxpr: Jaxpr, args: ArrayBase[], dims: BatchDim[], size: number): [ArrayBase[], BatchDim[]] => {
+  const env = new Map<Var, [ArrayBase, BatchDim]>();
+  const read = (a: Atom): [ArrayBase, BatchDim] => ("value" in a ? [scalar(a.value, a.aval.dtype), null] : env.get(a)!);
+  jaxpr.constvars.forEach((v, i) => env.set(v, [jaxpr.consts[i]!, null]));
+  jaxpr.invars.forEach((v, i) => env.set(v, [args[i]!, dims[i] ?? null]));
+  for (const e of jaxpr.eqns) {
+    const ins = e.inputs.map(read);
+    const vals = ins.map(([x]) => x);
+    const ds = ins.map(([, d]) => d);
+    const [outs, odims] = withSource(e.source, () =>
+      ds.every((d) => d === null)
+        ? [bind(e.primitive, vals, e.params), e.outputs.map(() => null)]
+        : requireRule(e.primitive, "batch", e.source?.location)(vals, ds, e.params, size),
+    );
+    e.outputs.forEach((v, i) => env.set(v, [outs[i]!, odims[i] ?? null]));
+  }
+  return [jaxpr.outvars.map((a) => read(a)[0]), jaxpr.outvars.map((a) => read(a)[1])];
+};
+
+/** Moves (or creates, by broadcasting) the batch axis of `x` to `to`. */
+export const moveBatchAxis = (x: ArrayBase, from: BatchDim, to: number, size: number): ArrayBase => {
+  if (from === null) {
+    const shape = x.shape;
+    shape.splice(to, 0, size);
+    return broadcastInDim(
+      x,
+      shape,
+      x.shape.map((_, i) => (i < to ? i : i + 1)),
+    );
+  }
+  return moveAxis(x, from, to);
+};
+
+/**
+ * `batchJaxpr(j, inDims, size, outDims)`: a jaxpr over batched inputs whose outputs carry
+ * their batch axis at `outDims` (null: the output must not depend on the batch).
+ */
+export const batchJaxpr = (jaxpr: Jaxpr, inDims: readonly BatchDim[], size: number, outDims: readonly BatchDim[]): Jaxpr => {
+  const inAvals = jaxpr.inAvals.map((a, i) => {
+    const d = inDims[i];
+    if (d === null || d === undefined) return a;
+    const shape = a.shape.slice();
+    shape.splice(d, 0, size);
+    return new ShapedArray(shape, a.dtype);
+  });
+  return traceToJaxpr(
+    (...args) => {
+      const [outs, dims] = batchEval(jaxpr, args, inDims.slice(), size);
+      return outs.map((x, i) => {
+        const want = outDims[i] ?? null;
+        if (want === null) {
+          if (dims[i] !== null) {
+            throw new ValueError(`output ${i} (${x.aval}) depends on the mapped axis, but outAxes is null for it`, {
+              op: "vmap",
+              hint: "give that output an axis in outAxes",
+            });
+          }
+          return x;
+        }
+        return moveBatchAxis(x, dims[i]!, want, size);
+      });
+    },
+    inAvals,
+  );
+};
+
+/** Expands a pytree prefix (`inAxes`/`outAxes`) to one value per leaf of `tree`. */
+export const broadcastPrefix = (op: string, what: string, prefix: unknown, tree: unknown): BatchDim[] => {
+  const out: BatchDim[] = [];
+  const go = (p: unknown, t: unknown, path: string) => {
+    if (p === null || p === undefined || typeof p === "number") {
+      const n = flatten(t)[0].length;
+      for (let i = 0; i < n; i++) out.push((p ?? null) as BatchDim);
+      return;
+    }
+    if (Array.isArray(p)) {
+      if (!Array.isArray(t) || t.length !== p.length) {
+        throw new ValueError(`${what} ${path || ""} is a list of length ${p.length}, which does not match the ${Array.isArray(t) ? `list of length ${t.length}` : typeof t} it describes`.replace("  ", " "), { op });
+      }
+      p.forEach((pi, i) => go(pi, t[i], `${path}[${i}]`));
+      return;
+    }
+    if (typeof p === "object") {
+      const keys = Object.keys(p as object).sort();
+      const tk = t && typeof t === "object" ? Object.keys(t).sort() : [];
+      if (keys.join() !== tk.join()) {
+        throw new ValueError(`${what}${path} has keys {${keys.join(", ")}} but the value it describes has {${tk.join(", ")}}`, { op });
+      }
+      keys.forEach((k) => go((p as Record<string, unknown>)[k], (t as Record<string, unknown>)[k], `${path}.${k}`));
+      return;
+    }
+    throw new ValueError(`${what}${path} must be a number, null, or a list/object of them; got ${typeof p}`, { op });
+  };
+  go(prefix, tree, "");
+  return out;
+};
+
+export interface VmapOptions {
+  /** Where each argument's mapped axis is: a number, null (unmapped), or a pytree prefix of the arguments. Default 0. */
+  inAxes?: unknown;
+  /** Where the outputs' mapped axis goes; a pytree prefix of the output. Default 0. */
+  outAxes?: unknown;
+  /** The mapped size, needed when no argument is mapped. */
+  axisSize?: number;
+}
+
+const describeLeafArg = (inTree: TreeDef, leaf: number): string => {
+  // The argument index of flat leaf `leaf` (inTree is the tuple of arguments).
+  if (inTree.kind !== "array") return `leaf ${leaf}`;
+  let k = 0;
+  for (let a = 0; a < inTree.children.length; a++) {
+    const n = numLeaves(inTree.children[a]!);
+    if (leaf < k + n) return n === 1 ? `argument ${a}` : `argument ${a} (leaf ${leaf - k})`;
+    k += n;
+  }
+  return `leaf ${leaf}`;
+};
+
+/** Vectorises `f` over a mapped axis of its arguments. */
+export const vmap =
+  <F extends (...args: any[]) => any>(f: F, options: VmapOptions = {}) =>
+  (...args: Parameters<F>): ReturnType<F> => {
+    const op = "vmap";
+    const [flatIn, inTree] = flattenArgs(op, args);
+    const inAxes = options.inAxes === undefined ? 0 : options.inAxes;
+    const dims = broadcastPrefix(op, "inAxes", inAxes, args);
+    let size: number | undefined = options.axisSize;
+    let sizeFrom = "axisSize";
+    const norm = dims.map((d, i) => {
+      if (d === null) return null;
+      const x = flatIn[i]!;
+      if (!Number.isInteger(d) || d < -x.ndim || d >= x.ndim) {
+        throw new AxisError(`inAxes ${d} is out of range for ${describeLeafArg(inTree, i)} of shape [${x.shape.join(", ")}]`, { op });
+      }
+      const nd = d < 0 ? d + x.ndim : d;
+      const n = x.shape[nd]!;
+      const who = `${describeLeafArg(inTree, i)} of shape [${x.shape.join(", ")}] has size ${n} along axis ${nd}`;
+      if (size === undefined) {
+        size = n;
+        sizeFrom = who;
+      } else if (size !== n) {
+        throw new ValueError(`inconsistent sizes for the mapped axis: ${who}, but ${sizeFrom === "axisSize" ? `axisSize is ${size}` : sizeFrom}`, {
+          op,
+          hint: "every mapped argument must have the same size along its mapped axis",
+        });
+      }
+      return nd;
+    });
+    if (size === undefined) {
+      throw new ValueError("no argument is mapped (all inAxes are null), so the mapped size is unknown", { op, hint: "pass axisSize" });
+    }
+    const unbatched = flatIn.map((x, i) => {
+      const d = norm[i];
+      if (d === null || d === undefined) return x;
+      const shape = x.shape;
+      shape.splice(d, 1);
+      return { aval: new ShapedArray(shape, x.dtype) } as unknown as ArrayBase;
+    });
+    const { jaxpr, outTree } = traceFlat(op, f, inTree, unbatched);
+    const outAxes = options.outAxes === undefined ? 0 : options.outAxes;
+    const outStructure = unflatten(outTree, jaxpr.outvars.map(() => 0));
+    const od = broadcastPrefix(op, "outAxes", outAxes, outStructure).map((d, i) => {
+      if (d === null) return null;
+      const r = jaxpr.outvars[i]!.aval.ndim + 1;
+      if (d < -r || d >= r) throw new AxisError(`outAxes ${d} is out of range for output ${i} of rank ${r} (with the mapped axis)`, { op });
+      return d < 0 ? d + r : d;
+    });
+    const batched = batchJaxpr(jaxpr, norm, size, od);
+    return unflatten(outTree, evalJaxpr(batched, flatIn));
+  };
+
