@@ -23,6 +23,12 @@ export abstract class ArrayBase {
   get size(): number {
     return sizeOf(this.aval.shape);
   }
+  /** The single element as a number (throws ConcretizationError on a tracer). */
+  abstract item(): number;
+  /** Nested JS arrays (throws ConcretizationError on a tracer). */
+  abstract toArray(): any;
+  /** A copy of the data (throws ConcretizationError on a tracer). */
+  abstract toTypedArray(): TypedArray;
 }
 
 /** Gives kernels the live buffer of an NDArray; not exported from the package. */

@@ -51,6 +51,9 @@ export class Tracer extends ArrayBase {
   toArray(): never {
     return this.concretize("toArray()");
   }
+  toTypedArray(): never {
+    return this.concretize("toTypedArray()");
+  }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return `Traced<${this.aval}>`;
   }

@@ -3,3 +3,6 @@ export * from "./coerce.js";
 export * from "./creation.js";
 export * from "./elementwise.js";
 export * from "./reductions.js";
+export * from "./shape.js";
+export * from "./indexing.js";
+export * from "./linalg.js";

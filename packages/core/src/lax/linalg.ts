@@ -1,0 +1,2 @@
+/** lax linear algebra: dotGeneral, convGeneralDilated. */
+export {};

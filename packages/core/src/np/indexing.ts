@@ -1,0 +1,2 @@
+/** `np` indexing: slicing (`np.slice`, an index helper), take, takeAlongAxis, scatterAdd. */
+export {};

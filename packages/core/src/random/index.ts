@@ -1,0 +1,2 @@
+/** `random`: threefry2x32 keys and samplers. */
+export {};
