@@ -22,3 +22,5 @@ export { vmap, batchJaxpr } from "./transforms/vmap.js";
 export { transposeJaxpr } from "./transforms/transpose.js";
 export { partialEvalJaxpr } from "./transforms/partial_eval.js";
 export { makeJaxpr } from "./transforms/make_jaxpr.js";
+export { checkpoint, checkpointName, checkpointPolicies, savedResiduals } from "./higher/checkpoint.js";
+export type { CheckpointPolicy, SavedResidual } from "./higher/checkpoint.js";

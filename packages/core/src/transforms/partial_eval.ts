@@ -65,3 +65,74 @@ export const partialEvalJaxpr = (jaxpr: Jaxpr, unknowns: readonly boolean[], ins
   );
   return { known, unknown: unknownJaxpr, outUnknowns, numResiduals: residuals.length };
 };
+
+export interface RematPartialEvalOutput {
+  /** Known inputs -> (known outputs..., saved residuals...). */
+  known: Jaxpr;
+  /** (known inputs it reads..., saved residuals..., unknown inputs...) -> unknown outputs. */
+  unknown: Jaxpr;
+  outUnknowns: boolean[];
+  /** Indices (among all invars) of the known inputs the unknown side reads. */
+  knownInputsRead: number[];
+  /** Number of saved residuals (outputs of `known` after the known outputs). */
+  numSaved: number;
+}
+
+/**
+ * Partial evaluation for rematerialisation (checkpoint). Like {@link partialEvalJaxpr},
+ * but a known value the unknown side needs is saved only when `saveable(eqn)` says so for
+ * the equation producing it; otherwise that equation (and what it needs, recursively) is
+ * copied into the unknown side and recomputed there from the known inputs.
+ */
+export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[], saveable: (e: Eqn) => boolean): RematPartialEvalOutput => {
+  if (jaxpr.constvars.length) throw new Error("partialEvalJaxprRemat expects a jaxpr without constvars (hoist them first)");
+  const unknown = new Set<Var>(jaxpr.invars.filter((_, i) => unknowns[i]));
+  const producer = new Map<Var, Eqn>();
+  const unknownEqns = new Set<Eqn>();
+  for (const e of jaxpr.eqns) {
+    if (e.inputs.some((a) => isVar(a) && unknown.has(a))) {
+      unknownEqns.add(e);
+      e.outputs.forEach((v) => unknown.add(v));
+    } else e.outputs.forEach((v) => producer.set(v, e));
+  }
+  const invarIndex = new Map(jaxpr.invars.map((v, i) => [v, i] as const));
+  const knownInputsRead = new Set<number>();
+  const saved: Var[] = [];
+  const savedSet = new Set<Var>();
+  const recompute = new Set<Eqn>();
+  const need = (a: unknown): void => {
+    if (!isVar(a) || unknown.has(a)) return;
+    const idx = invarIndex.get(a);
+    if (idx !== undefined) {
+      knownInputsRead.add(idx);
+      return;
+    }
+    const e = producer.get(a)!;
+    if (saveable(e)) {
+      if (!savedSet.has(a)) {
+        savedSet.add(a);
+        saved.push(a);
+      }
+    } else if (!recompute.has(e)) {
+      recompute.add(e);
+      e.inputs.forEach(need);
+    }
+  };
+  const outUnknowns = jaxpr.outvars.map((a) => isVar(a) && unknown.has(a));
+  for (const e of jaxpr.eqns) if (unknownEqns.has(e)) e.inputs.forEach(need);
+  const read = [...knownInputsRead].sort((a, b) => a - b);
+  const knownEqns = jaxpr.eqns.filter((e) => !unknownEqns.has(e));
+  const known = dce(
+    new Jaxpr([], [], jaxpr.invars.filter((_, i) => !unknowns[i]), knownEqns, [...jaxpr.outvars.filter((_, i) => !outUnknowns[i]), ...saved]),
+  );
+  const unknownJaxpr = dce(
+    new Jaxpr(
+      [],
+      [],
+      [...read.map((i) => jaxpr.invars[i]!), ...saved, ...jaxpr.invars.filter((_, i) => unknowns[i])],
+      jaxpr.eqns.filter((e) => unknownEqns.has(e) || recompute.has(e)),
+      jaxpr.outvars.filter((_, i) => outUnknowns[i]),
+    ),
+  );
+  return { known, unknown: unknownJaxpr, outUnknowns, knownInputsRead: read, numSaved: saved.length };
+};

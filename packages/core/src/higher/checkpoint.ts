@@ -1,0 +1,178 @@
+/**
+ * `checkpoint` (rematerialisation): a higher-order primitive around a function's jaxpr.
+ * Under reverse mode its partial-evaluation rule saves only the intermediates its policy
+ * allows; everything else is recomputed inside the backward pass from the checkpoint's
+ * inputs. `savedResiduals` lists what a backward pass keeps.
+ */
+import type { ArrayBase } from "../array.js";
+import { Eqn, type Jaxpr, Var } from "../ir/jaxpr.js";
+import { type Params, type Primitive, UndefinedPrimal, definePrimitive, primitiveByName } from "../ir/primitive.js";
+import { evalJaxpr } from "../interpreter.js";
+import { zerosOf } from "../primitives/structural.js";
+import { bind1 } from "../trace.js";
+import { unflatten } from "../tree.js";
+import { linearizeJaxpr } from "../transforms/vjp.js";
+import { flattenArgs, traceFlat } from "../transforms/api_util.js";
+import { jvpJaxpr } from "../transforms/jvp.js";
+import { partialEvalJaxprRemat } from "../transforms/partial_eval.js";
+import { transposeJaxpr } from "../transforms/transpose.js";
+import { batchJaxpr } from "../transforms/vmap.js";
+import { bindWithJaxpr, callAbstractEval } from "./closed_call.js";
+
+/** Decides, per equation of a checkpointed function, whether its outputs may be saved. */
+export type CheckpointPolicy = (primitive: Primitive, params: Params) => boolean;
+
+interface CheckpointParams {
+  jaxpr: Jaxpr;
+  policy: CheckpointPolicy;
+}
+
+const named = <F extends CheckpointPolicy>(name: string, f: F): F => Object.defineProperty(f, "name", { value: name });
+
+/** The policies of `jax.checkpoint_policies`. */
+export const checkpointPolicies = {
+  /** Save nothing: recompute everything in the backward pass (the default). */
+  nothingSaveable: named("nothing_saveable", () => false),
+  /** Save everything: no recomputation (like no checkpoint, but still one equation). */
+  everythingSaveable: named("everything_saveable", () => true),
+  /** Save the results of matrix multiplications (dot_general); recompute the rest. */
+  dotsSaveable: named("dots_saveable", (p) => p === primitiveByName("dot_general")),
+  /** Save dot_general results that have no batch dimensions. */
+  dotsWithNoBatchDimsSaveable: named("dots_with_no_batch_dims_saveable", (p, params) => {
+    if (p !== primitiveByName("dot_general")) return false;
+    const dn = (params as { dimension_numbers?: [unknown, [readonly number[], readonly number[]]] }).dimension_numbers;
+    return !dn || dn[1][0].length === 0;
+  }),
+  /** Save only values tagged with `checkpointName(x, name)` for one of `names`. */
+  saveOnlyTheseNames: (...names: (string | readonly string[])[]): CheckpointPolicy => {
+    const set = new Set(names.flat());
+    return named(`save_only_these_names(${[...set].join(",")})`, (p, params) => p === nameP && set.has((params as { name: string }).name));
+  },
+};
+
+/** `name`: the identity that tags a value for `saveOnlyTheseNames`. */
+export const nameP = definePrimitive<{ name: string }>({
+  name: "name",
+  abstractEval: ([x]) => [x!],
+  impl: ([x]) => [x!],
+  jvp: ([x], [t], { name }) => [[checkpointName(x!, name)], [t]],
+  transpose: ([ct]) => [ct],
+  batch: ([x], [d], { name }) => [[checkpointName(x!, name)], [d!]],
+});
+
+/** Tags `x` with `name`, so a `saveOnlyTheseNames(name)` policy saves it. The identity otherwise. */
+export const checkpointName = (x: ArrayBase, name: string): ArrayBase => bind1(nameP, [x], { name });
+
+export const checkpointP: Primitive<CheckpointParams> = definePrimitive<CheckpointParams>({
+  name: "checkpoint",
+  abstractEval: (avals, { jaxpr }) => callAbstractEval("checkpoint", avals, jaxpr),
+  impl: (args, { jaxpr }) => evalJaxpr(jaxpr, args) as never,
+  subJaxprs: ({ jaxpr }) => [jaxpr],
+  jvp: (primals, tangents, { jaxpr, policy }) => {
+    const nonzeros = tangents.map((t) => t !== null);
+    const outs = bindWithJaxpr(checkpointP, jvpJaxpr(jaxpr, nonzeros), [...primals, ...(tangents.filter((t) => t !== null) as ArrayBase[])], { policy });
+    const m = jaxpr.outvars.length;
+    return [outs.slice(0, m), outs.slice(m)];
+  },
+  transpose: (cts, inputs, { jaxpr, policy }) => {
+    const linear = inputs.map((x) => x instanceof UndefinedPrimal);
+    const bwd = transposeJaxpr(jaxpr, linear);
+    const ctsIn = cts.map((c, i) => c ?? zerosOf(jaxpr.outvars[i]!.aval));
+    const outs = bindWithJaxpr(checkpointP, bwd, [...(inputs.filter((x) => !(x instanceof UndefinedPrimal)) as ArrayBase[]), ...ctsIn], { policy });
+    let k = 0;
+    return linear.map((l) => (l ? outs[k++]! : null));
+  },
+  batch: (args, dims, { jaxpr, policy }, size) => {
+    const outs = bindWithJaxpr(checkpointP, batchJaxpr(jaxpr, dims, size, jaxpr.outvars.map(() => 0)), args, { policy });
+    return [outs, outs.map(() => 0)];
+  },
+  partialEval: (eqn, unknowns) => {
+    const { jaxpr, policy } = eqn.params as unknown as CheckpointParams;
+    const r = partialEvalJaxprRemat(jaxpr, unknowns, (e) => policy(e.primitive, e.params));
+    const knownOuts = eqn.outputs.filter((_, i) => !r.outUnknowns[i]);
+    const saved = r.known.outvars.slice(knownOuts.length).map((a) => new Var(a.aval));
+    const knownEqn = new Eqn(checkpointP, eqn.inputs.filter((_, i) => !unknowns[i]), { jaxpr: r.known, policy }, [...knownOuts, ...saved], eqn.source);
+    const unknownEqn = new Eqn(
+      checkpointP,
+      [...r.knownInputsRead.map((i) => eqn.inputs[i]!), ...saved, ...eqn.inputs.filter((_, i) => unknowns[i])],
+      { jaxpr: r.unknown, policy },
+      eqn.outputs.filter((_, i) => r.outUnknowns[i]),
+      eqn.source,
+    );
+    return { known: [knownEqn], unknown: [unknownEqn], outUnknowns: r.outUnknowns, residuals: saved };
+  },
+});
+
+export interface CheckpointOptions {
+  /** Which intermediates the backward pass may keep (default: nothingSaveable). */
+  policy?: CheckpointPolicy;
+}
+
+/**
+ * Wraps `f` so that reverse-mode differentiation recomputes its intermediates in the
+ * backward pass instead of storing them (except what `policy` saves). Values and
+ * gradients are those of `f`.
+ */
+export const checkpoint =
+  <F extends (...args: any[]) => any>(f: F, options: CheckpointOptions = {}) =>
+  (...args: Parameters<F>): ReturnType<F> => {
+    const policy = options.policy ?? checkpointPolicies.nothingSaveable;
+    const [flat, inTree] = flattenArgs("checkpoint", args);
+    const { jaxpr, outTree } = traceFlat("checkpoint", f, inTree, flat);
+    return unflatten(outTree, bindWithJaxpr(checkpointP, jaxpr, flat, { policy }));
+  };
+
+/** One value a backward pass keeps. */
+export interface SavedResidual {
+  shape: number[];
+  dtype: string;
+  /** Where it was computed (`file:line`), or null for a function argument. */
+  source: string | null;
+  /** `argument i` for the function's own inputs, else the primitive that produced it. */
+  origin: string;
+}
+
+/** Where a var of `j` comes from, looking through higher-order equations that forward outputs. */
+const describe = (j: Jaxpr, v: Var): { source: string | null; origin: string } => {
+  const ai = j.invars.indexOf(v);
+  if (ai >= 0) return { source: null, origin: `input ${ai}` };
+  for (const e of j.eqns) {
+    const k = e.outputs.indexOf(v);
+    if (k < 0) continue;
+    const subs = e.primitive.subJaxprs?.(e.params) ?? [];
+    if (subs.length === 1 && subs[0]!.outvars.length === e.outputs.length) {
+      const inner = subs[0]!.outvars[k]!;
+      if (inner instanceof Var) {
+        const d = describe(subs[0]!, inner);
+        if (!d.origin.startsWith("input")) return d;
+        const idx = subs[0]!.invars.indexOf(inner);
+        const outer = e.inputs[idx];
+        if (outer instanceof Var) return describe(j, outer);
+      }
+    }
+    return { source: e.source?.location ?? null, origin: e.primitive.name };
+  }
+  return { source: null, origin: "constant" };
+};
+
+/**
+ * Every residual that reverse-mode differentiation of `f` at `args` keeps for the backward
+ * pass, with shape, dtype and the source line that produced it.
+ */
+export const savedResiduals = (f: (...args: any[]) => unknown, ...args: unknown[]): SavedResidual[] => {
+  const [flat, inTree] = flattenArgs("savedResiduals", args);
+  const { jaxpr } = traceFlat("savedResiduals", f, inTree, flat);
+  const lin = linearizeJaxpr(jaxpr);
+  const m = jaxpr.outvars.length;
+  return lin.known.outvars.slice(m).map((a) => {
+    const v = a as Var;
+    const d = describe(lin.known, v);
+    const argIdx = d.origin.startsWith("input ") ? Number(d.origin.slice(6)) : -1;
+    return {
+      shape: v.aval.shape.slice(),
+      dtype: v.aval.dtype,
+      source: d.source,
+      origin: argIdx >= 0 ? `argument leaf ${argIdx}` : d.origin,
+    };
+  });
+};

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { checkpoint, checkpointName, checkpointPolicies, grad, makeJaxpr, memoryProfile, np, savedResiduals, typecheck, vmap, type NDArray } from "@cotangent/core";
+import { checkGrad, expectClose } from "./harness.js";
+
+const block = (x: any) => np.sin(np.multiply(np.cos(x), np.exp(np.multiply(x, 0.1))));
+
+describe("checkpoint", () => {
+  it("has the values and gradients of f", () => {
+    const x = np.array([0.3, -1.2, 2.0], { dtype: "float64" }) as NDArray;
+    const f = (x: any) => np.sum(block(block(x)));
+    const fc = (x: any) => np.sum(checkpoint(block)(checkpoint(block)(x)));
+    expectClose(fc(x), f(x), 1e-12);
+    expectClose(grad(fc)(x), grad(f)(x), 1e-12);
+    checkGrad(fc, [x]);
+    expectClose(grad(grad((x: any) => fc(x)))(np.array(0.4, { dtype: "float64" })), grad(grad(f))(np.array(0.4, { dtype: "float64" })), 1e-10);
+  });
+  it("recomputes instead of saving", () => {
+    const x = np.array([0.3, -1.2, 2.0], { dtype: "float64" });
+    const f = (x: any) => np.sum(block(block(x)));
+    const fc = (x: any) => np.sum(checkpoint(block)(checkpoint(block)(x)));
+    const plain = savedResiduals(f, x);
+    const ck = savedResiduals(fc, x);
+    expect(plain.length).toBeGreaterThan(ck.length);
+    // Only the block inputs: x itself and the first block's output.
+    expect(ck.length).toBe(2);
+    expect(ck.some((r) => r.origin.startsWith("argument"))).toBe(true);
+    typecheck(makeJaxpr(grad(fc))(x));
+  });
+  it("policies: names", () => {
+    const x = np.array([0.3, -1.2, 2.0], { dtype: "float64" });
+    const g = (x: any) => np.sin(checkpointName(np.cos(x), "c"));
+    const fc = (x: any) => np.sum(checkpoint(g, { policy: checkpointPolicies.saveOnlyTheseNames("c") })(x));
+    const res = savedResiduals(fc, x);
+    expect(res.some((r) => r.origin === "name")).toBe(true);
+    expectClose(grad(fc)(x), grad((x: any) => np.sum(g(x)))(x), 1e-12);
+  });
+  it("works under vmap of grad", () => {
+    const xs = np.array([[0.3, -1.2], [2.0, 0.5]], { dtype: "float64" });
+    const fc = (x: any) => np.sum(checkpoint(block)(x));
+    const f = (x: any) => np.sum(block(x));
+    expectClose(vmap(grad(fc))(xs), vmap(grad(f))(xs), 1e-12);
+    expectClose(grad((xs: any) => np.sum(vmap(fc)(xs)))(xs), vmap(grad(f))(xs), 1e-12);
+  });
+  it("lowers peak memory on a chain", () => {
+    const x = np.ones([1000], { dtype: "float64" });
+    const chain = (c: boolean) => (x: any) => {
+      for (let i = 0; i < 8; i++) x = c ? checkpoint(block)(x) : block(x);
+      return np.sum(x);
+    };
+    const p0 = memoryProfile(() => grad(chain(false))(x)).peakBytes;
+    const p1 = memoryProfile(() => grad(chain(true))(x)).peakBytes;
+    expect(p1).toBeLessThan(p0 * 0.6);
+  });
+});
