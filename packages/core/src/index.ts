@@ -24,3 +24,5 @@ export { partialEvalJaxpr } from "./transforms/partial_eval.js";
 export { makeJaxpr } from "./transforms/make_jaxpr.js";
 export { checkpoint, checkpointName, checkpointPolicies, savedResiduals } from "./higher/checkpoint.js";
 export type { CheckpointPolicy, SavedResidual } from "./higher/checkpoint.js";
+export { customJvp, customVjp } from "./higher/custom.js";
+export type { CustomJvpFunction, CustomVjpFunction } from "./higher/custom.js";

@@ -1,0 +1,234 @@
+/**
+ * User-defined derivative rules. `customJvp(f).defJvp(rule)` replaces forward-mode (and
+ * so reverse-mode) differentiation of `f` with `rule`; `customVjp(f).defVjp(fwd, bwd)`
+ * replaces reverse mode with `fwd` (primal outputs and residuals) and `bwd` (residuals and
+ * output cotangent to input cotangents). Both are higher-order primitives carrying `f`'s
+ * jaxpr, so they batch and nest like any other equation.
+ */
+import type { ArrayBase } from "../array.js";
+import { TransformError, ValueError } from "../errors.js";
+import type { Jaxpr } from "../ir/jaxpr.js";
+import { type MaybeZero, type Primitive, definePrimitive } from "../ir/primitive.js";
+import { evalJaxpr } from "../interpreter.js";
+import { reduceSum } from "../primitives/reduce.js";
+import { convertElementType, zerosOf } from "../primitives/structural.js";
+import { bind } from "../trace.js";
+import { type TreeDef, flatten, treedefEquals, treedefToString, unflatten } from "../tree.js";
+import { flattenArgs, leafToArray, traceFlat } from "../transforms/api_util.js";
+import { batchJaxpr, moveBatchAxis } from "../transforms/vmap.js";
+import { vmapFlat } from "../transforms/vmap_flat.js";
+import { bindWithJaxpr, callAbstractEval } from "./closed_call.js";
+
+type FlatFn = (...xs: ArrayBase[]) => ArrayBase[];
+
+/** Tangents of closed-over values cannot flow through a custom rule: say so instead of dropping them. */
+const refuseClosureTangents = (op: string, tangents: MaybeZero[], numConsts: number) => {
+  if (tangents.slice(0, numConsts).some((t) => t !== null)) {
+    throw new TransformError(`the function closes over a value that is being differentiated; its custom rule cannot see that derivative`, {
+      op,
+      hint: "pass the value as an explicit argument of the custom function",
+    });
+  }
+};
+
+const checkLike = (op: string, what: string, got: ArrayBase[], want: { aval: { shape: readonly number[]; dtype: string; toString(): string } }[]): ArrayBase[] =>
+  got.map((g, i) => {
+    const w = want[i]!.aval;
+    if (g.shape.join() !== w.shape.join()) {
+      throw new ValueError(`${what} ${i} has shape [${g.shape.join(", ")}] but should match ${w}`, { op });
+    }
+    return g.dtype === w.dtype ? g : convertElementType(g, w.dtype as never);
+  });
+
+// ------------------------------------------------------------------ custom_jvp
+
+interface CustomJvpParams {
+  jaxpr: Jaxpr;
+  jvp: (primals: ArrayBase[], tangents: ArrayBase[]) => ArrayBase[];
+  numConsts: number;
+}
+
+export const customJvpCallP: Primitive<CustomJvpParams> = definePrimitive<CustomJvpParams>({
+  name: "custom_jvp_call",
+  abstractEval: (avals, { jaxpr }) => callAbstractEval("custom_jvp_call", avals, jaxpr),
+  impl: (args, { jaxpr }) => evalJaxpr(jaxpr, args) as never,
+  subJaxprs: ({ jaxpr }) => [jaxpr],
+  jvp: (primals, tangents, { jaxpr, jvp, numConsts }) => {
+    refuseClosureTangents("customJvp", tangents, numConsts);
+    const args = primals.slice(numConsts);
+    const ts = tangents.slice(numConsts).map((t, i) => t ?? zerosOf(args[i]!.aval));
+    const outs = jvp(args, ts);
+    const m = jaxpr.outvars.length;
+    return [outs.slice(0, m), outs.slice(m)];
+  },
+  batch: (args, dims, { jaxpr, jvp, numConsts }, size) => {
+    const batched = batchJaxpr(jaxpr, dims, size, jaxpr.outvars.map(() => 0));
+    const argDims = dims.slice(numConsts);
+    // The rule sees batched primals and tangents (tangents share their primal's axis).
+    const batchedJvp = (ps: ArrayBase[], ts: ArrayBase[]) => vmapFlat((...xs) => jvp(xs.slice(0, ps.length), xs.slice(ps.length)), [...ps, ...ts], [...argDims, ...argDims], size);
+    // The batched jaxpr may bring constants of its own; they are hoisted in front of the old ones.
+    const outs = bindWithJaxpr(customJvpCallP, batched, args, { jvp: batchedJvp, numConsts: numConsts + batched.consts.length });
+    return [outs, outs.map(() => 0)];
+  },
+});
+
+/** A function with a custom forward-mode rule. */
+export interface CustomJvpFunction<F extends (...args: any[]) => any> {
+  (...args: Parameters<F>): ReturnType<F>;
+  /**
+   * Sets the rule: `rule(primals, tangents)` gets the argument tuple and a tangent tuple of
+   * the same structure, and returns `[out, tangentOut]`. Returns the function itself.
+   */
+  defJvp(rule: (primals: Parameters<F>, tangents: Parameters<F>) => [ReturnType<F>, ReturnType<F>]): CustomJvpFunction<F>;
+}
+
+/** Wraps `f` so that its derivative is given by a rule set with `defJvp` (as jax.custom_jvp). */
+export const customJvp = <F extends (...args: any[]) => any>(f: F): CustomJvpFunction<F> => {
+  let rule: ((primals: any, tangents: any) => [unknown, unknown]) | undefined;
+  const g = ((...args: Parameters<F>) => {
+    const op = "customJvp";
+    if (!rule) throw new TransformError("no jvp rule was defined", { op, hint: "call f.defJvp((primals, tangents) => [out, tangentOut]) first" });
+    const [flat, inTree] = flattenArgs(op, args);
+    const { jaxpr, outTree } = traceFlat(op, f, inTree, flat);
+    const r = rule;
+    const flatJvp = (ps: ArrayBase[], ts: ArrayBase[]): ArrayBase[] => {
+      const res = r(unflatten(inTree, ps), unflatten(inTree, ts));
+      if (!Array.isArray(res) || res.length !== 2) {
+        throw new TransformError("the jvp rule must return a pair [out, tangentOut]", { op });
+      }
+      const [o, oTree] = flatten(res[0]);
+      const [t, tTree] = flatten(res[1]);
+      if (!treedefEquals(oTree, outTree) || !treedefEquals(tTree, outTree)) {
+        throw new TransformError(
+          `the jvp rule returned [${treedefToString(oTree)}, ${treedefToString(tTree)}] but the function's output is ${treedefToString(outTree)}`,
+          { op },
+        );
+      }
+      const outs = o.map((x) => leafToArray(x, op));
+      return [...checkLike(op, "jvp rule output", outs, jaxpr.outvars), ...checkLike(op, "jvp rule tangent", t.map((x) => leafToArray(x, op)), jaxpr.outvars)];
+    };
+    const numConsts = jaxpr.constvars.length;
+    return unflatten(outTree, bindWithJaxpr(customJvpCallP, jaxpr, flat, { jvp: flatJvp, numConsts }));
+  }) as CustomJvpFunction<F>;
+  g.defJvp = (r) => {
+    rule = r as never;
+    return g;
+  };
+  return g;
+};
+
+// ------------------------------------------------------------------ custom_vjp
+
+interface CustomVjpParams {
+  jaxpr: Jaxpr;
+  /** args -> (outs..., residuals...) */
+  fwd: FlatFn;
+  /** (residuals..., cts...) -> arg cts */
+  bwd: FlatFn;
+  numConsts: number;
+}
+
+interface CustomLinParams {
+  bwd: FlatFn;
+  numRes: number;
+  outAvals: readonly import("../dtype.js").ShapedArray[];
+}
+
+/** The linear part of a custom_vjp function under differentiation: transposes to `bwd`. */
+export const customLinP: Primitive<CustomLinParams> = definePrimitive<CustomLinParams>({
+  name: "custom_lin",
+  abstractEval: (_avals, { outAvals }) => outAvals.slice(),
+  impl: () => {
+    throw new TransformError("forward-mode differentiation (jvp, jacfwd, linearize) of a customVjp function is not supported: it only defines reverse mode", {
+      op: "customVjp",
+      hint: "use grad/vjp/jacrev, or define the rule with customJvp, which supports both modes",
+    });
+  },
+  transpose: (cts, inputs, { bwd, numRes, outAvals }) => {
+    const res = inputs.slice(0, numRes) as ArrayBase[];
+    const ctsIn = bwd(...res, ...cts.map((c, i) => c ?? zerosOf(outAvals[i]!)));
+    return [...res.map(() => null), ...ctsIn];
+  },
+});
+
+export const customVjpCallP: Primitive<CustomVjpParams> = definePrimitive<CustomVjpParams>({
+  name: "custom_vjp_call",
+  abstractEval: (avals, { jaxpr }) => callAbstractEval("custom_vjp_call", avals, jaxpr),
+  impl: (args, { jaxpr }) => evalJaxpr(jaxpr, args) as never,
+  subJaxprs: ({ jaxpr }) => [jaxpr],
+  jvp: (primals, tangents, { jaxpr, fwd, bwd, numConsts }) => {
+    refuseClosureTangents("customVjp", tangents, numConsts);
+    const args = primals.slice(numConsts);
+    const m = jaxpr.outvars.length;
+    const outsAndRes = fwd(...args);
+    const res = outsAndRes.slice(m);
+    const ts = tangents.slice(numConsts).map((t, i) => t ?? zerosOf(args[i]!.aval));
+    const touts = bind(customLinP, [...res, ...ts], { bwd, numRes: res.length, outAvals: jaxpr.outAvals });
+    return [outsAndRes.slice(0, m), touts];
+  },
+  batch: (args, dims, { jaxpr, fwd, bwd, numConsts }, size) => {
+    const argDims = dims.slice(numConsts);
+    const batched = batchJaxpr(jaxpr, dims, size, jaxpr.outvars.map(() => 0));
+    const fwdB: FlatFn = (...xs) => vmapFlat(fwd, xs, argDims, size);
+    const bwdB: FlatFn = (...rc) => {
+      const cts = vmapFlat(bwd, rc, rc.map(() => 0), size);
+      // Unbatched inputs get the sum of their per-example cotangents.
+      return cts.map((c, i) => (argDims[i] === null ? reduceSum(c, [0]) : moveBatchAxis(c, 0, argDims[i]!, size)));
+    };
+    const outs = bindWithJaxpr(customVjpCallP, batched, args, { fwd: fwdB, bwd: bwdB, numConsts: numConsts + batched.consts.length });
+    return [outs, outs.map(() => 0)];
+  },
+});
+
+/** A function with custom reverse-mode rules. */
+export interface CustomVjpFunction<F extends (...args: any[]) => any> {
+  (...args: Parameters<F>): ReturnType<F>;
+  /**
+   * Sets the rules: `fwd(...args)` returns `[out, residuals]` (any pytree of residuals);
+   * `bwd(residuals, ct)` returns the cotangents of the arguments as a tuple.
+   */
+  defVjp<R>(fwd: (...args: Parameters<F>) => [ReturnType<F>, R], bwd: (residuals: R, ct: ReturnType<F>) => unknown[]): CustomVjpFunction<F>;
+}
+
+/** Wraps `f` so that reverse-mode differentiation uses rules set with `defVjp` (as jax.custom_vjp). */
+export const customVjp = <F extends (...args: any[]) => any>(f: F): CustomVjpFunction<F> => {
+  let rules: { fwd: (...args: any[]) => [unknown, unknown]; bwd: (res: any, ct: any) => unknown[] } | undefined;
+  const g = ((...args: Parameters<F>) => {
+    const op = "customVjp";
+    if (!rules) throw new TransformError("no vjp rules were defined", { op, hint: "call f.defVjp(fwd, bwd) first" });
+    const [flat, inTree] = flattenArgs(op, args);
+    const { jaxpr, outTree } = traceFlat(op, f, inTree, flat);
+    const { fwd, bwd } = rules;
+    let resTree: TreeDef | undefined;
+    const fwdFlat: FlatFn = (...xs) => {
+      const r = fwd(...unflatten<unknown[]>(inTree, xs));
+      if (!Array.isArray(r) || r.length !== 2) throw new TransformError("fwd must return a pair [out, residuals]", { op });
+      const [o, oTree] = flatten(r[0]);
+      if (!treedefEquals(oTree, outTree)) {
+        throw new TransformError(`fwd returned an output of structure ${treedefToString(oTree)} but the function's is ${treedefToString(outTree)}`, { op });
+      }
+      const [res, rt] = flatten(r[1]);
+      resTree = rt;
+      return [...checkLike(op, "fwd output", o.map((x) => leafToArray(x, op)), jaxpr.outvars), ...res.map((x) => leafToArray(x, op, "residual"))];
+    };
+    const bwdFlat: FlatFn = (...rc) => {
+      const nres = rc.length - jaxpr.outvars.length;
+      const cts = bwd(unflatten(resTree!, rc.slice(0, nres)), unflatten(outTree, rc.slice(nres)));
+      if (!Array.isArray(cts) || cts.length !== args.length) {
+        throw new TransformError(`bwd must return a tuple with one cotangent per argument (${args.length}), got ${Array.isArray(cts) ? cts.length : typeof cts}`, { op });
+      }
+      const [flatCts, ctTree] = flatten(cts);
+      if (!treedefEquals(ctTree, inTree)) {
+        throw new TransformError(`bwd returned cotangents of structure ${treedefToString(ctTree)} but the arguments have ${treedefToString(inTree)}`, { op });
+      }
+      return checkLike(op, "bwd cotangent", flatCts.map((x) => leafToArray(x, op)), jaxpr.invars);
+    };
+    const numConsts = jaxpr.constvars.length;
+    return unflatten(outTree, bindWithJaxpr(customVjpCallP, jaxpr, flat, { fwd: fwdFlat, bwd: bwdFlat, numConsts }));
+  }) as CustomVjpFunction<F>;
+  g.defVjp = (fwd, bwd) => {
+    rules = { fwd: fwd as never, bwd: bwd as never };
+    return g;
+  };
+  return g;
+};
