@@ -26,3 +26,5 @@ export { checkpoint, checkpointName, checkpointPolicies, savedResiduals } from "
 export type { CheckpointPolicy, SavedResidual } from "./higher/checkpoint.js";
 export { customJvp, customVjp } from "./higher/custom.js";
 export type { CustomJvpFunction, CustomVjpFunction } from "./higher/custom.js";
+export { jacfwd, jacrev, hessian } from "./transforms/jacobian.js";
+export type { JacobianOptions } from "./transforms/jacobian.js";
