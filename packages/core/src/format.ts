@@ -56,6 +56,22 @@ export const formatArray = (buf: TypedArray, shape: Shape, dtype: DType, precisi
     }
   };
   visit(0, 0);
+  // Floats align on the decimal point, as NumPy prints them ("1. ", "2.5").
+  let intW = 0;
+  let fracW = 0;
+  const aligned = dtype !== "bool" && dtype !== "int32" && [...cells.values()].every((c) => /^-?\d+\.\d*$/.test(c));
+  if (aligned) {
+    for (const c of cells.values()) {
+      const [a, b] = c.split(".");
+      intW = Math.max(intW, a!.length);
+      fracW = Math.max(fracW, b!.length);
+    }
+    for (const [k, c] of cells) {
+      const [a, b] = c.split(".");
+      cells.set(k, `${a!.padStart(intW)}.${b!.padEnd(fracW)}`);
+    }
+    width = intW + 1 + fracW;
+  }
   const render = (axis: number, off: number, indent: string): string => {
     const n = shape[axis]!;
     if (axis === shape.length - 1) {

@@ -13,6 +13,7 @@ export * from "./errors.js";
 export { Jaxpr, Eqn, Var, Literal } from "./ir/jaxpr.js";
 export type { Primitive, Params } from "./ir/primitive.js";
 export { typecheck } from "./ir/typecheck.js";
+export { toDot } from "./ir/dot.js";
 export { evalJaxpr, memoryProfile } from "./interpreter.js";
 export { Tracer } from "./trace.js";
 export { stopGradient } from "./primitives/special.js";

@@ -16,7 +16,7 @@ export const hoistConsts = (j: Jaxpr): Jaxpr =>
 
 /** Binds `prim` on `args` with `jaxpr` (consts hoisted to leading inputs) in its params. */
 export const bindWithJaxpr = (prim: Primitive, jaxpr: Jaxpr, args: readonly ArrayBase[], params: Record<string, unknown> = {}): ArrayBase[] =>
-  bind(prim, [...jaxpr.consts, ...args], { ...params, jaxpr: hoistConsts(jaxpr) });
+  bind(prim, [...jaxpr.consts, ...args], { jaxpr: hoistConsts(jaxpr), ...params });
 
 /** abstractEval of a primitive that runs its `jaxpr` param on its inputs. */
 export const callAbstractEval = (op: string, avals: readonly { equals(o: any): boolean; toString(): string }[], jaxpr: Jaxpr) => {

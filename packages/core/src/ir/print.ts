@@ -43,7 +43,7 @@ const atomText = (a: Atom, namer: Namer): string =>
   "value" in a ? `${formatLiteralValue(a.value, a.aval.dtype)}:${a.aval.toString()}` : namer.name(a);
 
 const paramText = (v: unknown, indent: string, namer: Namer): string => {
-  if (isJaxpr(v)) return printWith(v, indent + "  ", namer);
+  if (isJaxpr(v)) return printWith(v, indent, namer);
   if (Array.isArray(v)) {
     const items = v.map((x) => paramText(x, indent, namer));
     return items.length === 1 ? `(${items[0]},)` : `(${items.join(", ")})`;
@@ -61,23 +61,30 @@ const paramText = (v: unknown, indent: string, namer: Namer): string => {
   return String(v);
 };
 
-const eqnText = (e: Eqn, indent: string, namer: Namer): string => {
+/** One equation at indentation `ind`; params holding jaxprs go one per line, as JAX prints them. */
+const eqnText = (e: Eqn, ind: string, namer: Namer): string => {
   const outs = e.outputs.map((v) => `${namer.name(v)}:${v.aval.toString()}`).join(" ");
   const entries = Object.entries(e.params).filter(([, v]) => v !== undefined);
-  const params = entries.length
-    ? `[${entries.map(([k, v]) => `${k}=${paramText(v, indent, namer)}`).join(" ")}]`
-    : "";
   const ins = e.inputs.map((a) => atomText(a, namer)).join(" ");
-  return `${indent}  ${outs} = ${e.primitive.name}${params} ${ins}`.trimEnd();
+  const nested = entries.some(([, v]) => isJaxpr(v) || (Array.isArray(v) && v.some(isJaxpr)));
+  let params = "";
+  if (nested) {
+    const pind = ind + "  ";
+    params = `[\n${entries.map(([k, v]) => `${pind}${k}=${paramText(v, pind, namer)}`).join("\n")}\n${ind}]`;
+  } else if (entries.length) {
+    params = `[${entries.map(([k, v]) => `${k}=${paramText(v, ind, namer)}`).join(" ")}]`;
+  }
+  return `${ind}${outs} = ${e.primitive.name}${params} ${ins}`.trimEnd();
 };
 
-const printWith = (j: Jaxpr, indent: string, namer: Namer): string => {
+/** A jaxpr whose first line starts at the current column and whose body is indented from `base`. */
+const printWith = (j: Jaxpr, base: string, namer: Namer): string => {
   const binders = (vs: Var[]) => vs.map((v) => `${namer.name(v)}:${v.aval.toString()}`).join(" ");
   const head = `{ lambda ${binders(j.constvars)}; ${binders(j.invars)}. let`;
-  const body = j.eqns.map((e) => eqnText(e, indent + "  ", namer));
+  const body = j.eqns.map((e) => eqnText(e, base + "    ", namer));
   const outs = j.outvars.map((a) => atomText(a, namer));
-  const tail = `${indent}  in (${outs.join(", ")}${outs.length === 1 ? "," : ""}) }`;
-  return [head.replace("lambda ;", "lambda ;"), ...body, tail].join("\n");
+  const tail = `${base}  in (${outs.join(", ")}${outs.length === 1 ? "," : ""}) }`;
+  return [head, ...body, tail].join("\n");
 };
 
 /** JAX's text format: `{ lambda ; a:f32[3]. let b:f32[3] = sin a in (b,) }`. */
