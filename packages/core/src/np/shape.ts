@@ -1,21 +1,300 @@
-/** `np` shape functions: reshape, transpose, squeeze, expandDims, concatenate, stack, ... */
+/**
+ * `np` shape functions: reshape, ravel, transpose, swapaxes, moveaxis, squeeze, expandDims,
+ * broadcastTo, concatenate, stack, split, flip, pad, tile, repeat. Axes may be negative;
+ * a bad axis is an AxisError naming the axis and the rank.
+ */
 import type { ArrayBase } from "../array.js";
-import { ShapeError } from "../errors.js";
-import { reshape as reshapeOp } from "../primitives/structural.js";
-import { type ArrayLike, asArray } from "./coerce.js";
+import { AxisError, ShapeError, ValueError } from "../errors.js";
+import { normalizeAxes, normalizeAxis } from "../primitives/common.js";
+import { gather } from "../primitives/indexing.js";
+import * as S from "../primitives/shape.js";
+import { broadcastInDim, broadcastTo as broadcastToOp, reshape as reshapeOp, transpose as transposeOp } from "../primitives/structural.js";
+import { broadcastShapes, shapeStr, sizeOf } from "../shape.js";
+import { type ArrayLike, array, asArray, promoteArgs } from "./coerce.js";
 
 /** Reshapes `x`; one entry of `shape` may be -1 to infer it. */
 export const reshape = (x: ArrayLike, shape: number | readonly number[]): ArrayBase => {
+  const op = "np.reshape";
   const a = asArray(x);
   const sh = typeof shape === "number" ? [shape] : shape.slice();
+  const bad = () =>
+    new ShapeError(`cannot reshape an array of shape ${shapeStr(a.shape)} (size ${a.size}) into shape ${shapeStr(sh)}`, {
+      op,
+      hint: "the sizes must multiply to the same total; one dimension may be -1 to infer it",
+    });
   const unknown = sh.filter((d) => d === -1).length;
-  if (unknown > 1) throw new ShapeError(`only one dimension may be -1, got [${sh.join(", ")}]`, { op: "np.reshape" });
+  if (unknown > 1) throw new ShapeError(`only one dimension may be -1, got ${shapeStr(sh)}`, { op });
+  if (sh.some((d) => !Number.isInteger(d) || d < -1)) throw new ShapeError(`shape ${shapeStr(sh)} must hold non-negative integers (or one -1)`, { op });
   if (unknown === 1) {
     const known = sh.filter((d) => d !== -1).reduce((p, d) => p * d, 1);
-    if (known === 0 || a.size % known !== 0) {
-      throw new ShapeError(`cannot reshape an array of shape [${a.shape.join(", ")}] (size ${a.size}) to [${sh.join(", ")}]`, { op: "np.reshape" });
-    }
+    if (known === 0 || a.size % known !== 0) throw bad();
     sh[sh.indexOf(-1)] = a.size / known;
   }
+  if (sizeOf(sh) !== a.size) throw bad();
   return reshapeOp(a, sh);
+};
+
+/** The array as a vector (row-major order). */
+export const ravel = (x: ArrayLike): ArrayBase => {
+  const a = asArray(x);
+  return reshapeOp(a, [a.size]);
+};
+
+/** Permutes the axes (reverses them when `axes` is absent). */
+export const transpose = (x: ArrayLike, axes?: readonly number[]): ArrayBase => {
+  const a = asArray(x);
+  if (axes === undefined) return transposeOp(a, a.shape.map((_, i) => a.ndim - 1 - i));
+  if (axes.length !== a.ndim) {
+    throw new AxisError(`axes (${axes.join(", ")}) must list each of the ${a.ndim} axes of an array of shape ${shapeStr(a.shape)} once`, { op: "np.transpose" });
+  }
+  return transposeOp(a, normalizeAxes("np.transpose", axes, a.ndim));
+};
+
+/** Swaps two axes. */
+export const swapaxes = (x: ArrayLike, axis1: number, axis2: number): ArrayBase => {
+  const a = asArray(x);
+  const i = normalizeAxis("np.swapaxes", axis1, a.ndim);
+  const j = normalizeAxis("np.swapaxes", axis2, a.ndim);
+  const perm = a.shape.map((_, k) => (k === i ? j : k === j ? i : k));
+  return transposeOp(a, perm);
+};
+
+/** Moves axes `source` to positions `destination`; the other axes keep their order. */
+export const moveaxis = (x: ArrayLike, source: number | readonly number[], destination: number | readonly number[]): ArrayBase => {
+  const op = "np.moveaxis";
+  const a = asArray(x);
+  const src = normalizeAxes(op, typeof source === "number" ? [source] : source, a.ndim);
+  const dst = normalizeAxes(op, typeof destination === "number" ? [destination] : destination, a.ndim);
+  if (src.length !== dst.length) {
+    throw new ValueError(`source (${src.join(", ")}) and destination (${dst.join(", ")}) must have the same number of entries`, { op });
+  }
+  const rest = a.shape.map((_, k) => k).filter((k) => !src.includes(k));
+  const perm = new Array<number>(a.ndim);
+  dst.forEach((d, i) => (perm[d] = src[i]!));
+  for (let k = 0, r = 0; k < a.ndim; k++) if (perm[k] === undefined) perm[k] = rest[r++]!;
+  return transposeOp(a, perm);
+};
+
+/** Removes axes of size 1: those given, or all of them. */
+export const squeeze = (x: ArrayLike, options: { axis?: number | readonly number[] | null } = {}): ArrayBase => {
+  const op = "np.squeeze";
+  const a = asArray(x);
+  const { axis } = options;
+  const axes =
+    axis === undefined || axis === null
+      ? a.shape.flatMap((d, k) => (d === 1 ? [k] : []))
+      : normalizeAxes(op, typeof axis === "number" ? [axis] : axis, a.ndim);
+  for (const k of axes) {
+    if (a.shape[k] !== 1) {
+      throw new ValueError(`cannot select an axis to squeeze out which has size not equal to one: axis ${k} of shape ${shapeStr(a.shape)} has size ${a.shape[k]}`, { op });
+    }
+  }
+  return S.squeeze(a, axes);
+};
+
+/** Inserts axes of size 1 at `axis` (positions in the result; negative counts from its end). */
+export const expandDims = (x: ArrayLike, axis: number | readonly number[]): ArrayBase => {
+  const a = asArray(x);
+  const list = typeof axis === "number" ? [axis] : axis;
+  return S.expandDims(a, normalizeAxes("np.expandDims", list, a.ndim + list.length));
+};
+
+/** NumPy broadcast of `x` to `shape`. */
+export const broadcastTo = (x: ArrayLike, shape: number | readonly number[]): ArrayBase => {
+  const a = asArray(x);
+  const sh = typeof shape === "number" ? [shape] : shape.slice();
+  const b = broadcastShapes(a.shape, sh);
+  if (a.ndim > sh.length || !b || b.some((d, k) => d !== sh[k])) {
+    throw new ShapeError(`cannot broadcast an array of shape ${shapeStr(a.shape)} to shape ${shapeStr(sh)}`, {
+      op: "np.broadcastTo",
+      hint: "trailing axes are aligned; each input size must be 1 or equal to the target size",
+    });
+  }
+  return broadcastToOp(a, sh);
+};
+
+/** Promotes `arrays` to one dtype and checks that they are a non-empty list. */
+const promoteList = (op: string, arrays: readonly ArrayLike[]): ArrayBase[] => {
+  if (!Array.isArray(arrays) || arrays.length === 0) throw new ValueError("needs a non-empty list of arrays", { op });
+  return promoteArgs(...arrays);
+};
+
+/**
+ * Joins arrays along an existing axis (default 0; `null` flattens them first). Dtypes are
+ * promoted; the shapes must agree on every other axis.
+ */
+export const concatenate = (arrays: readonly ArrayLike[], options: { axis?: number | null } = {}): ArrayBase => {
+  const op = "np.concatenate";
+  let xs = promoteList(op, arrays);
+  if (options.axis === null) xs = xs.map((x) => reshapeOp(x, [x.size]));
+  const first = xs[0]!;
+  if (first.ndim === 0) throw new ValueError("zero-dimensional arrays cannot be concatenated", { op, hint: "use np.stack" });
+  const axis = normalizeAxis(op, options.axis ?? 0, first.ndim);
+  xs.forEach((x, i) => {
+    if (x.ndim !== first.ndim || x.shape.some((d, k) => k !== axis && d !== first.shape[k])) {
+      throw new ShapeError(
+        `argument ${i} has shape ${shapeStr(x.shape)}, which does not match argument 0's shape ${shapeStr(first.shape)} except along axis ${axis}`,
+        { op, hint: "all arrays must have the same rank and the same sizes on every axis but the one joined" },
+      );
+    }
+  });
+  return S.concatenate(xs, axis);
+};
+
+/** Joins arrays of one shape along a new axis (default 0). */
+export const stack = (arrays: readonly ArrayLike[], options: { axis?: number } = {}): ArrayBase => {
+  const op = "np.stack";
+  const xs = promoteList(op, arrays);
+  const first = xs[0]!;
+  const axis = normalizeAxis(op, options.axis ?? 0, first.ndim + 1);
+  xs.forEach((x, i) => {
+    if (x.ndim !== first.ndim || x.shape.some((d, k) => d !== first.shape[k])) {
+      throw new ShapeError(`all input arrays must have the same shape: argument ${i} has shape ${shapeStr(x.shape)} but argument 0 has ${shapeStr(first.shape)}`, { op });
+    }
+  });
+  return S.concatenate(xs.map((x) => S.expandDims(x, [axis])), axis);
+};
+
+/**
+ * Splits `x` along `axis` (default 0) into `sections` equal parts, or at the given
+ * increasing `indices` (as NumPy: `[2, 5]` gives `x[:2]`, `x[2:5]`, `x[5:]`).
+ */
+export const split = (x: ArrayLike, sections: number | readonly number[], options: { axis?: number } = {}): ArrayBase[] => {
+  const op = "np.split";
+  const a = asArray(x);
+  if (a.ndim === 0) throw new ValueError("cannot split a scalar (rank-0 array)", { op });
+  const axis = normalizeAxis(op, options.axis ?? 0, a.ndim);
+  const n = a.shape[axis]!;
+  let bounds: number[];
+  if (typeof sections === "number") {
+    if (!Number.isInteger(sections) || sections <= 0) throw new ValueError(`the number of sections must be a positive integer, got ${sections}`, { op });
+    if (n % sections !== 0) {
+      throw new ValueError(`array split does not result in an equal division: axis ${axis} of size ${n} into ${sections} sections`, {
+        op,
+        hint: `use a number of sections that divides ${n}, or pass split indices`,
+      });
+    }
+    bounds = Array.from({ length: sections - 1 }, (_, i) => ((i + 1) * n) / sections);
+  } else {
+    bounds = sections.map((i) => {
+      if (!Number.isInteger(i)) throw new ValueError(`split indices must be integers, got ${i}`, { op });
+      return Math.min(Math.max(i < 0 ? i + n : i, 0), n);
+    });
+  }
+  const edges = [0, ...bounds, n];
+  return edges.slice(0, -1).map((s, i) => {
+    const e = Math.max(s, edges[i + 1]!);
+    return S.sliceInDim(a, s, e, 1, axis);
+  });
+};
+
+/** Reverses the order of elements along `axis` (all axes when absent). */
+export const flip = (x: ArrayLike, options: { axis?: number | readonly number[] | null } = {}): ArrayBase => {
+  const a = asArray(x);
+  const { axis } = options;
+  const axes = axis === undefined || axis === null ? a.shape.map((_, k) => k) : normalizeAxes("np.flip", typeof axis === "number" ? [axis] : axis, a.ndim);
+  return S.rev(a, axes);
+};
+
+/** Pad widths: one number for all sides, a `[before, after]` pair, or one number or pair per axis. */
+export type PadWidth = number | readonly (number | readonly [number, number])[];
+
+const padPairs = (op: string, w: PadWidth, ndim: number): [number, number][] => {
+  const pair = (v: number | readonly [number, number]): [number, number] => (typeof v === "number" ? [v, v] : [v[0], v[1]]);
+  let pairs: [number, number][];
+  if (typeof w === "number") pairs = Array.from({ length: ndim }, () => [w, w]);
+  else if (w.length === 1) pairs = Array.from({ length: ndim }, () => pair(w[0]!));
+  // A flat pair of numbers is (before, after) for every axis, as NumPy reads it (even for rank 2).
+  else if (w.length === 2 && w.every((v) => typeof v === "number")) pairs = Array.from({ length: ndim }, () => [w[0] as number, w[1] as number]);
+  else if (w.length === ndim) pairs = w.map(pair);
+  else throw new ValueError(`pad widths ${JSON.stringify(w)} must give one entry (a number or a [before, after] pair) per axis of the ${ndim} axes`, { op });
+  for (const [b, e] of pairs) {
+    if (!Number.isInteger(b) || !Number.isInteger(e) || b < 0 || e < 0) {
+      throw new ValueError(`pad widths must be non-negative integers, got ${JSON.stringify(w)}`, { op, hint: "lax.pad accepts negative padding (cropping)" });
+    }
+  }
+  return pairs;
+};
+
+export interface PadOptions {
+  /** `constant` (default) fills with `constantValues`; `edge` repeats the edge; `reflect` mirrors without the edge; `wrap` wraps around. */
+  mode?: "constant" | "edge" | "reflect" | "wrap";
+  constantValues?: number;
+}
+
+/**
+ * Pads `x` with `widths` (see {@link PadWidth}; a flat `[a, b]` is a before/after pair for
+ * every axis, as in NumPy). Modes: constant, edge, reflect, wrap.
+ */
+export const pad = (x: ArrayLike, widths: PadWidth, options: PadOptions = {}): ArrayBase => {
+  const op = "np.pad";
+  const mode = options.mode ?? "constant";
+  const [a, v] =
+    mode === "constant"
+      ? (promoteArgs(x, options.constantValues ?? 0) as [ArrayBase, ArrayBase])
+      : ([asArray(x), null] as const);
+  const pairs = padPairs(op, widths, a.ndim);
+  if (mode === "constant") return S.pad(a, reshapeOp(v!, []), pairs.map(([b, e]) => [b, e, 0]));
+  if (!["edge", "reflect", "wrap"].includes(mode)) throw new ValueError(`unknown mode '${mode}'`, { op, hint: "use constant, edge, reflect or wrap" });
+  // The other modes gather each axis from computed source positions (static indices).
+  let y = a;
+  pairs.forEach(([b, e], k) => {
+    if (b === 0 && e === 0) return;
+    const n = y.shape[k]!;
+    if (n === 0) throw new ValueError(`cannot pad an empty axis ${k} in mode '${mode}'`, { op });
+    const src = (j: number): number => {
+      if (mode === "edge") return Math.min(Math.max(j, 0), n - 1);
+      if (mode === "wrap") return ((j % n) + n) % n;
+      if (n === 1) return 0;
+      const period = 2 * (n - 1);
+      const m = ((j % period) + period) % period;
+      return m < n ? m : period - m;
+    };
+    const idx = Array.from({ length: b + n + e }, (_, j) => src(j - b));
+    y = gather(y, array(idx, { dtype: "int32" }), { axis: k, batch_dims: 0 });
+  });
+  return y;
+};
+
+/** Repeats the whole array `reps` times along each axis (NumPy's tile). */
+export const tile = (x: ArrayLike, reps: number | readonly number[]): ArrayBase => {
+  let a = asArray(x);
+  let r = typeof reps === "number" ? [reps] : reps.slice();
+  if (r.some((v) => !Number.isInteger(v) || v < 0)) throw new ValueError(`reps (${r.join(", ")}) must be non-negative integers`, { op: "np.tile" });
+  if (r.length < a.ndim) r = [...new Array<number>(a.ndim - r.length).fill(1), ...r];
+  if (a.ndim < r.length) a = reshapeOp(a, [...new Array<number>(r.length - a.ndim).fill(1), ...a.shape]);
+  // Broadcast to [r0, n0, r1, n1, ...] then merge each pair.
+  const inter = a.shape.flatMap((n, k) => [r[k]!, n]);
+  const b = broadcastInDim(a, inter, a.shape.map((_, k) => 2 * k + 1));
+  return reshapeOp(b, a.shape.map((n, k) => n * r[k]!));
+};
+
+/**
+ * Repeats each element `repeats` times along `axis` (flattened when absent). `repeats` is
+ * a number, or one count per element of the axis.
+ */
+export const repeat = (x: ArrayLike, repeats: number | readonly number[], options: { axis?: number | null } = {}): ArrayBase => {
+  const op = "np.repeat";
+  let a = asArray(x);
+  if (options.axis === undefined || options.axis === null) a = reshapeOp(a, [a.size]);
+  const axis = normalizeAxis(op, options.axis ?? 0, a.ndim);
+  const n = a.shape[axis]!;
+  if (typeof repeats === "number") {
+    if (!Number.isInteger(repeats) || repeats < 0) throw new ValueError(`repeats must be a non-negative integer, got ${repeats}`, { op });
+    const inter = [...a.shape.slice(0, axis + 1), repeats, ...a.shape.slice(axis + 1)];
+    const b = broadcastInDim(a, inter, a.shape.map((_, k) => (k <= axis ? k : k + 1)));
+    const out = a.shape.slice();
+    out[axis] = n * repeats;
+    return reshapeOp(b, out);
+  }
+  if (repeats.length !== n) {
+    throw new ValueError(`repeats has ${repeats.length} entries but axis ${axis} has size ${n}`, { op, hint: "give one count per element, or a single number" });
+  }
+  const idx: number[] = [];
+  repeats.forEach((c, i) => {
+    if (!Number.isInteger(c) || c < 0) throw new ValueError(`repeats must be non-negative integers, got ${c}`, { op });
+    for (let j = 0; j < c; j++) idx.push(i);
+  });
+  if (n === 0) return a;
+  return gather(a, array(idx, { dtype: "int32", shape: [idx.length] }), { axis, batch_dims: 0 });
 };
