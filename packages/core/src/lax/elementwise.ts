@@ -1,4 +1,57 @@
-/** lax elementwise ops (the primitives of unary.ts, binary.ts, compare.ts). */
-export { add, sub, mul, div } from "../primitives/binary.js";
-export { neg, sin, cos, exp, log } from "../primitives/unary.js";
+/**
+ * lax elementwise ops: the primitives of unary.ts, binary.ts and compare.ts as thin
+ * functions. Unlike `np`, they do not promote: inputs of binary ops must share a dtype
+ * (they do broadcast, NumPy-style), and float-only ops refuse integers.
+ */
+export { add, sub, mul, div, rem, pow, max, min, atan2 } from "../primitives/binary.js";
+export {
+  neg,
+  exp,
+  exp2,
+  log,
+  log1p,
+  expm1,
+  logistic,
+  sin,
+  cos,
+  tan,
+  asin,
+  acos,
+  atan,
+  sinh,
+  cosh,
+  tanh,
+  asinh,
+  acosh,
+  atanh,
+  sqrt,
+  rsqrt,
+  cbrt,
+  square,
+  integerPow,
+  sign,
+  abs,
+  floor,
+  ceil,
+  round,
+  RoundingMethod,
+  erf,
+  erfc,
+  erfInv,
+} from "../primitives/unary.js";
+export {
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  isFinite,
+  bitwiseAnd,
+  bitwiseOr,
+  bitwiseXor,
+  bitwiseNot,
+  selectN,
+  select,
+} from "../primitives/compare.js";
 export { convertElementType } from "../primitives/structural.js";

@@ -1,16 +1,228 @@
-/** `np` elementwise functions: promotion of dtypes and weak JS scalars, then one primitive each. */
+/**
+ * `np` arithmetic, comparison and logic: JAX's dtype promotion (weak JS scalars keep the
+ * array's dtype), then one or a few primitives each. Transcendental functions live in
+ * math.ts.
+ */
 import type { ArrayBase } from "../array.js";
+import type { DType } from "../dtype.js";
+import { DTypeError, ValueError } from "../errors.js";
 import * as b from "../primitives/binary.js";
+import * as c from "../primitives/compare.js";
+import { scalar } from "../primitives/common.js";
+import { convertElementType, full } from "../primitives/structural.js";
 import * as u from "../primitives/unary.js";
-import { type ArrayLike, promoteArgs, promoteToFloat } from "./coerce.js";
+import { type ArrayLike, asArray, checkDType, promoteArgs, promoteToFloat, resultDType } from "./coerce.js";
 
-export const add = (x: ArrayLike, y: ArrayLike): ArrayBase => b.add(...(promoteArgs(x, y) as [ArrayBase, ArrayBase]));
-export const subtract = (x: ArrayLike, y: ArrayLike): ArrayBase => b.sub(...(promoteArgs(x, y) as [ArrayBase, ArrayBase]));
-export const multiply = (x: ArrayLike, y: ArrayLike): ArrayBase => b.mul(...(promoteArgs(x, y) as [ArrayBase, ArrayBase]));
-/** True division: integers become float32. */
-export const divide = (x: ArrayLike, y: ArrayLike): ArrayBase => b.div(...(promoteToFloat(x, y) as [ArrayBase, ArrayBase]));
-export const negative = (x: ArrayLike): ArrayBase => u.neg(promoteArgs(x)[0]!);
-export const sin = (x: ArrayLike): ArrayBase => u.sin(promoteToFloat(x)[0]!);
-export const cos = (x: ArrayLike): ArrayBase => u.cos(promoteToFloat(x)[0]!);
-export const exp = (x: ArrayLike): ArrayBase => u.exp(promoteToFloat(x)[0]!);
-export const log = (x: ArrayLike): ArrayBase => u.log(promoteToFloat(x)[0]!);
+type Pair = [ArrayBase, ArrayBase];
+const zeroOf = (x: ArrayBase) => scalar(0, x.dtype);
+
+/** Arguments promoted to their common dtype; bool is refused where NumPy/JAX refuse it. */
+const numericPair = (op: string, x: ArrayLike, y: ArrayLike): Pair => {
+  const p = promoteArgs(x, y) as Pair;
+  if (p[0].dtype === "bool") {
+    throw new DTypeError(`${op} does not accept bool inputs`, { op, hint: "convert first, e.g. np.astype(x, 'int32')" });
+  }
+  return p;
+};
+
+// ---------------------------------------------------------------- arithmetic
+
+/** `x + y` elementwise, with broadcasting (bool + bool is logical or, as in NumPy). */
+export const add = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+  const [a, z] = promoteArgs(x, y) as Pair;
+  return a.dtype === "bool" ? c.bitwiseOr(a, z) : b.add(a, z);
+};
+
+/** `x - y` elementwise, with broadcasting. */
+export const subtract = (x: ArrayLike, y: ArrayLike): ArrayBase => b.sub(...numericPair("np.subtract", x, y));
+
+/** `x * y` elementwise, with broadcasting (bool * bool is logical and). */
+export const multiply = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+  const [a, z] = promoteArgs(x, y) as Pair;
+  return a.dtype === "bool" ? c.bitwiseAnd(a, z) : b.mul(a, z);
+};
+
+/** True division: integers and bools become float32. */
+export const divide = (x: ArrayLike, y: ArrayLike): ArrayBase => b.div(...(promoteToFloat(x, y) as Pair));
+export const trueDivide = divide;
+
+/** `-x`. */
+export const negative = (x: ArrayLike): ArrayBase => {
+  const a = asArray(x);
+  if (a.dtype === "bool") throw new DTypeError("np.negative does not accept bool inputs", { op: "np.negative", hint: "use np.logicalNot" });
+  return u.neg(a);
+};
+
+/** `+x` (a no-op, for symmetry with NumPy). */
+export const positive = (x: ArrayLike): ArrayBase => asArray(x);
+
+/**
+ * Python's `divmod` for floats, as JAX computes it: the quotient is derived from the
+ * remainder so that `x == q*y + r` holds as closely as possible (`floor(x/y)` can be off by
+ * one when x/y rounds up to an integer).
+ */
+const floatDivmod = (x: ArrayBase, y: ArrayBase): Pair => {
+  let r = b.rem(x, y);
+  let q = b.div(b.sub(x, r), y);
+  const fix = c.bitwiseAnd(c.ne(r, zeroOf(r)), c.ne(u.sign(y), u.sign(r)));
+  r = c.select(fix, b.add(r, y), r);
+  q = c.select(fix, b.sub(q, scalar(1, q.dtype)), q);
+  return [u.round(q, u.RoundingMethod.TO_NEAREST_EVEN), r];
+};
+
+/** Python's `x // y`: division rounded toward -infinity. */
+export const floorDivide = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+  const [a, z] = numericPair("np.floorDivide", x, y);
+  if (a.dtype !== "int32") return floatDivmod(a, z)[0];
+  // Truncating division, one less where the signs differ and the division is inexact.
+  const q = b.div(a, z);
+  const fix = c.bitwiseAnd(c.ne(u.sign(a), u.sign(z)), c.ne(b.rem(a, z), zeroOf(a)));
+  return c.select(fix, b.sub(q, scalar(1, "int32")), q);
+};
+
+/** Python's `x % y`: the remainder has the sign of the divisor (lax.rem keeps the dividend's). */
+export const mod = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+  const [a, z] = numericPair("np.mod", x, y);
+  const r = b.rem(a, z);
+  const fix = c.bitwiseAnd(c.ne(r, zeroOf(r)), c.ne(c.lt(r, zeroOf(r)), c.lt(z, zeroOf(z))));
+  return c.select(fix, b.add(r, z), r);
+};
+export const remainder = mod;
+
+/** C's `fmod`: the remainder has the sign of the dividend (lax.rem). */
+export const fmod = (x: ArrayLike, y: ArrayLike): ArrayBase => b.rem(...numericPair("np.fmod", x, y));
+
+/**
+ * `x ** y`. An integer JS exponent uses integer_pow (exact repeated multiplication, and a
+ * gradient that is defined for negative x); otherwise both promote and use pow.
+ */
+export const power = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+  const op = "np.power";
+  if (typeof y === "number" && Number.isInteger(y)) {
+    let a = asArray(x, resultDType(x, y));
+    if (a.dtype === "bool") a = convertElementType(a, "int32");
+    if (y < 0 && a.dtype === "int32") {
+      throw new ValueError(`integers cannot be raised to the negative power ${y}`, { op, hint: "convert to float first, e.g. np.power(np.astype(x, 'float32'), y)" });
+    }
+    return u.integerPow(a, y);
+  }
+  let [a, z] = promoteArgs(x, y) as Pair;
+  if (a.dtype === "bool") [a, z] = [convertElementType(a, "int32"), convertElementType(z, "int32")];
+  return b.pow(a, z);
+};
+
+/** Elementwise maximum (NaN propagates). */
+export const maximum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.max(...(promoteArgs(x, y) as Pair));
+/** Elementwise minimum (NaN propagates). */
+export const minimum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.min(...(promoteArgs(x, y) as Pair));
+
+/**
+ * Limits `x` to `[min, max]` (either bound may be null/undefined). Where a bound equals
+ * `x` the gradient splits evenly between them, as in JAX.
+ */
+export const clip = (x: ArrayLike, min?: ArrayLike | null, max?: ArrayLike | null): ArrayBase => {
+  const bounds = [min, max].filter((v): v is ArrayLike => v !== null && v !== undefined);
+  const d = resultDType(x, ...bounds);
+  let out = asArray(x, d);
+  if (min !== null && min !== undefined) out = b.max(out, asArray(min, d));
+  if (max !== null && max !== undefined) out = b.min(out, asArray(max, d));
+  return out;
+};
+
+// ---------------------------------------------------------------- comparisons
+
+const comparison =
+  (op: (x: ArrayBase, y: ArrayBase) => ArrayBase) =>
+  (x: ArrayLike, y: ArrayLike): ArrayBase =>
+    op(...(promoteArgs(x, y) as Pair));
+
+/** `x == y` elementwise (bool result). */
+export const equal = comparison(c.eq);
+/** `x != y` elementwise (bool result). */
+export const notEqual = comparison(c.ne);
+/** `x < y` elementwise (bool result). */
+export const less = comparison(c.lt);
+/** `x <= y` elementwise (bool result). */
+export const lessEqual = comparison(c.le);
+/** `x > y` elementwise (bool result). */
+export const greater = comparison(c.gt);
+/** `x >= y` elementwise (bool result). */
+export const greaterEqual = comparison(c.ge);
+
+/** Truthiness, as NumPy reads it: nonzero (NaN included) is true. */
+const truthy = (x: ArrayLike): ArrayBase => {
+  const a = asArray(x);
+  return a.dtype === "bool" ? a : c.ne(a, zeroOf(a));
+};
+
+/** Elementwise logical and of truth values (bool result). */
+export const logicalAnd = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseAnd(truthy(x), truthy(y));
+/** Elementwise logical or of truth values (bool result). */
+export const logicalOr = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseOr(truthy(x), truthy(y));
+/** Elementwise logical exclusive or of truth values (bool result). */
+export const logicalXor = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseXor(truthy(x), truthy(y));
+/** Elementwise logical not (bool result). */
+export const logicalNot = (x: ArrayLike): ArrayBase => c.bitwiseNot(truthy(x));
+
+const bitwise =
+  (name: string, op: (x: ArrayBase, y: ArrayBase) => ArrayBase) =>
+  (x: ArrayLike, y: ArrayLike): ArrayBase => {
+    const p = promoteArgs(x, y) as Pair;
+    if (p[0].dtype !== "bool" && p[0].dtype !== "int32") {
+      throw new DTypeError(`needs bool or int32 inputs, got ${p[0].dtype}`, { op: name });
+    }
+    return op(...p);
+  };
+
+/** Bitwise and of int32 or bool arrays. */
+export const bitwiseAnd = bitwise("np.bitwiseAnd", c.bitwiseAnd);
+/** Bitwise or of int32 or bool arrays. */
+export const bitwiseOr = bitwise("np.bitwiseOr", c.bitwiseOr);
+/** Bitwise exclusive or of int32 or bool arrays. */
+export const bitwiseXor = bitwise("np.bitwiseXor", c.bitwiseXor);
+/** Bitwise not of an int32 or bool array (`~x`). */
+export const bitwiseNot = (x: ArrayLike): ArrayBase => c.bitwiseNot(asArray(x));
+
+// ---------------------------------------------------------------- selection and classification
+
+/**
+ * `where(cond, x, y)`: `x` where `cond` is true, else `y`, all three broadcast together.
+ * The gradient flows to `x` where cond holds and to `y` elsewhere; use it (not a JS `if`)
+ * for elementwise choices on traced values.
+ */
+export const where = (cond: ArrayLike, x?: ArrayLike, y?: ArrayLike): ArrayBase => {
+  if (x === undefined || y === undefined) {
+    throw new ValueError("needs three arguments: where(cond, x, y)", {
+      op: "np.where",
+      hint: "the one-argument form (indices of nonzero elements) has a data-dependent shape and is not supported",
+    });
+  }
+  const [a, z] = promoteArgs(x, y) as Pair;
+  return c.selectN(truthy(cond), z, a);
+};
+
+const constantLike = (x: ArrayBase, value: boolean): ArrayBase => full(x.shape, value ? 1 : 0, "bool");
+
+/** True where `x` is neither infinite nor NaN (always true for integers and bools). */
+export const isfinite = (x: ArrayLike): ArrayBase => {
+  const a = asArray(x);
+  return a.dtype === "float32" || a.dtype === "float64" ? c.isFinite(a) : constantLike(a, true);
+};
+
+/** True where `x` is NaN. */
+export const isnan = (x: ArrayLike): ArrayBase => {
+  const a = asArray(x);
+  return a.dtype === "float32" || a.dtype === "float64" ? c.ne(a, a) : constantLike(a, false);
+};
+
+/** True where `x` is +Infinity or -Infinity. */
+export const isinf = (x: ArrayLike): ArrayBase => {
+  const a = asArray(x);
+  return a.dtype === "float32" || a.dtype === "float64" ? c.eq(u.abs(a), scalar(Infinity, a.dtype)) : constantLike(a, false);
+};
+
+/**
+ * `x` converted to `dtype` (float to int truncates toward zero, NaN becomes 0; anything to
+ * bool is `x != 0`). The gradient passes between float dtypes and is zero otherwise.
+ */
+export const astype = (x: ArrayLike, dtype: DType): ArrayBase => convertElementType(asArray(x), checkDType("np.astype", dtype));

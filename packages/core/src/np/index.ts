@@ -2,6 +2,7 @@
 export * from "./coerce.js";
 export * from "./creation.js";
 export * from "./elementwise.js";
+export * from "./math.js";
 export * from "./reductions.js";
 export * from "./shape.js";
 export * from "./indexing.js";

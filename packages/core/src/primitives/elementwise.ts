@@ -4,9 +4,9 @@
  * transpose rules use to sum a cotangent back to an input's shape.
  */
 import { type ArrayBase, type NDArray, bufferOf, fromBuffer } from "../array.js";
-import { type DType, ShapedArray, typedArrayFor } from "../dtype.js";
-import { type BatchRule, type JvpRule, type Primitive, type TransposeRule, definePrimitive } from "../ir/primitive.js";
-import { type BinaryKernel, type UnaryKernel, binaryKernel, unaryKernel } from "../kernels/elementwise.js";
+import { type DType, ShapedArray, type TypedArray, typedArrayFor } from "../dtype.js";
+import { type BatchRule, type JvpRule, type Params, type Primitive, type TransposeRule, definePrimitive } from "../ir/primitive.js";
+import { type BinaryKernel, type UnaryKernel, binaryKernel, broadcastCopy, unaryKernel } from "../kernels/elementwise.js";
 import { sizeOf, type Shape } from "../shape.js";
 import { bind } from "../trace.js";
 import { broadcastAll, requireDType, sameDType } from "./common.js";
@@ -29,6 +29,27 @@ export const broadcastingBatch =
     return [outs, outs.map(() => 0)];
   };
 
+/**
+ * A binary kernel from a scalar function, for ops whose loop does not fit in one expression:
+ * inputs that are not already of the output's size are broadcast into a temporary first.
+ */
+export const scalarBinaryKernel =
+  (f: (a: number, b: number) => number): BinaryKernel =>
+  (a, aShape, b, bShape, out, outShape) => {
+    const n = out.length;
+    const full = (x: TypedArray, shape: Shape): TypedArray => {
+      if (x.length === n || x.length === 1) return x;
+      const t = new Float64Array(n);
+      broadcastCopy(x, shape, t, outShape);
+      return t;
+    };
+    const A = full(a, aShape);
+    const B = full(b, bShape);
+    const sa = A.length === 1 ? 0 : 1;
+    const sb = B.length === 1 ? 0 : 1;
+    for (let i = 0; i < n; i++) out[i] = f(A[i * sa]!, B[i * sb]!);
+  };
+
 /** Sums `ct` (of a broadcast result's shape) back down to `shape`. */
 export const unbroadcast = (ct: ArrayBase, shape: Shape): ArrayBase => {
   if (ct.ndim === shape.length && ct.shape.every((d, i) => d === shape[i])) return ct;
@@ -44,69 +65,103 @@ export const unbroadcast = (ct: ArrayBase, shape: Shape): ArrayBase => {
 /** A tangent of `shape` from one that may be smaller (broadcast) or a symbolic zero. */
 export const tangentTo = (t: ArrayBase | null, shape: Shape): ArrayBase | null => (t ? broadcastTo(t, shape) : null);
 
-export interface UnarySpec {
+/** The params of an op that has none. */
+export type NoParams = Record<never, never>;
+
+export interface UnarySpec<P extends object = NoParams> {
   name: string;
-  /** The kernel's expression in `x`, per input dtype. */
-  expr: string | ((dtype: DType) => string);
+  /** The kernel's expression in `x`, per input dtype (and params, for parameterised ops). */
+  expr?: string | ((dtype: DType, params: P) => string);
+  /** A hand-written loop, for ops that do not fit in one expression (erf, integer_pow). */
+  kernel?: (dtype: DType, params: P) => UnaryKernel;
   dtypes: readonly DType[];
   /** Output dtype (defaults to the input's). */
   outDType?: (d: DType) => DType;
-  jvp?: JvpRule;
-  transpose?: TransposeRule;
+  /** Validates params in abstract evaluation (throws a typed error). */
+  checkParams?: (x: ShapedArray, params: P) => void;
+  jvp?: JvpRule<P>;
+  transpose?: TransposeRule<P>;
+  /** The derivative is zero everywhere it exists (floor, sign, comparisons): the jvp gives a zero tangent. */
+  zeroDerivative?: boolean;
 }
 
-/** Defines a unary elementwise primitive and returns it with its op function. */
-export const unaryPrimitive = (spec: UnarySpec): [Primitive, (x: ArrayBase) => ArrayBase] => {
-  const kernels = new Map<DType, UnaryKernel>();
-  const kernelFor = (d: DType) => {
-    let k = kernels.get(d);
+/** Kernels compiled per (dtype, params), since parameterised ops inline their params. */
+const kernelCache = <P extends object, K>(make: (d: DType, p: P) => K) => {
+  const cache = new Map<string, K>();
+  return (d: DType, p: P): K => {
+    const key = Object.keys(p).length ? `${d}|${JSON.stringify(p)}` : d;
+    let k = cache.get(key);
     if (!k) {
-      k = unaryKernel(typeof spec.expr === "string" ? spec.expr : spec.expr(d));
-      kernels.set(d, k);
+      k = make(d, p);
+      cache.set(key, k);
     }
     return k;
   };
+};
+
+const exprOf = <P extends object>(name: string, expr: string | ((d: DType, p: P) => string) | undefined, d: DType, p: P): string => {
+  if (expr === undefined) throw new Error(`${name}: neither expr nor kernel is given`);
+  return typeof expr === "string" ? expr : expr(d, p);
+};
+
+/** The jvp rule of an op whose derivative is zero: the primal, and a symbolic zero tangent. */
+const zeroJvp =
+  (prim: () => Primitive): JvpRule =>
+  (primals, _tangents, params) => {
+    const outs = bind(prim(), primals, params);
+    return [outs, outs.map(() => null)];
+  };
+
+/** Defines a unary elementwise primitive and returns it with its op function. */
+export const unaryPrimitive = (spec: UnarySpec): [Primitive, (x: ArrayBase) => ArrayBase] => {
+  const [prim, op] = paramUnaryPrimitive<NoParams>(spec);
+  return [prim, (x) => op(x, {})];
+};
+
+/**
+ * {@link unaryPrimitive} for ops with params (integer_pow's exponent, round's method).
+ * Give `P` explicitly: the rules mention the op being defined, which defeats inference.
+ */
+export const paramUnaryPrimitive = <P extends object>(spec: UnarySpec<P>): [Primitive<P>, (x: ArrayBase, params: P) => ArrayBase] => {
+  const kernelFor = kernelCache<P, UnaryKernel>((d, p) => spec.kernel?.(d, p) ?? unaryKernel(exprOf(spec.name, spec.expr, d, p)));
   const outDType = spec.outDType ?? ((d: DType) => d);
-  const prim: Primitive = definePrimitive({
+  const prim: Primitive<P> = definePrimitive<P>({
     name: spec.name,
-    abstractEval: ([x]) => {
+    abstractEval: ([x], params) => {
       requireDType(spec.name, x!, spec.dtypes);
+      spec.checkParams?.(x!, params);
       return [new ShapedArray(x!.shape, outDType(x!.dtype))];
     },
-    impl: ([x]) => {
+    impl: ([x], params) => {
       const od = outDType(x!.dtype);
       const out = typedArrayFor(od, x!.size);
-      kernelFor(x!.dtype)(bufferOf(x!), out);
+      kernelFor(x!.dtype, params)(bufferOf(x!), out);
       return [fromBuffer(out, x!.shape, od)];
     },
-    jvp: spec.jvp,
+    jvp: spec.zeroDerivative ? zeroJvp(() => prim) : spec.jvp,
     transpose: spec.transpose,
-    batch: (args, dims, params) => [bind(prim, args, params), [dims[0]!]],
+    batch: (args, dims, params) => [bind(prim, args, params as Params), [dims[0]!]],
   });
-  return [prim, (x) => bind(prim, [x])[0]!];
+  return [prim, (x, params) => bind(prim, [x], params as Params)[0]!];
 };
 
 export interface BinarySpec {
   name: string;
   /** The kernel's expression in `a` and `b`, per input dtype. */
   expr: string | ((dtype: DType) => string);
+  /** A hand-written kernel for dtypes whose op does not fit in one expression (null: use expr). */
+  kernel?: (dtype: DType) => BinaryKernel | null;
   dtypes: readonly DType[];
   outDType?: (d: DType) => DType;
   jvp?: JvpRule;
   transpose?: TransposeRule;
+  /** The derivative is zero everywhere it exists (comparisons): the jvp gives a zero tangent. */
+  zeroDerivative?: boolean;
 }
 
 /** Defines a binary elementwise primitive with NumPy broadcasting; inputs share a dtype. */
 export const binaryPrimitive = (spec: BinarySpec): [Primitive, (x: ArrayBase, y: ArrayBase) => ArrayBase] => {
-  const kernels = new Map<DType, BinaryKernel>();
-  const kernelFor = (d: DType) => {
-    let k = kernels.get(d);
-    if (!k) {
-      k = binaryKernel(typeof spec.expr === "string" ? spec.expr : spec.expr(d));
-      kernels.set(d, k);
-    }
-    return k;
-  };
+  const kernelFor = kernelCache<object, BinaryKernel>((d) => spec.kernel?.(d) ?? binaryKernel(exprOf(spec.name, spec.expr, d, {})));
   const outDType = spec.outDType ?? ((d: DType) => d);
   const prim: Primitive = definePrimitive({
     name: spec.name,
@@ -119,10 +174,10 @@ export const binaryPrimitive = (spec: BinarySpec): [Primitive, (x: ArrayBase, y:
       const shape = broadcastAll(spec.name, [x!.aval, y!.aval]);
       const od = outDType(x!.dtype);
       const out = typedArrayFor(od, sizeOf(shape));
-      kernelFor(x!.dtype)(bufferOf(x!), x!.shape, bufferOf(y!), y!.shape, out, shape);
+      kernelFor(x!.dtype, {})(bufferOf(x!), x!.shape, bufferOf(y!), y!.shape, out, shape);
       return [fromBuffer(out, shape, od)];
     },
-    jvp: spec.jvp,
+    jvp: spec.zeroDerivative ? zeroJvp(() => prim) : spec.jvp,
     transpose: spec.transpose,
     batch: undefined as unknown as BatchRule,
   });
