@@ -150,8 +150,8 @@ export const withSource = <T>(source: SourceInfo | null, f: () => T): T => {
 };
 
 /** Applies a primitive: the one way any op happens. */
-export const bind = (prim: Primitive, inputs: ArrayBase[], params: Params = {}): ArrayBase[] => {
-  if (current) return current.process(prim, inputs, params);
+export const bind = (prim: Primitive, inputs: ArrayBase[], params: object = {}): ArrayBase[] => {
+  if (current) return current.process(prim, inputs, params as Params);
   for (const x of inputs) if (x instanceof Tracer) throw escapedTracer(x);
   prim.abstractEval(
     inputs.map((x) => x.aval),
@@ -161,7 +161,7 @@ export const bind = (prim: Primitive, inputs: ArrayBase[], params: Params = {}):
 };
 
 /** {@link bind} for single-output primitives. */
-export const bind1 = (prim: Primitive, inputs: ArrayBase[], params: Params = {}): ArrayBase =>
+export const bind1 = (prim: Primitive, inputs: ArrayBase[], params: object = {}): ArrayBase =>
   bind(prim, inputs, params)[0]!;
 
 /**
