@@ -184,7 +184,9 @@ export const padP = definePrimitive<PadParams>({
 
 /** lax.pad: `config[k] = [low, high, interior]` per axis; negative low/high crop, as in lax. */
 export const pad = (x: ArrayBase, paddingValue: ArrayBase, config: readonly (readonly [number, number, number])[]): ArrayBase =>
-  bind1(padP, [x, paddingValue], { padding_config: config.map((c) => [c[0], c[1], c[2]] as const) });
+  config.length === x.ndim && config.every((c) => c[0] === 0 && c[1] === 0 && c[2] === 0) && paddingValue.ndim === 0 && paddingValue.dtype === x.dtype
+    ? x
+    : bind1(padP, [x, paddingValue], { padding_config: config.map((c) => [c[0], c[1], c[2]] as const) });
 
 // ---------------------------------------------------------------- concatenate
 
