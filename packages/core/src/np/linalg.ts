@@ -1,2 +1,288 @@
-/** `np` linear algebra: matmul, dot, tensordot, einsum, outer — all lowered to dot_general. */
-export {};
+/**
+ * `np` linear algebra: matmul, dot, tensordot, inner, outer, vdot and einsum, all lowered
+ * to dot_general (plus transpose, reshape and reduce_sum), so every transform sees one
+ * contraction primitive.
+ */
+import type { ArrayBase } from "../array.js";
+import { DTypeError, ShapeError, ValueError } from "../errors.js";
+import { normalizeAxis } from "../primitives/common.js";
+import { dotGeneral } from "../primitives/dot.js";
+import { reduceSum } from "../primitives/reduce.js";
+import { broadcastTo, moveAxis, reshape, transpose } from "../primitives/structural.js";
+import { broadcastShapes, shapeStr } from "../shape.js";
+import { multiply } from "./elementwise.js";
+import { type ArrayLike, promoteArgs } from "./coerce.js";
+
+const range = (n: number, start = 0): number[] => Array.from({ length: n }, (_, i) => start + i);
+
+/** Promotes both operands to their common dtype; contractions do not take bools. */
+const operands = (op: string, ...xs: ArrayLike[]): ArrayBase[] => {
+  const out = promoteArgs(...xs);
+  if (out[0]!.dtype === "bool") {
+    throw new DTypeError(`bool operands are not supported`, { op, hint: "convert first, e.g. np.astype(x, 'int32') or 'float32'" });
+  }
+  return out;
+};
+
+/**
+ * Matrix product with NumPy's rules: the last axis of `x` contracts with the second to
+ * last of `y`; leading (batch) axes broadcast; a 1-D operand is treated as a row
+ * (for `x`) or a column (for `y`) vector and that axis is dropped from the result.
+ */
+export const matmul = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+  const op = "np.matmul";
+  let [a, b] = operands(op, x, y) as [ArrayBase, ArrayBase];
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new ValueError(`operands must have at least one axis, got shapes ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`, {
+      op,
+      hint: "use np.multiply to scale by a scalar",
+    });
+  }
+  const aVec = a.ndim === 1;
+  const bVec = b.ndim === 1;
+  if (aVec) a = reshape(a, [1, a.shape[0]!]);
+  if (bVec) b = reshape(b, [b.shape[0]!, 1]);
+  const k1 = a.shape[a.ndim - 1]!;
+  const k2 = b.shape[b.ndim - 2]!;
+  if (k1 !== k2) {
+    throw new ShapeError(
+      `contraction size mismatch: x of shape ${shapeStr(aVec ? [k1] : a.shape)} has ${k1} along its last axis but y of shape ${shapeStr(bVec ? [k2] : b.shape)} has ${k2} along axis ${bVec ? 0 : -2}`,
+      { op, hint: "x's last axis is summed against y's second to last: [..., m, k] @ [..., k, n]" },
+    );
+  }
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  const batch = broadcastShapes(aBatch, bBatch);
+  if (!batch) {
+    throw new ShapeError(`batch axes ${shapeStr(aBatch)} of x (shape ${shapeStr(a.shape)}) and ${shapeStr(bBatch)} of y (shape ${shapeStr(b.shape)}) do not broadcast`, { op });
+  }
+  let out: ArrayBase;
+  if (bBatch.length === 0) {
+    // A plain matrix y: x's batch axes ride along as free axes, no copy of y is needed.
+    out = dotGeneral(a, b, [[[a.ndim - 1], [0]], [[], []]]);
+  } else if (aBatch.length === 0) {
+    // A plain matrix x: result is [m, batch..., n]; move m next to n.
+    out = moveAxis(dotGeneral(a, b, [[[1], [b.ndim - 2]], [[], []]]), 0, batch.length);
+  } else {
+    const nb = batch.length;
+    a = broadcastTo(a, [...batch, ...a.shape.slice(-2)]);
+    b = broadcastTo(b, [...batch, ...b.shape.slice(-2)]);
+    out = dotGeneral(a, b, [[[nb + 1], [nb]], [range(nb), range(nb)]]);
+  }
+  if (aVec || bVec) {
+    const shape = out.shape;
+    if (bVec) shape.splice(shape.length - 1, 1);
+    if (aVec) shape.splice(shape.length - (bVec ? 1 : 2), 1);
+    out = reshape(out, shape);
+  }
+  return out;
+};
+
+/**
+ * `np.dot`: scalars multiply; for 1-D `y` the last axis of `x` contracts with it;
+ * otherwise the last axis of `x` contracts with the second to last axis of `y`, and the
+ * result has shape `x.shape[:-1] + y.shape[:-2] + y.shape[-1:]` (no batch broadcasting).
+ */
+export const dot = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+  const op = "np.dot";
+  const [a, b] = operands(op, x, y) as [ArrayBase, ArrayBase];
+  if (a.ndim === 0 || b.ndim === 0) return multiply(a, b);
+  const yAxis = b.ndim === 1 ? 0 : b.ndim - 2;
+  if (a.shape[a.ndim - 1] !== b.shape[yAxis]) {
+    throw new ShapeError(
+      `contraction size mismatch: x of shape ${shapeStr(a.shape)} has ${a.shape[a.ndim - 1]} along its last axis but y of shape ${shapeStr(b.shape)} has ${b.shape[yAxis]} along axis ${yAxis}`,
+      { op },
+    );
+  }
+  return dotGeneral(a, b, [[[a.ndim - 1], [yAxis]], [[], []]]);
+};
+
+/** Axes of `tensordot`: a count of trailing/leading axes, or explicit axes of x and of y. */
+export type TensordotAxes = number | readonly [number | readonly number[], number | readonly number[]];
+
+/**
+ * Sums products over the given axes: `axes = n` pairs the last n axes of `x` with the
+ * first n of `y`; `[xAxes, yAxes]` pairs them explicitly. The result holds x's remaining
+ * axes, then y's.
+ */
+export const tensordot = (x: ArrayLike, y: ArrayLike, axes: TensordotAxes = 2): ArrayBase => {
+  const op = "np.tensordot";
+  const [a, b] = operands(op, x, y) as [ArrayBase, ArrayBase];
+  let xa: number[];
+  let ya: number[];
+  if (typeof axes === "number") {
+    if (!Number.isInteger(axes) || axes < 0 || axes > a.ndim || axes > b.ndim) {
+      throw new ValueError(`axes=${axes} must be an integer from 0 to min(x.ndim, y.ndim) = ${Math.min(a.ndim, b.ndim)} (x shape ${shapeStr(a.shape)}, y shape ${shapeStr(b.shape)})`, { op });
+    }
+    xa = range(axes, a.ndim - axes);
+    ya = range(axes);
+  } else {
+    if (!Array.isArray(axes) || axes.length !== 2) {
+      throw new ValueError(`axes must be a number or a pair [xAxes, yAxes], got ${JSON.stringify(axes)}`, { op });
+    }
+    const list = (v: number | readonly number[]) => (typeof v === "number" ? [v] : v.slice());
+    xa = list(axes[0]).map((ax) => normalizeAxis(op, ax, a.ndim, "x axis"));
+    ya = list(axes[1]).map((ax) => normalizeAxis(op, ax, b.ndim, "y axis"));
+    if (xa.length !== ya.length) {
+      throw new ValueError(`x axes (${xa.join(", ")}) and y axes (${ya.join(", ")}) must pair up one to one`, { op });
+    }
+  }
+  xa.forEach((ax, i) => {
+    if (a.shape[ax] !== b.shape[ya[i]!]) {
+      throw new ShapeError(
+        `contraction size mismatch: x axis ${ax} has size ${a.shape[ax]} but y axis ${ya[i]} has size ${b.shape[ya[i]!]} (x shape ${shapeStr(a.shape)}, y shape ${shapeStr(b.shape)}, axes x (${xa.join(", ")}) y (${ya.join(", ")}))`,
+        { op },
+      );
+    }
+  });
+  return dotGeneral(a, b, [[xa, ya], [[], []]]);
+};
+
+/** Sum of products over the last axes of `x` and `y`; scalars multiply. */
+export const inner = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+  const op = "np.inner";
+  const [a, b] = operands(op, x, y) as [ArrayBase, ArrayBase];
+  if (a.ndim === 0 || b.ndim === 0) return multiply(a, b);
+  if (a.shape[a.ndim - 1] !== b.shape[b.ndim - 1]) {
+    throw new ShapeError(
+      `contraction size mismatch: the last axes differ, x of shape ${shapeStr(a.shape)} has ${a.shape[a.ndim - 1]} and y of shape ${shapeStr(b.shape)} has ${b.shape[b.ndim - 1]}`,
+      { op },
+    );
+  }
+  return dotGeneral(a, b, [[[a.ndim - 1], [b.ndim - 1]], [[], []]]);
+};
+
+/** Outer product of the flattened inputs: `out[i, j] = x.flat[i] * y.flat[j]`. */
+export const outer = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+  const [a, b] = operands("np.outer", x, y) as [ArrayBase, ArrayBase];
+  return dotGeneral(reshape(a, [a.size]), reshape(b, [b.size]), [[[], []], [[], []]]);
+};
+
+/** Dot product of the flattened inputs (which must have the same size). */
+export const vdot = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+  const op = "np.vdot";
+  const [a, b] = operands(op, x, y) as [ArrayBase, ArrayBase];
+  if (a.size !== b.size) {
+    throw new ShapeError(`inputs must have the same size, got x of shape ${shapeStr(a.shape)} (size ${a.size}) and y of shape ${shapeStr(b.shape)} (size ${b.size})`, { op });
+  }
+  return dotGeneral(reshape(a, [a.size]), reshape(b, [b.size]), [[[0], [0]], [[], []]]);
+};
+
+// ---------------------------------------------------------------- einsum
+
+/** An operand during einsum evaluation: an array and the subscript letter of each axis. */
+interface Labelled {
+  x: ArrayBase;
+  labels: string[];
+}
+
+const LETTER = /^[a-zA-Z]$/;
+
+/** Parses and validates `subscripts` against the operands: input label lists and the output labels. */
+const parseEinsum = (op: string, subscripts: string, xs: readonly ArrayBase[]): { inputs: string[][]; output: string[] } => {
+  const spec = subscripts.replace(/\s+/g, "");
+  if (spec.includes(".")) {
+    throw new ValueError(`ellipsis ('...') is not supported in subscripts '${subscripts}'`, { op, hint: "write every axis out with its own letter" });
+  }
+  const parts = spec.split("->");
+  if (parts.length > 2) throw new ValueError(`subscripts '${subscripts}' have more than one '->'`, { op });
+  const inputs = parts[0]!.split(",").map((t) => t.split(""));
+  if (inputs.length !== xs.length) {
+    throw new ValueError(`subscripts '${subscripts}' name ${inputs.length} operand${inputs.length === 1 ? "" : "s"} but ${xs.length} ${xs.length === 1 ? "was" : "were"} given`, { op });
+  }
+  const sizes = new Map<string, [number, number, number]>(); // label -> [size, operand, axis]
+  inputs.forEach((labels, i) => {
+    const x = xs[i]!;
+    if (labels.length !== x.ndim) {
+      throw new ValueError(`operand ${i} has shape ${shapeStr(x.shape)} (rank ${x.ndim}) but its subscripts '${labels.join("")}' name ${labels.length} axes`, { op });
+    }
+    labels.forEach((l, ax) => {
+      if (!LETTER.test(l)) throw new ValueError(`invalid subscript character '${l}' in '${subscripts}'; use letters a-z, A-Z`, { op });
+      if (labels.indexOf(l) !== ax) {
+        throw new ValueError(`subscript '${l}' repeats within operand ${i} ('${labels.join("")}'): traces and diagonals are not supported`, {
+          op,
+          hint: "take the diagonal first (e.g. np.diagonal) and pass it with a single letter",
+        });
+      }
+      const seen = sizes.get(l);
+      if (seen && seen[0] !== x.shape[ax]) {
+        throw new ShapeError(
+          `subscript '${l}' has size ${seen[0]} in operand ${seen[1]} (axis ${seen[2]} of shape ${shapeStr(xs[seen[1]]!.shape)}) but size ${x.shape[ax]} in operand ${i} (axis ${ax} of shape ${shapeStr(x.shape)})`,
+          { op },
+        );
+      }
+      if (!seen) sizes.set(l, [x.shape[ax]!, i, ax]);
+    });
+  });
+  let output: string[];
+  if (parts.length === 2) {
+    output = parts[1]!.split("");
+    output.forEach((l, k) => {
+      if (!LETTER.test(l)) throw new ValueError(`invalid subscript character '${l}' in the output of '${subscripts}'; use letters a-z, A-Z`, { op });
+      if (output.indexOf(l) !== k) throw new ValueError(`output subscript '${l}' appears more than once in '${subscripts}'`, { op });
+      if (!sizes.has(l)) throw new ValueError(`output subscript '${l}' does not appear in any input of '${subscripts}'`, { op });
+    });
+  } else {
+    // NumPy's implicit mode: the labels that appear exactly once, in alphabetical order.
+    const count = new Map<string, number>();
+    for (const labels of inputs) for (const l of labels) count.set(l, (count.get(l) ?? 0) + 1);
+    output = [...count].filter(([, c]) => c === 1).map(([l]) => l).sort();
+  }
+  return { inputs, output };
+};
+
+/** Sums out the labels of `t` that are not in `keep`. */
+const sumOut = (t: Labelled, keep: ReadonlySet<string>): Labelled => {
+  const axes = t.labels.map((l, i) => (keep.has(l) ? -1 : i)).filter((i) => i >= 0);
+  if (axes.length === 0) return t;
+  return { x: reduceSum(t.x, axes), labels: t.labels.filter((l) => keep.has(l)) };
+};
+
+/** Contracts two labelled operands, keeping the labels in `needed` (output or later operands). */
+const contractPair = (a: Labelled, b: Labelled, needed: ReadonlySet<string>): Labelled => {
+  const bSet = new Set(b.labels);
+  const shared = a.labels.filter((l) => bSet.has(l));
+  const batch = shared.filter((l) => needed.has(l));
+  const contract = shared.filter((l) => !needed.has(l));
+  const idx = (t: Labelled, ls: string[]) => ls.map((l) => t.labels.indexOf(l));
+  const x = dotGeneral(a.x, b.x, [
+    [idx(a, contract), idx(b, contract)],
+    [idx(a, batch), idx(b, batch)],
+  ]);
+  const sharedSet = new Set(shared);
+  return { x, labels: [...batch, ...a.labels.filter((l) => !sharedSet.has(l)), ...b.labels.filter((l) => !sharedSet.has(l))] };
+};
+
+/**
+ * Einstein summation, e.g. `einsum("ij,jk->ik", a, b)`, `einsum("bij,bjk->bik", x, y)`,
+ * `einsum("ij->ji", a)`, `einsum("i,i", u, v)` (implicit output: labels used once, sorted).
+ * Operands are contracted left to right with dot_general; labels no later operand or the
+ * output uses are summed as early as possible. Repeated labels within one operand
+ * (traces, diagonals) and ellipses are not supported.
+ */
+export const einsum = (subscripts: string, ...xs: ArrayLike[]): ArrayBase => {
+  const op = "np.einsum";
+  if (typeof subscripts !== "string") throw new ValueError(`the first argument must be the subscripts string, got ${typeof subscripts}`, { op });
+  if (xs.length === 0) throw new ValueError("needs at least one operand", { op });
+  const arrays = operands(op, ...xs);
+  const { inputs, output } = parseEinsum(op, subscripts, arrays);
+  const ts: Labelled[] = arrays.map((x, i) => ({ x, labels: inputs[i]! }));
+  const neededAfter = (from: number): Set<string> => {
+    const s = new Set(output);
+    for (let i = from; i < ts.length; i++) for (const l of ts[i]!.labels) s.add(l);
+    return s;
+  };
+  let acc = sumOut(ts[0]!, new Set([...neededAfter(1)]));
+  for (let i = 1; i < ts.length; i++) {
+    const later = neededAfter(i + 1);
+    // Labels of one side that neither the other side nor anything later uses are summed first.
+    const b = sumOut(ts[i]!, new Set([...later, ...acc.labels]));
+    acc = sumOut(acc, new Set([...later, ...b.labels]));
+    acc = contractPair(acc, b, later);
+  }
+  acc = sumOut(acc, new Set(output));
+  return transpose(
+    acc.x,
+    output.map((l) => acc.labels.indexOf(l)),
+  );
+};
