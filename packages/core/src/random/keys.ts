@@ -1,0 +1,210 @@
+/**
+ * PRNG keys and raw random bits, following JAX's threefry2x32 scheme (the original,
+ * non-"partitionable" layout): a key is a legacy `uint32[2]` array, held as int32 bit
+ * patterns; `split` and the bit streams are the Threefry-2x32 block over iota counters.
+ * Everything here is a composition of primitives, so it works on traced keys (inside
+ * grad, vmap, makeJaxpr) and vmap over a batch of keys goes through the threefry2x32
+ * batching rule.
+ */
+import { ArrayBase } from "../array.js";
+import { DTypeError, ShapeError, ValueError } from "../errors.js";
+import { threefry2x32 } from "../primitives/random_bits.js";
+import { concatenate, slice, squeeze } from "../primitives/shape.js";
+import { reshape } from "../primitives/structural.js";
+import { array } from "../np/coerce.js";
+import { broadcastShapes, shapeStr, sizeOf } from "../shape.js";
+
+/** A PRNG key: an int32 array of shape [2] holding the two uint32 words of a threefry2x32 key. */
+export type Key = ArrayBase;
+
+/**
+ * Keys from {@link split}: an int32 array of shape `[...shape, 2]` that is also iterable
+ * over its first axis, so `const [k1, k2] = random.split(key)` destructures it while
+ * `vmap(f)(random.split(key, 8))` maps over the 8 keys.
+ */
+export type KeyArray = ArrayBase & Iterable<ArrayBase>;
+
+/** Anything accepted as a shape: a length or a list of lengths. */
+export type ShapeArg = number | readonly number[];
+
+const KEY_HINT = "make a key with random.key(seed) and new ones with random.split(key); to use a batch of keys, vmap over it";
+
+/** Checks that `key` is a single legacy key: an int32 array of shape [2]. */
+export const checkKey = (op: string, key: unknown): ArrayBase => {
+  if (!(key instanceof ArrayBase)) {
+    throw new ValueError(`key must be an array made by random.key, got ${key === null ? "null" : typeof key}`, { op, hint: KEY_HINT });
+  }
+  if (key.dtype !== "int32") {
+    throw new DTypeError(`key must be an int32 array of shape [2] (uint32 words), got ${key.aval}`, { op, hint: KEY_HINT });
+  }
+  if (key.ndim !== 1 || key.shape[0] !== 2) {
+    throw new ShapeError(`key must have shape [2], got shape ${shapeStr(key.shape)}`, {
+      op,
+      hint: key.ndim === 2 && key.shape[1] === 2 ? `this looks like ${key.shape[0]} keys from random.split: pick one (const [k1, k2] = random.split(key)) or vmap over them` : KEY_HINT,
+    });
+  }
+  return key;
+};
+
+/** A shape argument as a list of non-negative integers, or a ValueError naming the op. */
+export const toShape = (op: string, shape: ShapeArg): number[] => {
+  const s = typeof shape === "number" ? [shape] : Array.isArray(shape) ? shape.slice() : null;
+  if (!s || s.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new ValueError(`shape ${Array.isArray(shape) ? shapeStr(shape as number[]) : String(shape)} must be a length or a list of non-negative integers`, {
+      op,
+      hint: "e.g. [3, 4]; use [] for a scalar",
+    });
+  }
+  return s;
+};
+
+/**
+ * JAX's `_check_shape`: parameter shapes must broadcast to the requested `shape` without
+ * changing it.
+ */
+export const checkShape = (op: string, shape: readonly number[], ...paramShapes: (readonly number[])[]): void => {
+  let b: number[] | null = shape.slice();
+  for (const p of paramShapes) b = b && broadcastShapes(b, p);
+  if (!b || shapeStr(b) !== shapeStr(shape)) {
+    throw new ShapeError(
+      `parameter shapes ${paramShapes.map(shapeStr).join(", ")} must broadcast to the shape argument ${shapeStr(shape)}${b ? `, but broadcasting gives ${shapeStr(b)}` : ""}`,
+      { op, hint: "pass a shape whose trailing axes match the parameters' shapes, or leave it out to use theirs" },
+    );
+  }
+};
+
+/** The two uint32 words of a JS integer as int32 bit patterns: [high, low]. */
+const words64 = (n: number): [number, number] => {
+  // 32-bit values get [0, n] (JAX without x64); larger ones their 64-bit two's-complement words.
+  if (n >= -(2 ** 31) && n < 2 ** 32) return [0, n | 0];
+  const lo = n % 2 ** 32;
+  return [Math.floor(n / 2 ** 32) | 0, lo | 0];
+};
+
+const wordsOf = (op: string, what: string, x: number | ArrayBase): ArrayBase => {
+  if (typeof x === "number") {
+    if (!Number.isSafeInteger(x)) throw new ValueError(`${what} must be an integer, got ${x}`, { op, hint: "seeds and fold-in data are integers (at most 2^53 in size)" });
+    return array(Int32Array.from(words64(x)));
+  }
+  if (!(x instanceof ArrayBase) || x.ndim !== 0 || x.dtype !== "int32") {
+    throw new ValueError(`${what} must be a JS integer or an int32 scalar array, got ${x instanceof ArrayBase ? x.aval : typeof x}`, { op });
+  }
+  // An int32 scalar s gives the words [0, s], as JAX's threefry_seed does for 32-bit seeds.
+  return concatenate([array(Int32Array.of(0)), reshape(x, [1])], 0);
+};
+
+/**
+ * `random.key(seed)`: a PRNG key from an integer seed, as JAX's `PRNGKey`: `[0, seed]`
+ * (uint32 words) for a seed in [-2^31, 2^32), the high and low words of its 64-bit two's
+ * complement for larger safe integers. The seed may also be an int32 scalar array (traced
+ * too, so `vmap(random.key)(seeds)` works).
+ */
+export const key = (seed: number | ArrayBase): Key => wordsOf("random.key", "seed", seed);
+
+/** Alias of {@link key}, JAX's legacy name. */
+export const PRNGKey = key;
+
+/** The key's two words as int32 scalars. */
+export const keyHalves = (key: ArrayBase): [ArrayBase, ArrayBase] => [squeeze(slice(key, [0], [1]), [0]), squeeze(slice(key, [1], [2]), [0])];
+
+/** Consecutive int32 counts `start, start + 1, ...` (`n` of them, the last replaced by 0 when `padLast`), as a constant. */
+const counts = (start: number, n: number, padLast = false): ArrayBase => {
+  const b = new Int32Array(n);
+  for (let i = 0; i < n; i++) b[i] = start + i;
+  if (padLast) b[n - 1] = 0;
+  return array(b);
+};
+
+/**
+ * JAX's `threefry_2x32(key, iota(n))` as a flat int32 [n]: the counts 0..n-1 (padded with
+ * one 0 when n is odd) are cut in halves that form the two counter words, and the two
+ * output words are concatenated back.
+ */
+const threefryIota = (key: ArrayBase, n: number): ArrayBase => {
+  const odd = n % 2;
+  const h = (n + odd) / 2;
+  const [k0, k1] = keyHalves(key);
+  const [y0, y1] = threefry2x32(k0, k1, counts(0, h), counts(h, h, odd === 1));
+  const out = concatenate([y0, y1], 0);
+  return odd ? slice(out, [0], [n]) : out;
+};
+
+/** Adds a non-enumerable iterator over the first axis (rows via slice + squeeze). */
+const iterableRows = (keys: ArrayBase): KeyArray => {
+  Object.defineProperty(keys, Symbol.iterator, {
+    configurable: true,
+    enumerable: false,
+    value: function* (this: ArrayBase): Generator<ArrayBase> {
+      const shape = this.shape;
+      for (let i = 0; i < shape[0]!; i++) {
+        const start = shape.map((_, a) => (a === 0 ? i : 0));
+        const limit = shape.map((d, a) => (a === 0 ? i + 1 : d));
+        yield squeeze(slice(this, start, limit), [0]);
+      }
+    },
+  });
+  return keys as KeyArray;
+};
+
+/**
+ * `random.split(key, num = 2)`: `num` new keys (or a shape of them) as an int32 array of
+ * shape `[num, 2]` (`[...shape, 2]`), which also destructures:
+ * `const [k1, k2] = random.split(key)`. As JAX: threefry2x32 of the key over the counts
+ * 0 .. 2·num - 1.
+ */
+export const split = (key: Key, num: ShapeArg = 2): KeyArray => {
+  const op = "random.split";
+  checkKey(op, key);
+  const shape = toShape(op, num);
+  const n = sizeOf(shape);
+  const flat = n === 0 ? array(new Int32Array(0)) : threefryIota(key, 2 * n);
+  return iterableRows(reshape(flat, [...shape, 2]));
+};
+
+/**
+ * `random.foldIn(key, data)`: a new key that mixes the integer `data` (a JS integer or an
+ * int32 scalar array, traced or not) into `key`: threefry2x32 of the key over the counter
+ * `[0, data]`, as JAX's `fold_in`.
+ */
+export const foldIn = (key: Key, data: number | ArrayBase): Key => {
+  const op = "random.foldIn";
+  checkKey(op, key);
+  const [c0, c1] = keyHalves(wordsOf(op, "data", data));
+  const [k0, k1] = keyHalves(key);
+  const [y0, y1] = threefry2x32(k0, k1, c0, c1);
+  return concatenate([reshape(y0, [1]), reshape(y1, [1])], 0);
+};
+
+/**
+ * Random 32-bit words of `shape` (int32 holding uint32 bits): JAX's
+ * `_random_bits(key, 32, shape)`, the threefry stream over the counts 0 .. size - 1.
+ */
+export const randomBits = (key: Key, shape: readonly number[]): ArrayBase => {
+  const n = sizeOf(shape);
+  if (n === 0) return array(new Int32Array(0), { shape });
+  return reshape(threefryIota(key, n), shape);
+};
+
+/**
+ * Random 64-bit words of `shape` as [high, low] int32 arrays: JAX's
+ * `_random_bits(key, 64, shape)`, whose stream over the counts 0 .. 2·size - 1 has its
+ * first half as the high words and its second half as the low words, which are exactly
+ * the two outputs of one threefry2x32 call.
+ */
+export const randomBits64 = (key: Key, shape: readonly number[]): [ArrayBase, ArrayBase] => {
+  const n = sizeOf(shape);
+  if (n === 0) return [array(new Int32Array(0), { shape }), array(new Int32Array(0), { shape })];
+  const [k0, k1] = keyHalves(key);
+  const [hi, lo] = threefry2x32(k0, k1, counts(0, n), counts(n, n));
+  return [reshape(hi, shape), reshape(lo, shape)];
+};
+
+/**
+ * `random.bits(key, shape)`: uniformly random 32-bit words of `shape`, as an int32 array
+ * holding uint32 bit patterns (read one as unsigned with `x >>> 0`).
+ */
+export const bits = (key: Key, shape: ShapeArg = []): ArrayBase => {
+  const op = "random.bits";
+  checkKey(op, key);
+  return randomBits(key, toShape(op, shape));
+};
