@@ -56,7 +56,7 @@ export const padKernel = (
   dtype: DType,
 ): TypedArray => {
   const out = typedArrayFor(dtype, sizeOf(outShape));
-  if (value !== 0) out.fill(value);
+  if (!Object.is(value, 0)) out.fill(value); // -0 must be written too
   const inSt = stridesOf(shape);
   const outSt = stridesOf(outShape);
   // Per axis, the input indices [lo, hi) whose destination low + i * (interior + 1) lands in the output.
