@@ -49,7 +49,7 @@ const arbX = (maxRank = 3, maxDim = 4, minRank = 0) =>
   fc.tuple(arbShape(maxRank, maxDim).filter((s) => s.length >= minRank), dtypes).chain(([s, d]) => arbArray(s, -3, 3, d));
 const f64 = (shape: number[], seed = 0) =>
   np.array(Float64Array.from({ length: size(shape) }, (_, i) => Math.sin(i * 1.37 + seed) * 2), { dtype: "float64", shape }) as NDArray;
-const i32 = (v: number | number[]) => np.array(v, { dtype: "int32" });
+const i32 = (v: number | number[] | number[][]) => np.array(v, { dtype: "int32" });
 
 /** Runs the transform checks every differentiable shape op gets. */
 const checkRules = (f: (...a: any[]) => any, args: NDArray[], batched: NDArray[], inAxes?: (number | null)[]) => {
