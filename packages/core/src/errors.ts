@@ -102,3 +102,5 @@ export class UnexpectedTracerError extends CotangentError {}
 export class TypecheckError extends CotangentError {}
 /** A transform cannot proceed: a missing rule, a non-scalar output for grad, ... */
 export class TransformError extends CotangentError {}
+/** Two values that must have the same type (shape and dtype) do not: cond branches, a scan or while carry. */
+export class TypeMismatchError extends CotangentError {}

@@ -2,3 +2,4 @@
 export * from "./elementwise.js";
 export * from "./shape.js";
 export * from "./linalg.js";
+export * from "./control.js";

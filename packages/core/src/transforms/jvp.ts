@@ -93,3 +93,20 @@ export const jvp = <Out = any>(f: (...args: any[]) => Out, primals: readonly unk
   const m = jaxpr.outvars.length;
   return [unflatten<Out>(outTree, outs.slice(0, m)), unflatten<Out>(outTree, outs.slice(m))];
 };
+
+/** Which outputs of `jaxpr` get a non-zero tangent when the inputs marked in `nonzeros` have one. */
+export const jvpOutNonzeros = (jaxpr: Jaxpr, nonzeros: readonly boolean[]): boolean[] => {
+  let out: boolean[] = [];
+  const n = jaxpr.invars.length;
+  traceToJaxpr(
+    (...args) => {
+      let k = n;
+      const ts = nonzeros.map((nz) => (nz ? args[k++]! : null));
+      const [outs, touts] = jvpEval(jaxpr, args.slice(0, n), ts);
+      out = touts.map((t) => t !== null);
+      return outs;
+    },
+    [...jaxpr.inAvals, ...jaxpr.inAvals.filter((_, i) => nonzeros[i])],
+  );
+  return out;
+};

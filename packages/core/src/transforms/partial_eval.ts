@@ -85,7 +85,8 @@ export interface RematPartialEvalOutput {
  * copied into the unknown side and recomputed there from the known inputs.
  */
 export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[], saveable: (e: Eqn) => boolean): RematPartialEvalOutput => {
-  if (jaxpr.constvars.length) throw new Error("partialEvalJaxprRemat expects a jaxpr without constvars (hoist them first)");
+  // Constants (concrete arrays) are available to both sides; neither saved nor recomputed.
+  const constSet = new Set<Var>(jaxpr.constvars);
   const unknown = new Set<Var>(jaxpr.invars.filter((_, i) => unknowns[i]));
   const producer = new Map<Var, Eqn>();
   const unknownEqns = new Set<Eqn>();
@@ -101,7 +102,7 @@ export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[]
   const savedSet = new Set<Var>();
   const recompute = new Set<Eqn>();
   const need = (a: unknown): void => {
-    if (!isVar(a) || unknown.has(a)) return;
+    if (!isVar(a) || unknown.has(a) || constSet.has(a)) return;
     const idx = invarIndex.get(a);
     if (idx !== undefined) {
       knownInputsRead.add(idx);
@@ -123,12 +124,12 @@ export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[]
   const read = [...knownInputsRead].sort((a, b) => a - b);
   const knownEqns = jaxpr.eqns.filter((e) => !unknownEqns.has(e));
   const known = dce(
-    new Jaxpr([], [], jaxpr.invars.filter((_, i) => !unknowns[i]), knownEqns, [...jaxpr.outvars.filter((_, i) => !outUnknowns[i]), ...saved]),
+    new Jaxpr(jaxpr.constvars, jaxpr.consts, jaxpr.invars.filter((_, i) => !unknowns[i]), knownEqns, [...jaxpr.outvars.filter((_, i) => !outUnknowns[i]), ...saved]),
   );
   const unknownJaxpr = dce(
     new Jaxpr(
-      [],
-      [],
+      jaxpr.constvars,
+      jaxpr.consts,
       [...read.map((i) => jaxpr.invars[i]!), ...saved, ...jaxpr.invars.filter((_, i) => unknowns[i])],
       jaxpr.eqns.filter((e) => unknownEqns.has(e) || recompute.has(e)),
       jaxpr.outvars.filter((_, i) => outUnknowns[i]),

@@ -188,3 +188,21 @@ export const vmap =
     return unflatten(outTree, evalJaxpr(batched, flatIn));
   };
 
+
+/** Where the outputs' batch axes land when `jaxpr` is batched with `inDims` (nothing is moved). */
+export const batchOutDims = (jaxpr: Jaxpr, inDims: readonly BatchDim[], size: number): BatchDim[] => {
+  let out: BatchDim[] = [];
+  const inAvals = jaxpr.inAvals.map((a, i) => {
+    const d = inDims[i];
+    if (d === null || d === undefined) return a;
+    const shape = a.shape.slice();
+    shape.splice(d, 0, size);
+    return new ShapedArray(shape, a.dtype);
+  });
+  traceToJaxpr((...args) => {
+    const [outs, dims] = batchEval(jaxpr, args, inDims.slice(), size);
+    out = dims;
+    return outs;
+  }, inAvals);
+  return out;
+};

@@ -1,0 +1,201 @@
+/**
+ * The user API of control flow: `lax.cond`, `lax.switch`, `lax.scan`, `lax.whileLoop`,
+ * `lax.foriLoop` and `lax.map`, over pytrees. Each traces its functions once into
+ * sub-jaxprs of one equation, so a loop's jaxpr does not grow with its trip count.
+ */
+import { ArrayBase } from "../../array.js";
+import { DTypeError, TypeMismatchError, ValueError } from "../../errors.js";
+import { Jaxpr, Var } from "../../ir/jaxpr.js";
+import { add } from "../../primitives/binary.js";
+import { scalar } from "../../primitives/common.js";
+import { lt, ne } from "../../primitives/compare.js";
+import { convertElementType } from "../../primitives/structural.js";
+import { bind } from "../../trace.js";
+import { type TreeDef, flatten, treedefEquals, treedefToString, unflatten } from "../../tree.js";
+import { leafToArray, traceFlat } from "../../transforms/api_util.js";
+import { condP } from "./cond.js";
+import { scanP } from "./scan.js";
+import { typesText } from "./util.js";
+import { whileP } from "./while.js";
+
+const avalsOf = (xs: ArrayBase[]) => xs.map((x) => x.aval);
+const leavesOf = (op: string, t: unknown, what: string): [ArrayBase[], TreeDef] => {
+  const [ls, def] = flatten(t);
+  return [ls.map((l) => leafToArray(l, op, what)), def];
+};
+
+/** Traces `f` on the avals of `args` (a tuple of pytrees); returns jaxpr (with consts) and output tree. */
+const traceOn = (op: string, f: (...a: any[]) => unknown, args: unknown[]) => {
+  const [flat, inTree] = flatten(args);
+  return traceFlat(op, f, inTree, flat.map((l) => leafToArray(l, op)));
+};
+
+const checkCarry = (op: string, what: string, inTree: TreeDef, outTree: TreeDef, inAvals: { toString(): string; equals(o: any): boolean }[], outAvals: any[]) => {
+  if (!treedefEquals(inTree, outTree)) {
+    throw new TypeMismatchError(`${what}: the carry goes in as ${treedefToString(inTree)} but comes out as ${treedefToString(outTree)}`, {
+      op,
+      hint: "the function must return a carry of the same structure, shapes and dtypes as it receives",
+    });
+  }
+  if (inAvals.length !== outAvals.length || inAvals.some((a, i) => !a.equals(outAvals[i]))) {
+    throw new TypeMismatchError(`${what}: the carry goes in as ${typesText(inAvals)} but comes out as ${typesText(outAvals)}`, {
+      op,
+      hint: "keep each carry leaf's shape and dtype (give the initial value its final dtype, e.g. np.array(0, {dtype: 'float32'}))",
+    });
+  }
+};
+
+/** Branch jaxprs over a shared operand list `[...all branches' consts, ...operands]`. */
+const joinBranches = (jaxprs: Jaxpr[]): { branches: Jaxpr[]; consts: ArrayBase[] } => {
+  const consts = jaxprs.flatMap((j) => j.consts);
+  const branches = jaxprs.map((j, k) => {
+    const slots = jaxprs.flatMap((o, m) => (m === k ? j.constvars : o.constvars.map((v) => new Var(v.aval))));
+    return new Jaxpr([], [], [...slots, ...j.invars], j.eqns, j.outvars);
+  });
+  return { branches, consts };
+};
+
+/**
+ * `switch(index, branches, ...operands)`: applies `branches[index]` (clamped into range)
+ * to the operands. All branches must return the same structure and types.
+ */
+export const switchCase = (index: ArrayBase | number, branches: readonly ((...ops: any[]) => unknown)[], ...operands: unknown[]): any => {
+  const op = "lax.switch";
+  if (branches.length === 0) throw new ValueError("needs at least one branch", { op });
+  let idx = leafToArray(index, op, "the index");
+  if (idx.ndim !== 0) throw new DTypeError(`the index must be a scalar, got ${idx.aval}`, { op });
+  if (idx.dtype !== "int32") idx = convertElementType(idx, "int32");
+  const traced = branches.map((b) => traceOn(op, b, operands));
+  traced.forEach((t, k) => {
+    if (!treedefEquals(t.outTree, traced[0]!.outTree) || t.jaxpr.outAvals.some((a, i) => !a.equals(traced[0]!.jaxpr.outAvals[i]!)) || t.jaxpr.outAvals.length !== traced[0]!.jaxpr.outAvals.length) {
+      throw new TypeMismatchError(
+        `branch ${k} returns ${treedefToString(t.outTree)} ${typesText(t.jaxpr.outAvals)} but branch 0 returns ${treedefToString(traced[0]!.outTree)} ${typesText(traced[0]!.jaxpr.outAvals)}`,
+        { op, hint: "every branch must return the same structure, shapes and dtypes" },
+      );
+    }
+  });
+  const { branches: js, consts } = joinBranches(traced.map((t) => t.jaxpr));
+  const [ops] = leavesOf(op, operands, "operand");
+  return unflatten(traced[0]!.outTree, bind(condP, [idx, ...consts, ...ops], { branches: js }));
+};
+
+/**
+ * `cond(pred, trueFn, falseFn, ...operands)`: `trueFn(...operands)` when the scalar `pred`
+ * holds, else `falseFn(...operands)`. Both are traced; only one runs.
+ */
+export const cond = (pred: ArrayBase | boolean | number, trueFn: (...ops: any[]) => unknown, falseFn: (...ops: any[]) => unknown, ...operands: unknown[]): any => {
+  const op = "lax.cond";
+  let p = leafToArray(pred, op, "the predicate");
+  if (p.ndim !== 0) {
+    throw new DTypeError(`the predicate must be a scalar, got ${p.aval}`, { op, hint: "for elementwise choices use np.where(cond, x, y)" });
+  }
+  if (p.dtype !== "bool") p = ne(p, scalar(0, p.dtype));
+  try {
+    return switchCase(convertElementType(p, "int32"), [falseFn, trueFn], ...operands);
+  } catch (e) {
+    if (e instanceof TypeMismatchError) {
+      throw new TypeMismatchError(e.detail.replace("branch 1", "trueFn").replace("branch 0", "falseFn"), { op, hint: e.hint });
+    }
+    throw e;
+  }
+};
+
+export interface ScanOptions {
+  /** The number of steps; needed when `xs` is empty, checked against it otherwise. */
+  length?: number;
+  /** Run from the last element to the first (ys keep their positions). */
+  reverse?: boolean;
+}
+
+/**
+ * `scan(f, init, xs)` with `f(carry, x) -> [carry, y]`: loops over the leading axis of
+ * every leaf of `xs`, returning `[finalCarry, ys]` with the ys stacked along a new leading axis.
+ */
+export const scan = <C, Y = any>(f: (carry: C, x: any) => [C, Y], init: C, xs?: unknown, options: ScanOptions = {}): [C, Y] => {
+  const op = "lax.scan";
+  const [carry, carryTree] = leavesOf(op, init, "init");
+  const [xl, xTree] = leavesOf(op, xs ?? null, "xs");
+  let length = options.length;
+  xl.forEach((x, i) => {
+    const n = x.ndim === 0 ? -1 : x.shape[0]!;
+    if (n < 0) throw new ValueError(`xs leaf ${i} is a scalar (${x.aval}); it needs a leading axis to scan over`, { op });
+    if (length === undefined) length = n;
+    else if (length !== n) {
+      throw new ValueError(`xs leaf ${i} has leading size ${n}, but the scan length is ${length}`, { op, hint: "all xs leaves must share their leading size (and match options.length)" });
+    }
+  });
+  if (length === undefined) throw new ValueError("the scan length is unknown: xs is empty", { op, hint: "pass options.length" });
+  const xSlices = xl.map((x) => ({ aval: new (x.aval.constructor as any)(x.shape.slice(1), x.dtype) }) as ArrayBase);
+  let yTree: TreeDef | undefined;
+  let carryOutTree: TreeDef | undefined;
+  const flatBody = (...a: ArrayBase[]) => {
+    const c = unflatten<C>(carryTree, a.slice(0, carry.length));
+    const x = unflatten(xTree, a.slice(carry.length));
+    const r = f(c, x);
+    if (!Array.isArray(r) || r.length !== 2) {
+      throw new ValueError(`the step function must return a pair [carry, y], got ${Array.isArray(r) ? `an array of length ${r.length}` : typeof r}`, { op });
+    }
+    const [co, ct] = leavesOf(op, r[0], "the carry");
+    const [ys, yt] = leavesOf(op, r[1], "y");
+    carryOutTree = ct;
+    yTree = yt;
+    return [...co, ...ys];
+  };
+  const { jaxpr } = traceFlat(op, flatBody, flatten(new Array<number>(carry.length + xSlices.length).fill(0))[1], [...carry, ...xSlices]);
+  checkCarry(op, "scan step", carryTree, carryOutTree!, avalsOf(carry), jaxpr.outAvals.slice(0, carry.length));
+  const outs = bind(scanP, [...jaxpr.consts, ...carry, ...xl], {
+    jaxpr: new Jaxpr([], [], [...jaxpr.constvars, ...jaxpr.invars], jaxpr.eqns, jaxpr.outvars),
+    num_consts: jaxpr.consts.length,
+    num_carry: carry.length,
+    length,
+    reverse: options.reverse ?? false,
+  });
+  return [unflatten<C>(carryTree, outs.slice(0, carry.length)), unflatten<Y>(yTree!, outs.slice(carry.length))];
+};
+
+/** `whileLoop(condFn, bodyFn, init)`: repeats `bodyFn` while `condFn(carry)` holds. */
+export const whileLoop = <C>(condFn: (carry: C) => unknown, bodyFn: (carry: C) => C, init: C): C => {
+  const op = "lax.whileLoop";
+  const [carry, carryTree] = leavesOf(op, init, "init");
+  const c = traceOn(op, condFn, [init]);
+  const p = c.jaxpr.outAvals;
+  if (p.length !== 1 || p[0]!.ndim !== 0 || p[0]!.dtype !== "bool") {
+    throw new DTypeError(`condFn must return a bool scalar, got ${typesText(p)}`, { op, hint: "compare with np.less / np.greater etc." });
+  }
+  const b = traceOn(op, bodyFn, [init]);
+  checkCarry(op, "bodyFn", carryTree, b.outTree, avalsOf(carry), b.jaxpr.outAvals);
+  const hoist = (j: Jaxpr) => new Jaxpr([], [], [...j.constvars, ...j.invars], j.eqns, j.outvars);
+  const outs = bind(whileP, [...c.jaxpr.consts, ...b.jaxpr.consts, ...carry], {
+    cond_jaxpr: hoist(c.jaxpr),
+    body_jaxpr: hoist(b.jaxpr),
+    cond_nconsts: c.jaxpr.consts.length,
+    body_nconsts: b.jaxpr.consts.length,
+  });
+  return unflatten<C>(carryTree, outs);
+};
+
+/**
+ * `foriLoop(lower, upper, body, init)`: `val = body(i, val)` for i in [lower, upper).
+ * With JS-number bounds it lowers to `scan` (so it is reverse-differentiable);
+ * with traced bounds to `whileLoop`.
+ */
+export const foriLoop = <C>(lower: number | ArrayBase, upper: number | ArrayBase, body: (i: ArrayBase, val: C) => C, init: C): C => {
+  if (typeof lower === "number" && typeof upper === "number") {
+    const n = Math.max(0, Math.ceil(upper - lower));
+    const [[, val]] = scan<[ArrayBase, C]>(([i, v]) => [[add(i, scalar(1, "int32")), body(i, v)], null], [scalar(lower, "int32"), init], null, { length: n });
+    return val;
+  }
+  const lo = convertElementType(leafToArray(lower, "lax.foriLoop", "lower"), "int32");
+  const hi = convertElementType(leafToArray(upper, "lax.foriLoop", "upper"), "int32");
+  const [, , out] = whileLoop<[ArrayBase, ArrayBase, C]>(
+    ([i, u]) => lt(i, u),
+    ([i, u, v]) => [add(i, scalar(1, "int32")), u, body(i, v)],
+    [lo, hi, init],
+  );
+  return out;
+};
+
+/** `map(f, xs)`: `f` applied to each slice of `xs` along its leading axis, sequentially (a scan). */
+export const map = <Y = any>(f: (x: any) => Y, xs: unknown): Y => scan<null, Y>((c, x) => [c, f(x)], null, xs)[1];
+
+export { ArrayBase };
