@@ -1,0 +1,138 @@
+/**
+ * The convolution kernel: im2col followed by the matmul kernel.
+ *
+ * Operands arrive in the canonical layouts lhs [N, C, spatial...], rhs [O, I, window...]
+ * and the result is produced as [N / batchGroups, O, outSpatial...]. For each output batch
+ * element and group, a patch matrix P[position, (i, window...)] is gathered from the input
+ * (padding, strides and both dilations are folded into one offset table computed once per
+ * call), and the group's slice of the kernel, already contiguous as [Og, I * window] in OIHW
+ * layout, is multiplied against it with `gemmNT`, writing rows of the output directly.
+ */
+import type { DType, TypedArray } from "../dtype.js";
+import { typedArrayFor } from "../dtype.js";
+import { sizeOf } from "../shape.js";
+import { gemmNT } from "./matmul.js";
+
+/** Everything the kernel needs to know about one convolution, in canonical order. */
+export interface ConvGeometry {
+  /** Input batch size N. */
+  batch: number;
+  /** Input features C. */
+  inFeatures: number;
+  /** Output features O. */
+  outFeatures: number;
+  /** Kernel input features I (= C / featureGroups). */
+  kernelInFeatures: number;
+  featureGroups: number;
+  batchGroups: number;
+  inSpatial: readonly number[];
+  window: readonly number[];
+  outSpatial: readonly number[];
+  strides: readonly number[];
+  /** Low padding per spatial axis (high padding only matters for the output size). */
+  padLow: readonly number[];
+  lhsDilation: readonly number[];
+  rhsDilation: readonly number[];
+}
+
+/** Elements of one patch-matrix chunk: large enough for gemm blocking, small enough to stay cached. */
+const CHUNK_ELEMENTS = 1 << 18;
+
+/**
+ * For every (output position, window position) pair, the offset of the input element it
+ * reads within one input feature plane, or -1 where it reads padding or a hole left by
+ * lhs dilation. Row-major over output positions, then window positions.
+ */
+export const patchOffsets = (g: ConvGeometry): Int32Array => {
+  let table = Int32Array.of(0);
+  let positions = 1;
+  let windowSize = 1;
+  let planeStride = sizeOf(g.inSpatial);
+  for (let d = 0; d < g.inSpatial.length; d++) {
+    const inSize = g.inSpatial[d]!;
+    const outSize = g.outSpatial[d]!;
+    const w = g.window[d]!;
+    const ldil = g.lhsDilation[d]!;
+    const dilatedIn = inSize === 0 ? 0 : (inSize - 1) * ldil + 1;
+    planeStride /= inSize || 1;
+    const stride = planeStride;
+    // Per-axis table: input index read by output index o at window index k, or -1.
+    const axis = new Int32Array(outSize * w);
+    for (let o = 0; o < outSize; o++) {
+      for (let k = 0; k < w; k++) {
+        const p = o * g.strides[d]! + k * g.rhsDilation[d]! - g.padLow[d]!;
+        axis[o * w + k] = p >= 0 && p < dilatedIn && p % ldil === 0 ? p / ldil : -1;
+      }
+    }
+    const nextPositions = positions * outSize;
+    const nextWindow = windowSize * w;
+    const next = new Int32Array(nextPositions * nextWindow);
+    for (let p = 0; p < positions; p++) {
+      for (let o = 0; o < outSize; o++) {
+        const row = (p * outSize + o) * nextWindow;
+        for (let q = 0; q < windowSize; q++) {
+          const base = table[p * windowSize + q]!;
+          for (let k = 0; k < w; k++) {
+            const v = axis[o * w + k]!;
+            next[row + q * w + k] = base < 0 || v < 0 ? -1 : base + v * stride;
+          }
+        }
+      }
+    }
+    table = next;
+    positions = nextPositions;
+    windowSize = nextWindow;
+  }
+  return table;
+};
+
+/**
+ * Convolution of float64 operands in canonical layout (lhs [N, C, ...], rhs [O, I, ...]),
+ * accumulated in doubles and returned as `outDType` in layout [N / batchGroups, O, ...].
+ */
+export const convKernel = (lhs: Float64Array, rhs: Float64Array, g: ConvGeometry, outDType: DType): TypedArray => {
+  const groups = Math.max(g.featureGroups, g.batchGroups);
+  const outBatch = g.batch / g.batchGroups;
+  const groupOut = g.outFeatures / groups;
+  const inPlane = sizeOf(g.inSpatial);
+  const positions = sizeOf(g.outSpatial);
+  const windowSize = sizeOf(g.window);
+  const I = g.kernelInFeatures;
+  const K = I * windowSize;
+  const acc = new Float64Array(outBatch * g.outFeatures * positions);
+  if (acc.length > 0 && K > 0) {
+    const offsets = patchOffsets(g);
+    const rowsPerChunk = Math.max(4, Math.min(positions, Math.floor(CHUNK_ELEMENTS / K)));
+    const patches = new Float64Array(rowsPerChunk * K);
+    const batchPerGroup = g.batch / g.batchGroups;
+    for (let n = 0; n < outBatch; n++) {
+      for (let grp = 0; grp < groups; grp++) {
+        // Batch groups read their own slice of the input batch; feature groups their own channels.
+        const srcBatch = g.batchGroups > 1 ? grp * batchPerGroup + n : n;
+        const firstChannel = g.featureGroups > 1 ? grp * I : 0;
+        const lhsBase = (srcBatch * g.inFeatures + firstChannel) * inPlane;
+        const outBase = (n * g.outFeatures + grp * groupOut) * positions;
+        for (let p0 = 0; p0 < positions; p0 += rowsPerChunk) {
+          const rows = Math.min(rowsPerChunk, positions - p0);
+          for (let r = 0; r < rows; r++) {
+            const offRow = (p0 + r) * windowSize;
+            const dst = r * K;
+            for (let i = 0; i < I; i++) {
+              const src = lhsBase + i * inPlane;
+              const d = dst + i * windowSize;
+              for (let q = 0; q < windowSize; q++) {
+                const off = offsets[offRow + q]!;
+                patches[d + q] = off < 0 ? 0 : lhs[src + off]!;
+              }
+            }
+          }
+          gemmNT(rhs, grp * groupOut * K, patches, 0, acc, outBase + p0, positions, groupOut, rows, K);
+        }
+      }
+    }
+  }
+  if (outDType === "float64") return acc;
+  const out = typedArrayFor(outDType, acc.length);
+  out.set(acc);
+  return out;
+};
