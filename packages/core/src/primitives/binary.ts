@@ -7,7 +7,7 @@ import type { ArrayBase } from "../array.js";
 import type { MaybeZero } from "../ir/primitive.js";
 import { UndefinedPrimal } from "../ir/primitive.js";
 import { ALL_DTYPES, FLOATS, NUMERIC, scalarLike } from "./common.js";
-import { eq, selectN } from "./compare.js";
+import { bitwiseAnd, eq, selectN } from "./compare.js";
 import { binaryPrimitive, scalarBinaryKernel, tangentTo, unbroadcast } from "./elementwise.js";
 import { convertElementType } from "./structural.js";
 import { abs, floor, log, neg, sign } from "./unary.js";
@@ -126,9 +126,16 @@ export const [powP, pow] = binaryPrimitive({
   dtypes: NUMERIC,
   jvp: ([x, y], [tx, ty]) => {
     const out = pow(x!, y!);
-    // d/dx = y x^(y-1), taken as 0 where y = 0 (x^-1 would be inf at x = 0);
+    // d/dx = y x^(y-1), except 0 at x = y = 0, where it reads 0 * inf. The exponent is made
+    // safe (1) there, so that the branch not taken stays finite and its derivatives too.
+    // (JAX zeroes every y = 0; this keeps d/dy of the derivative right at y = 0, x != 0.)
+    let dx: MaybeZero = null;
+    if (tx) {
+      const both = bitwiseAnd(eq(x!, k(x!, 0)), eq(y!, k(y!, 0)));
+      const ySafe = selectN(both, y!, k(y!, 1));
+      dx = mul(tx, selectN(both, mul(ySafe, pow(x!, sub(ySafe, k(y!, 1)))), k(out, 0)));
+    }
     // d/dy = log(x) x^y, with log(0) replaced by 0 since x^y = 0 there for y > 0.
-    const dx = tx && mul(tx, selectN(eq(y!, k(y!, 0)), mul(replaceZero(y!), pow(x!, sub(y!, k(y!, 1)))), k(out, 0)));
     const dy = ty && mul(ty, mul(log(replaceZero(x!)), out));
     return [[out], [addTangents(dx, dy, out.shape)]];
   },
