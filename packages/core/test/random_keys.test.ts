@@ -2,46 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { type ArrayBase, DTypeError, ShapeError, ValueError, makeJaxpr, np, random, typecheck, vmap } from "@cotangent/core";
 import { typecheckTransforms } from "./harness.js";
-
-/** The words of an int32 array read as uint32 (flat). */
-const u32 = (x: ArrayBase): number[] => Array.from(x.toTypedArray() as Int32Array, (v) => v >>> 0);
-const i32 = (words: readonly number[], shape?: number[]) => np.array(Int32Array.from(words, (w) => w | 0), { shape: shape ?? [words.length] });
-
-// ---------------------------------------------------------------- plain reference implementations
-
-const rotl = (x: number, r: number) => ((x << r) | (x >>> (32 - r))) >>> 0;
-
-/** Threefry-2x32-20 written from the Random123 description, in uint32 arithmetic. */
-const refBlock = (k0: number, k1: number, x0: number, x1: number): [number, number] => {
-  const R = [13, 15, 26, 6, 17, 29, 16, 24];
-  const ks = [k0 >>> 0, k1 >>> 0, (0x1bd11bda ^ k0 ^ k1) >>> 0];
-  let a = (x0 + ks[0]!) >>> 0;
-  let b = (x1 + ks[1]!) >>> 0;
-  for (let r = 0; r < 20; r++) {
-    a = (a + b) >>> 0;
-    b = (rotl(b, R[r % 8]!) ^ a) >>> 0;
-    if (r % 4 === 3) {
-      const s = (r + 1) / 4;
-      a = (a + ks[s % 3]!) >>> 0;
-      b = (b + ks[(s + 1) % 3]! + s) >>> 0;
-    }
-  }
-  return [a, b];
-};
-
-/** JAX's threefry_2x32(key, iota(n)): counts padded to even, halves as counter words, outputs concatenated. */
-const refIotaStream = (key: [number, number], n: number): number[] => {
-  const counts = Array.from({ length: n + (n % 2) }, (_, i) => (i < n ? i : 0));
-  const h = counts.length / 2;
-  const y0: number[] = [];
-  const y1: number[] = [];
-  for (let i = 0; i < h; i++) {
-    const [a, b] = refBlock(key[0], key[1], counts[i]!, counts[h + i]!);
-    y0.push(a);
-    y1.push(b);
-  }
-  return [...y0, ...y1].slice(0, n);
-};
+import { i32, refBlock, refIotaStream, u32 } from "./random_reference.js";
 
 // ---------------------------------------------------------------- the block
 

@@ -131,7 +131,7 @@ export const randint = (key: Key, shape: ShapeArg, minval: ArrayLike, maxval: Ar
   checkShape(op, sh, lo.shape, hi.shape);
   checkBounds(op, minval, maxval);
   const [k1, k2] = split(key);
-  return bitsToRandint(randomBits(k1!, sh), randomBits(k2!, sh), lo, hi, outOfRange);
+  return bitsToRandint(randomBits(k1, sh), randomBits(k2, sh), lo, hi, outOfRange);
 };
 
 /** JAX's round count for shuffling n items by sorts on random 32-bit keys (3 ln n / ln(2^32 - 1), rounded up). */
@@ -173,9 +173,9 @@ export const permutation = (key: Key, x: number | ArrayLike, options: Permutatio
   for (let r = 0; r < shuffleRounds(n); r++) {
     const [next, sub] = split(k);
     // The same n keys sort every slice, so all slices move alike (JAX's take of one permutation).
-    const keys = broadcastInDim(randomBits(sub!, [n]), moved.shape, [last]);
+    const keys = broadcastInDim(randomBits(sub, [n]), moved.shape, [last]);
     moved = sortByU32Keys(keys, moved);
-    k = next!;
+    k = next;
   }
   return moveAxis(moved, last, axis);
 };
