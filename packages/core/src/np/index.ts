@@ -7,3 +7,4 @@ export * from "./reductions.js";
 export * from "./shape.js";
 export * from "./indexing.js";
 export * from "./linalg.js";
+import "./fluent.js";
