@@ -21,10 +21,6 @@ const avalOf = (x: ArrayBase | number): { shape: number[]; dtype: DType } =>
 export const like = (h: Scalar, x: ArrayBase): Scalar =>
   typeof h === "number" || h.dtype === x.dtype ? h : np.astype(h, x.dtype);
 
-/** A hyperparameter as a scalar array of `x`'s dtype (for math among hyperparameters themselves). */
-export const asDType = (h: Scalar, x: ArrayBase): ArrayBase =>
-  typeof h === "number" ? np.full([], h, { dtype: x.dtype }) : h.dtype === x.dtype ? h : np.astype(h, x.dtype);
-
 /** `x` as `dtype` (no op when it already is). */
 export const cast = (x: ArrayBase, dtype: DType): ArrayBase => (x.dtype === dtype ? x : np.astype(x, dtype));
 
@@ -67,13 +63,20 @@ export const updateInfinityMoment = (g: PyTree, m: PyTree, decay: Scalar, eps: S
     m,
   );
 
-/** `1 - decay^count` in `x`'s dtype. */
-const correction = (decay: Scalar, count: ArrayBase, x: ArrayBase): ArrayBase =>
-  np.subtract(1, np.power(like(decay, x), np.astype(count, x.dtype)));
+/** A hyperparameter as a float64 scalar array, for scalar math on the step count. */
+export const f64 = (h: Scalar): ArrayBase => (typeof h === "number" ? np.array(h, { dtype: "float64" }) : cast(h, "float64"));
+
+/**
+ * `1 - decay^count` as a float64 scalar. Step-count math is done once, in float64, and cast
+ * to each leaf's dtype only at the end: in float32, `1 - 0.999^t` loses about five digits.
+ */
+export const correction = (decay: Scalar, count: ArrayBase): ArrayBase => np.subtract(1, np.power(f64(decay), cast(count, "float64")));
 
 /** `m / (1 - decay^count)`, leaf by leaf: undoes the zero initialisation of a moving average. */
-export const biasCorrection = (m: PyTree, decay: Scalar, count: ArrayBase): PyTree =>
-  tree.map((mi: ArrayBase) => np.divide(mi, correction(decay, count, mi)), m);
+export const biasCorrection = (m: PyTree, decay: Scalar, count: ArrayBase): PyTree => {
+  const c = correction(decay, count);
+  return tree.map((mi: ArrayBase) => np.divide(mi, cast(c, mi.dtype)), m);
+};
 
 /** Sum of `np.sum(x^2)` over the leaves of `t`, in the widest float dtype among them. */
 export const sumOfSquares = (t: PyTree): ArrayBase =>

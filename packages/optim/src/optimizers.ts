@@ -5,7 +5,7 @@
  */
 import type * as t from "io-ts";
 import { type GradientTransformation, type ScalarOrSchedule, type Scalar, chain, identity } from "./base.js";
-import { ADAM_OPTIONS, scaleByAdam, scaleByAdamax, scaleByAmsgrad, scaleByBelief, scaleByLion, scaleByRAdam, scaleByYogi } from "./transforms/adaptive.js";
+import { ADAM_OPTIONS, RADAM_OPTIONS, scaleByAdam, scaleByAdamax, scaleByAmsgrad, scaleByBelief, scaleByLion, scaleByRAdam, scaleByYogi } from "./transforms/adaptive.js";
 import { type Mask, masked } from "./transforms/masking.js";
 import { trace } from "./transforms/momentum.js";
 import { RMS_OPTIONS, scaleByAdadelta, scaleByRms, scaleByRss, scaleByStddev } from "./transforms/rms.js";
@@ -77,7 +77,7 @@ export const amsgrad = (options: AdamLike): Optimizer => {
 
 /** Rectified Adam (Liu et al. 2020). */
 export const radam = (options: AdamLike & { threshold?: Scalar; nesterov?: boolean }): Optimizer => {
-  const { learningRate: lr, ...rest } = check("radam", options, { ...ADAM_OPTIONS, threshold: nonNegative });
+  const { learningRate: lr, ...rest } = check("radam", options, RADAM_OPTIONS);
   return chain(scaleByRAdam(rest), scaleByLearningRate(lr));
 };
 

@@ -7,8 +7,9 @@
 import { type ArrayBase, np, tree } from "@cotangent/core";
 import { type GradientTransformation, type PyTree, type Scalar, transformation } from "../base.js";
 import {
-  asDType,
   biasCorrection,
+  cast,
+  f64,
   increment,
   like,
   oneMinus,
@@ -18,7 +19,7 @@ import {
   updateMoment,
   zeroCount,
 } from "../numerics.js";
-import { bool, decayRate, nonNegative, parseOptions } from "../validate.js";
+import { bool, decayRate, nonNegative, parseOptions, scalarIn } from "../validate.js";
 
 /** State of Adam-like transforms: the step count and the first and second moments. */
 export interface ScaleByAdamState {
@@ -122,6 +123,9 @@ export interface ScaleByRAdamOptions extends ScaleByAdamOptions {
   threshold?: Scalar;
 }
 
+/** rho_t < 4 makes the rectification's square root negative, so the threshold is at least 4. */
+export const RADAM_OPTIONS = { ...ADAM_OPTIONS, threshold: scalarIn("a number >= 4", (x) => x >= 4) };
+
 /**
  * Rectified Adam (Liu et al. 2020, Algorithm 2). With `rho_inf = 2 / (1 - b2) - 1` and
  * `rho_t = rho_inf - 2 t b2^t / (1 - b2^t)`, the update is Adam's scaled by
@@ -129,7 +133,7 @@ export interface ScaleByRAdamOptions extends ScaleByAdamOptions {
  * `rho_t >= threshold`, and the bias-corrected momentum alone otherwise.
  */
 export const scaleByRAdam = (options: ScaleByRAdamOptions = {}): GradientTransformation<ScaleByAdamState> => {
-  const o = parseOptions("optim.scaleByRAdam", options, {}, { ...ADAM_OPTIONS, threshold: nonNegative });
+  const o = parseOptions("optim.scaleByRAdam", options, {}, RADAM_OPTIONS);
   const { b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, threshold = 5, nesterov = false } = o;
   return transformation(initMoments, (g, state) => {
     const mu = updateMoment(g, state.mu, b1, 1);
@@ -137,22 +141,22 @@ export const scaleByRAdam = (options: ScaleByRAdamOptions = {}): GradientTransfo
     const count = increment(state.count);
     const mHat = firstMomentEstimate(mu, g, b1, count, nesterov);
     const vHat = biasCorrection(nu, b2, count);
+    // The rectification is step-count math: float64 scalars, cast per leaf at the end.
+    const b2_ = f64(b2);
+    const rhoInf = np.subtract(np.divide(2, np.subtract(1, b2_)), 1);
+    const t = cast(count, "float64");
+    const b2t = np.power(b2_, t);
+    const rho = np.subtract(rhoInf, np.divide(np.multiply(np.multiply(2, t), b2t), np.subtract(1, b2t)));
+    const r = np.sqrt(
+      np.divide(
+        np.multiply(np.multiply(np.subtract(rho, 4), np.subtract(rho, 2)), rhoInf),
+        np.multiply(np.multiply(np.subtract(rhoInf, 4), np.subtract(rhoInf, 2)), rho),
+      ),
+    );
+    const rectify = np.greaterEqual(rho, f64(threshold));
     const updates = tree.map(
-      (m: ArrayBase, v: ArrayBase) => {
-        const b2_ = asDType(b2, m); // an array, so that rho_inf is computed in m's precision
-        const rhoInf = np.subtract(np.divide(2, np.subtract(1, b2_)), 1);
-        const t = np.astype(count, m.dtype);
-        const b2t = np.power(b2_, t);
-        const rho = np.subtract(rhoInf, np.divide(np.multiply(np.multiply(2, t), b2t), np.subtract(1, b2t)));
-        const r = np.sqrt(
-          np.divide(
-            np.multiply(np.multiply(np.subtract(rho, 4), np.subtract(rho, 2)), rhoInf),
-            np.multiply(np.multiply(np.subtract(rhoInf, 4), np.subtract(rhoInf, 2)), rho),
-          ),
-        );
-        const rectified = np.multiply(r, np.divide(m, np.add(np.sqrt(np.add(v, like(epsRoot, v))), like(eps, v))));
-        return np.where(np.greaterEqual(rho, like(threshold, m)), rectified, m);
-      },
+      (m: ArrayBase, v: ArrayBase) =>
+        np.where(rectify, np.multiply(cast(r, m.dtype), np.divide(m, np.add(np.sqrt(np.add(v, like(epsRoot, v))), like(eps, v)))), m),
       mHat,
       vHat,
     );
