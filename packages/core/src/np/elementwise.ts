@@ -8,7 +8,7 @@ import type { DType } from "../dtype.js";
 import { DTypeError, ValueError } from "../errors.js";
 import * as b from "../primitives/binary.js";
 import * as c from "../primitives/compare.js";
-import { scalar } from "../primitives/common.js";
+import { broadcastAll, scalar } from "../primitives/common.js";
 import { convertElementType, full } from "../primitives/structural.js";
 import * as u from "../primitives/unary.js";
 import { type ArrayLike, asArray, checkDType, promoteArgs, promoteToFloat, resultDType } from "./coerce.js";
@@ -198,7 +198,10 @@ export const where = (cond: ArrayLike, x?: ArrayLike, y?: ArrayLike): ArrayBase 
     });
   }
   const [a, z] = promoteArgs(x, y) as Pair;
-  return c.selectN(truthy(cond), z, a);
+  const p = truthy(cond);
+  // Checked here so that the message uses where's argument order (select_n takes y before x).
+  broadcastAll("np.where", [p.aval, a.aval, z.aval]);
+  return c.selectN(p, z, a);
 };
 
 const constantLike = (x: ArrayBase, value: boolean): ArrayBase => full(x.shape, value ? 1 : 0, "bool");
