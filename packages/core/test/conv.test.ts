@@ -150,6 +150,22 @@ describe("conv_general_dilated", () => {
     expectClose(conv(x0, w0, c0), np.matmul(x0, np.transpose(w0)), 1e-12);
   });
 
+  it("size-0 batch, features and outputs", () => {
+    const f = (a: any, b: any) => lax.conv(a, b, [1], "VALID");
+    expect(f(np.ones([0, 2, 4]), np.ones([3, 2, 2])).shape).toEqual([0, 3, 3]);
+    // No input features: every output is an empty sum.
+    const z = f(randArray([2, 0, 4], 1), randArray([3, 0, 2], 2));
+    expect(z.shape).toEqual([2, 3, 3]);
+    expect(Array.from(z.toTypedArray()).every((v) => v === 0)).toBe(true);
+    // The window is longer than the input: an empty output, and zero gradients.
+    const x = randArray([1, 2, 2], 3);
+    const w = randArray([3, 2, 4], 4);
+    expect(f(x, w).shape).toEqual([1, 3, 0]);
+    const [gx, gw] = grad((a: any, b: any) => np.sum(f(a, b)), { argnums: [0, 1] })(x, w) as NDArray[];
+    expect(gx!.shape).toEqual([1, 2, 2]);
+    expect(Array.from(gw!.toTypedArray()).every((v) => v === 0)).toBe(true);
+  });
+
   it("chunks large patch matrices", () => {
     // 40x40 outputs x 27 taps crosses the kernel's patch-chunk boundary.
     const c: Conv = { strides: [1, 1], padding: [[1, 1], [1, 1]], lhsDil: [1, 1], rhsDil: [1, 1], fg: 1, bg: 1 };
