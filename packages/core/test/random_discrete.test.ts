@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { type ArrayBase, type NDArray, DTypeError, ShapeError, ValueError, grad, makeJaxpr, np, random, typecheck } from "@cotangent/core";
+import { type ArrayBase, type NDArray, DTypeError, ShapeError, ValueError, grad, makeJaxpr, np, random, typecheck, vmap } from "@cotangent/core";
 import { checkGrad, checkJvp, checkTransposition, checkVmap, typecheckTransforms } from "./harness.js";
 import { refIotaStream, refRandint, refSplit2 } from "./random_reference.js";
 
@@ -198,6 +198,17 @@ describe("discrete samplers under transforms", () => {
     // Keys and probabilities mapped together; arrays mapped through the permutation.
     checkVmap((k: ArrayBase, p: ArrayBase) => random.bernoulli(k, p, [4]), [keys, np.array([0.1, 0.5, 0.9]) as NDArray], 0);
     checkVmap((x: ArrayBase) => random.permutation(random.key(1), x), [np.reshape(np.arange(12, undefined, 1, { dtype: "float32" }), [3, 4]) as NDArray], 0);
+  });
+
+  it("gives per-example gradients through a random mask: vmap(grad) over keys", () => {
+    // Dropout-style: each key masks a different subset of x.
+    const x = np.array([1, 2, 3, 4, 5]);
+    const loss = (k: ArrayBase, x: ArrayBase) => np.sum(np.square(np.where(random.bernoulli(k, 0.5, [5]), x, 0)));
+    const g = vmap(grad(loss, { argnums: 1 }), { inAxes: [0, null] })(keys, x);
+    [...(keys as unknown as Iterable<ArrayBase>)].forEach((k, i) => {
+      const mask = random.bernoulli(k, 0.5, [5]).toArray() as boolean[];
+      expect((g.toArray() as number[][])[i]).toEqual(mask.map((m, j) => (m ? 2 * (j + 1) : 0)));
+    });
   });
 
   it("traces to well-typed jaxprs", () => {

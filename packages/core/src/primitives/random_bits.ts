@@ -17,6 +17,7 @@ import { type Shape, shapeStr, sizeOf } from "../shape.js";
 import { bind, bind1 } from "../trace.js";
 import { broadcastAll, requireDType } from "./common.js";
 import { broadcastingBatch } from "./elementwise.js";
+import { iota } from "./shape.js";
 import { broadcastInDim, moveAxis } from "./structural.js";
 
 // ---------------------------------------------------------------- helpers
@@ -269,7 +270,7 @@ export const sortByU32KeysP: Primitive<object> = definePrimitive({
     // out[i] = v[p[i]] with p the sorting permutation, so ct_v[p[i]] = ct[i]: sorting the
     // pairs (p[i], ct[i]) by p puts every cotangent back at its source position.
     const k = keys as ArrayBase;
-    const p = sortByU32Keys(k, lastAxisIota(k.shape));
+    const p = sortByU32Keys(k, iota("int32", k.shape, k.ndim - 1));
     return [null, sortByU32Keys(p, ct)];
   },
   batch: ([keys, values], [dk, dv], _params, size) => {
@@ -278,14 +279,6 @@ export const sortByU32KeysP: Primitive<object> = definePrimitive({
     return [[sortByU32Keys(front(keys!, dk), front(values!, dv))], [0]];
   },
 });
-
-/** 0, 1, ..., n-1 along the last axis of `shape`, broadcast over the others (int32). */
-const lastAxisIota = (shape: Shape): ArrayBase => {
-  const n = shape[shape.length - 1]!;
-  const buf = new Int32Array(n);
-  for (let i = 0; i < n; i++) buf[i] = i;
-  return broadcastInDim(fromBuffer(buf, [n], "int32"), shape, [shape.length - 1]);
-};
 
 /** `values` reordered along the last axis by a stable sort of `keys` as uint32. */
 export const sortByU32Keys = (keys: ArrayBase, values: ArrayBase): ArrayBase => {

@@ -6,7 +6,7 @@
  */
 import type { ArrayBase } from "../array.js";
 import type { DType } from "../dtype.js";
-import { DTypeError } from "../errors.js";
+import { DTypeError, ShapeError } from "../errors.js";
 import { type ArrayLike, asArray } from "../np/coerce.js";
 import { add, div, max, min, mul, sub } from "../primitives/binary.js";
 import { scalar } from "../primitives/common.js";
@@ -14,7 +14,6 @@ import { bitsToUniform } from "../primitives/random_bits.js";
 import { stopGradient } from "../primitives/special.js";
 import { erf, erfInv, log, neg } from "../primitives/unary.js";
 import { broadcastShapes, shapeStr } from "../shape.js";
-import { ShapeError } from "../errors.js";
 import { type Key, type ShapeArg, checkKey, checkShape, randomBits, randomBits64, toShape } from "./keys.js";
 import { nextAfter } from "./next_after.js";
 

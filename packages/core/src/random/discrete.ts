@@ -7,14 +7,13 @@ import { type DType, isFloat } from "../dtype.js";
 import { DTypeError, ValueError } from "../errors.js";
 import { type ArrayLike, asArray } from "../np/coerce.js";
 import { add } from "../primitives/binary.js";
-import { normalizeAxis } from "../primitives/common.js";
+import { normalizeAxis, scalar } from "../primitives/common.js";
 import { lt } from "../primitives/compare.js";
 import { bitsToRandint, sortByU32Keys } from "../primitives/random_bits.js";
 import { argmax } from "../primitives/reduce.js";
 import { iota } from "../primitives/shape.js";
 import { broadcastInDim, convertElementType, moveAxis, reshape } from "../primitives/structural.js";
 import { isTracer } from "../trace.js";
-import { scalar } from "../primitives/common.js";
 import { gumbelIn, uniformIn } from "./continuous.js";
 import { type Key, type ShapeArg, checkKey, checkShape, randomBits, split, toShape } from "./keys.js";
 

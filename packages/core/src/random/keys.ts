@@ -8,8 +8,10 @@
  */
 import { ArrayBase } from "../array.js";
 import { DTypeError, ShapeError, ValueError } from "../errors.js";
+import { add, rem } from "../primitives/binary.js";
+import { scalar } from "../primitives/common.js";
+import { concatenate, iota, slice, squeeze } from "../primitives/shape.js";
 import { threefry2x32 } from "../primitives/random_bits.js";
-import { concatenate, slice, squeeze } from "../primitives/shape.js";
 import { reshape } from "../primitives/structural.js";
 import { array } from "../np/coerce.js";
 import { broadcastShapes, shapeStr, sizeOf } from "../shape.js";
@@ -107,12 +109,14 @@ export const PRNGKey = key;
 /** The key's two words as int32 scalars. */
 export const keyHalves = (key: ArrayBase): [ArrayBase, ArrayBase] => [squeeze(slice(key, [0], [1]), [0]), squeeze(slice(key, [1], [2]), [0])];
 
-/** Consecutive int32 counts `start, start + 1, ...` (`n` of them, the last replaced by 0 when `padLast`), as a constant. */
-const counts = (start: number, n: number, padLast = false): ArrayBase => {
-  const b = new Int32Array(n);
-  for (let i = 0; i < n; i++) b[i] = start + i;
-  if (padLast) b[n - 1] = 0;
-  return array(b);
+/**
+ * The int32 counts `start, start + 1, ..., start + n - 1` (by iota, so a traced function
+ * carries no constant buffer), each taken modulo `wrap` when given.
+ */
+const counts = (start: number, n: number, wrap?: number): ArrayBase => {
+  const i = iota("int32", n);
+  const shifted = start === 0 ? i : add(i, scalar(start, "int32"));
+  return wrap === undefined ? shifted : rem(shifted, scalar(wrap, "int32"));
 };
 
 /**
@@ -124,7 +128,8 @@ const threefryIota = (key: ArrayBase, n: number): ArrayBase => {
   const odd = n % 2;
   const h = (n + odd) / 2;
   const [k0, k1] = keyHalves(key);
-  const [y0, y1] = threefry2x32(k0, k1, counts(0, h), counts(h, h, odd === 1));
+  // For odd n the padding 0 ends the second half: h + (h - 1) = n wraps to 0 modulo n.
+  const [y0, y1] = threefry2x32(k0, k1, counts(0, h), counts(h, h, odd ? n : undefined));
   const out = concatenate([y0, y1], 0);
   return odd ? slice(out, [0], [n]) : out;
 };

@@ -5,7 +5,8 @@ import { nextFloat, nextFloatArray } from "../primitives/random_bits.js";
 
 /**
  * The float of `dtype` next to `x` in the direction of `toward` (JAX's `nextafter`, for
- * directions given as JS numbers): a JS number for a JS number, an array for an array.
+ * directions given as JS numbers): a JS number for a JS number, an array for an array
+ * (which steps toward `toward`'s infinity: arrays only move toward +inf or -inf).
  */
 export function nextAfter(x: number, toward: number, dtype: DType): number;
 export function nextAfter(x: ArrayBase, toward: number, dtype: DType): ArrayBase;
