@@ -152,5 +152,6 @@ export const smoothLabels = (labels: ArrayInput, alpha: Scalar): ArrayBase => {
   checkArg("optim.smoothLabels", "alpha", unitInterval, alpha);
   const y = arr(labels);
   const k = y.shape[y.ndim - 1] ?? 1;
-  return np.add(np.multiply(typeof alpha === "number" ? 1 - alpha : np.subtract(1, alpha), y), np.divide(alpha, k));
+  // JS numbers are combined in JS: np on two weak scalars would round them to float32.
+  return typeof alpha === "number" ? np.add(np.multiply(1 - alpha, y), alpha / k) : np.add(np.multiply(np.subtract(1, alpha), y), np.divide(alpha, k));
 };
