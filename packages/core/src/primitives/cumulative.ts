@@ -87,8 +87,8 @@ const cumulative = (
   kernelOp: ScanOp,
   dtypes: readonly DType[],
   rules: (op: (x: ArrayBase, axis: number, reverse: boolean) => ArrayBase) => Pick<Primitive<CumulativeParams>, "jvp" | "transpose">,
-): [Primitive<CumulativeParams>, (x: ArrayBase, axis: number, reverse?: boolean) => ArrayBase] => {
-  const op = (x: ArrayBase, axis: number, reverse = false): ArrayBase => bind1(prim, [x], { axis, reverse });
+): [Primitive<CumulativeParams>, (x: ArrayBase, axis?: number, reverse?: boolean) => ArrayBase] => {
+  const op = (x: ArrayBase, axis = 0, reverse = false): ArrayBase => bind1(prim, [x], { axis, reverse });
   const prim: Primitive<CumulativeParams> = definePrimitive<CumulativeParams>({
     name,
     abstractEval: ([x], p) => [cumAval(name, x!, p, dtypes)],
@@ -108,11 +108,13 @@ const scanJvp =
     return [[op(x!, axis, reverse)], [ty!]];
   };
 
+/** lax.cumsum(x, axis = 0, reverse = false): inclusive running sum (linear; its transpose is the reversed cumsum). */
 export const [cumsumP, cumsum] = cumulative("cumsum", "sum", NUMERIC, (op) => ({
   jvp: ([x], [t], { axis, reverse }) => [[op(x!, axis, reverse)], [t && op(t, axis, reverse)]],
   transpose: ([ct], _x, { axis, reverse }) => [ct && op(ct, axis, !reverse)],
 }));
 
+/** lax.cumprod(x, axis = 0, reverse = false): inclusive running product; its jvp is exact with zeros. */
 export const [cumprodP, cumprod] = cumulative("cumprod", "prod", NUMERIC, (op) => ({
   jvp: scanJvp(op, ([x1, t1], [x2, t2]) => [mul(x1!, x2!), add(mul(t1!, x2!), mul(x1!, t2!))]),
 }));
@@ -127,5 +129,6 @@ const chooserDual =
     return [out, div(add(mul(t1!, w1), mul(t2!, w2)), add(w1, w2))];
   };
 
+/** lax.cummax / lax.cummin(x, axis = 0, reverse = false): running maximum / minimum (NaN propagates). */
 export const [cummaxP, cummax] = cumulative("cummax", "max", ALL_DTYPES, (op) => ({ jvp: scanJvp(op, chooserDual(max)) }));
 export const [cumminP, cummin] = cumulative("cummin", "min", ALL_DTYPES, (op) => ({ jvp: scanJvp(op, chooserDual(min)) }));

@@ -64,6 +64,7 @@ const reducer = (spec: ReducerSpec): [Primitive<ReduceParams>, (x: ArrayBase, ax
   return [prim, op];
 };
 
+/** lax.reduceSum: sum over `axes` (non-negative, distinct); bools reduce with `or`. */
 export const [reduceSumP, reduceSum] = reducer({
   name: "reduce_sum",
   acc: (d) => (d === "bool" ? "or" : "sum"),
@@ -85,6 +86,7 @@ const chooserJvp =
     return [[out], [div(reduceSum(mul(t, at), axes), reduceSum(at, axes))]];
   };
 
+/** lax.reduceMax: maximum over `axes` (NaN propagates; -inf, or the int32 minimum, over no elements). */
 export const [reduceMaxP, reduceMax] = reducer({
   name: "reduce_max",
   acc: (d) => (d === "bool" ? "or" : "max"),
@@ -92,6 +94,7 @@ export const [reduceMaxP, reduceMax] = reducer({
   jvp: chooserJvp(() => reduceMax),
 });
 
+/** lax.reduceMin: minimum over `axes` (NaN propagates; +inf, or the int32 maximum, over no elements). */
 export const [reduceMinP, reduceMin] = reducer({
   name: "reduce_min",
   acc: (d) => (d === "bool" ? "and" : "min"),
@@ -99,6 +102,7 @@ export const [reduceMinP, reduceMin] = reducer({
   jvp: chooserJvp(() => reduceMin),
 });
 
+/** lax.reduceProd: product over `axes`; its jvp is exact when the input holds zeros. */
 export const [reduceProdP, reduceProd] = reducer({
   name: "reduce_prod",
   acc: () => "prod",
@@ -122,6 +126,7 @@ export const [reduceProdP, reduceProd] = reducer({
   },
 });
 
+/** lax.reduceAnd / lax.reduceOr: logical and / or of a bool array over `axes`. */
 export const [reduceAndP, reduceAnd] = reducer({ name: "reduce_and", acc: () => "and", dtypes: ["bool"] });
 export const [reduceOrP, reduceOr] = reducer({ name: "reduce_or", acc: () => "or", dtypes: ["bool"] });
 
@@ -140,7 +145,7 @@ const argAval = (op: string, x: ShapedArray, { axes, index_dtype }: ArgReducePar
   return new ShapedArray(x.shape.filter((_, i) => i !== axis), index_dtype);
 };
 
-const argReducer = (name: "argmax" | "argmin"): [Primitive<ArgReduceParams>, (x: ArrayBase, axis: number) => ArrayBase] => {
+const argReducer = (name: "argmax" | "argmin"): [Primitive<ArgReduceParams>, (x: ArrayBase, axis: number, indexDtype?: DType) => ArrayBase] => {
   const which = name === "argmax" ? "max" : "min";
   const prim: Primitive<ArgReduceParams> = definePrimitive<ArgReduceParams>({
     name,
@@ -152,11 +157,11 @@ const argReducer = (name: "argmax" | "argmin"): [Primitive<ArgReduceParams>, (x:
     jvp: ([x], _t, p) => [[op(x!, p.axes[0])], [null]],
     batch: ([x], [d], p) => [[op(moveAxis(x!, d!, 0), p.axes[0] + 1)], [0]],
   });
-  const op = (x: ArrayBase, axis: number): ArrayBase => bind1(prim, [x], { axes: [axis], index_dtype: "int32" });
+  const op = (x: ArrayBase, axis: number, indexDtype: DType = "int32"): ArrayBase => bind1(prim, [x], { axes: [axis], index_dtype: indexDtype });
   return [prim, op];
 };
 
-/** lax.argmax: int32 index of the first maximum along `axis` (the first NaN, if any). */
+/** lax.argmax(x, axis, indexDtype = 'int32'): index of the first maximum along `axis` (the first NaN, if any). */
 export const [argmaxP, argmax] = argReducer("argmax");
-/** lax.argmin: int32 index of the first minimum along `axis` (the first NaN, if any). */
+/** lax.argmin(x, axis, indexDtype = 'int32'): index of the first minimum along `axis` (the first NaN, if any). */
 export const [argminP, argmin] = argReducer("argmin");

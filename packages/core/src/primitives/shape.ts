@@ -182,9 +182,15 @@ export const padP = definePrimitive<PadParams>({
   },
 });
 
-/** lax.pad: `config[k] = [low, high, interior]` per axis; negative low/high crop, as in lax. */
-export const pad = (x: ArrayBase, paddingValue: ArrayBase, config: readonly (readonly [number, number, number])[]): ArrayBase =>
-  config.length === x.ndim && config.every((c) => c[0] === 0 && c[1] === 0 && c[2] === 0) && paddingValue.ndim === 0 && paddingValue.dtype === x.dtype
+/**
+ * lax.pad: `config[k] = [low, high, interior]` per axis; `interior` inserts that many
+ * padding elements between neighbours, and negative low/high crop, as in lax. A JS number
+ * as the padding value takes `x`'s dtype.
+ */
+export const pad = (x: ArrayBase, paddingValue: ArrayBase | number, config: readonly (readonly [number, number, number])[]): ArrayBase =>
+  typeof paddingValue === "number"
+    ? pad(x, scalar(paddingValue, x.dtype), config)
+    : config.length === x.ndim && config.every((c) => c[0] === 0 && c[1] === 0 && c[2] === 0) && paddingValue.ndim === 0 && paddingValue.dtype === x.dtype
     ? x
     : bind1(padP, [x, paddingValue], { padding_config: config.map((c) => [c[0], c[1], c[2]] as const) });
 
