@@ -145,9 +145,6 @@ const describe = (j: Jaxpr, v: Var): { source: string | null; origin: string } =
       if (inner instanceof Var) {
         const d = describe(subs[0]!, inner);
         if (!d.origin.startsWith("input")) return d;
-        const idx = subs[0]!.invars.indexOf(inner);
-        const outer = e.inputs[idx];
-        if (outer instanceof Var) return describe(j, outer);
       }
     }
     return { source: e.source?.location ?? null, origin: e.primitive.name };
