@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { AxisError, DTypeError, IndexError, ValueError, grad, lax, np, vmap, type ArrayBase, type NDArray } from "@cotangent/core";
+import { AxisError, DTypeError, IndexError, ValueError, grad, lax, makeJaxpr, np, vmap, type ArrayBase, type NDArray } from "@cotangent/core";
 import { arbArray, arbShape, checkGrad, checkTransposition, checkVmap, typecheckTransforms } from "./harness.js";
 
 // ---------------------------------------------------------------- reference helpers (plain loops)
@@ -117,6 +117,10 @@ describe("take", () => {
     checkVmap(g, [f64([4, 2]), i32([[0, 3], [1, 1], [-1, 2]])], 1e-12, [null, 0]);
     checkVmap(g, [f64([4, 2]), i32([[0, 3], [1, 1], [-1, 2]])], 1e-12, [null, 1]);
     checkVmap((a: any, i: any) => vmap(g)(a, i), [f64([2, 3, 4, 2]), i32([[[0], [3], [1]], [[2], [1], [0]]])]);
+    // JS index lists become int32 constants, not converted inside the trace.
+    const j = makeJaxpr((a: any) => np.take(a, [0, 2]))(f64([3])).toString();
+    expect(j).toContain("gather[axis=0 batch_dims=0]");
+    expect(j).not.toContain("convert_element_type");
     // The gradient of repeated indices accumulates.
     expect(grad((a: any) => np.sum(np.take(a, [0, 0, 2, 0])))(np.array([1, 2, 3])).toArray()).toEqual([3, 0, 1]);
   });

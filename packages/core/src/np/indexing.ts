@@ -7,7 +7,7 @@
  * the index and the axis size. Traced indices have no value to check, so, as in JAX, they
  * are clamped into range (after a negative index counts from the end once).
  */
-import { type ArrayBase, NDArray, bufferOf } from "../array.js";
+import { ArrayBase, NDArray, bufferOf } from "../array.js";
 import { DTypeError, IndexError, ValueError } from "../errors.js";
 import { normalizeAxis } from "../primitives/common.js";
 import { gather, scatterAdd as scatterAddOp } from "../primitives/indexing.js";
@@ -18,19 +18,18 @@ import { type ArrayLike, array, asArray, promoteArgs } from "./coerce.js";
 
 /** Integer indices as an int32 array; JS numbers must be integers, arrays must be int32. */
 export const asIndices = (op: string, idx: ArrayLike): ArrayBase => {
-  if (idx instanceof NDArray || (typeof idx === "object" && idx !== null && "aval" in idx)) {
-    const a = idx as ArrayBase;
-    if (a.dtype !== "int32") {
-      throw new DTypeError(`indices must be integers, got an array of dtype ${a.dtype}`, { op, hint: "convert with np.astype(indices, 'int32')" });
+  if (idx instanceof ArrayBase) {
+    if (idx.dtype !== "int32") {
+      throw new DTypeError(`indices must be integers, got an array of dtype ${idx.dtype}`, { op, hint: "convert with np.astype(indices, 'int32')" });
     }
-    return a;
+    return idx;
   }
-  const a = asArray(idx as ArrayLike);
-  const vals = (a as NDArray).toTypedArray();
-  for (const v of vals) {
+  if (typeof idx === "boolean") throw new ValueError("a boolean is not an index", { op, hint: "boolean masks have data-dependent shapes; use np.where" });
+  // JS values become a concrete int32 array directly (no convert equation inside a trace).
+  for (const v of array(idx, { dtype: "float64" }).toTypedArray()) {
     if (!Number.isInteger(v)) throw new ValueError(`indices must be integers, got ${v}`, { op });
   }
-  return array(a, { dtype: "int32" });
+  return array(idx, { dtype: "int32" });
 };
 
 /** Raises IndexError when a concrete index is outside [-n, n). */
