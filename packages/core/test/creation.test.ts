@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { inspect } from "node:util";
+import { DTypeError, NDArray, ValueError, np } from "@cotangent/core";
+
+describe("np.array", () => {
+  it("reads nested arrays, numbers, booleans and typed arrays", () => {
+    const a = np.array([[1, 2], [3, 4]]);
+    expect(a.shape).toEqual([2, 2]);
+    expect(a.dtype).toBe("float32");
+    expect(a.toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(np.array(3.5).shape).toEqual([]);
+    expect(np.array(3.5).item()).toBe(3.5);
+    expect(np.array([true, false]).dtype).toBe("bool");
+    expect(np.array([true, false]).toArray()).toEqual([true, false]);
+    expect(np.array(new Int32Array([1, 2])).dtype).toBe("int32");
+    expect(np.array(new Float64Array([1, 2])).dtype).toBe("float64");
+    expect(np.array([1, 2], { dtype: "float64" }).dtype).toBe("float64");
+    expect(np.array([1.7, -2.2], { dtype: "int32" }).toArray()).toEqual([1, -2]);
+    expect(np.array([]).shape).toEqual([0]);
+    expect(np.array([[], []]).shape).toEqual([2, 0]);
+  });
+  it("round-trips any nested array of any shape (float64 exactly)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 3 }), fc.double({ noNaN: true }), (shape, seed) => {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const flat = Array.from({ length: n }, (_, i) => seed * (i + 1));
+        const build = (d: number, off: number): any => (d === shape.length ? flat[off] : Array.from({ length: shape[d]! }, (_, i) => build(d + 1, off * shape[d]! + i)));
+        const nested = build(0, 0);
+        const a = np.array(nested, { dtype: "float64" });
+        expect(a.shape).toEqual(shape);
+        expect(a.toArray()).toEqual(nested);
+        expect(Array.from(a.toTypedArray())).toEqual(flat);
+      }),
+      { numRuns: 50 },
+    );
+  });
+  it("is immutable: toTypedArray copies", () => {
+    const a = np.array([1, 2, 3]);
+    const t = a.toTypedArray();
+    t[0] = 99;
+    expect(a.toArray()).toEqual([1, 2, 3]);
+    const shape = a.shape;
+    shape[0] = 7;
+    expect(a.shape).toEqual([3]);
+  });
+  it("rejects ragged arrays, bad elements and bad dtypes with clear messages", () => {
+    expect(() => np.array([[1, 2], [3]])).toThrow(ValueError);
+    expect(() => np.array([[1, 2], [3]])).toThrow(/np.array: ragged nested array: element at \[1\] has length 1 but the shape read from the first elements is \[2, 2\]\n  at packages\/core\/test\/creation.test.ts:\d+/);
+    expect(() => np.array([1, [2]] as any)).toThrow(/ragged nested array: element at \[1\] has more nesting than the shape \[2\]/);
+    expect(() => np.array([1, "a"] as any)).toThrow(/element at \[1\] is string, not a number or boolean/);
+    expect(() => np.array([1], { dtype: "float16" as any })).toThrow(DTypeError);
+    expect(() => np.array([1], { dtype: "float16" as any })).toThrow(/np.array: unknown dtype "float16"[\s\S]*hint: use 'float32', 'float64', 'int32' or 'bool'/);
+    expect(() => np.array(new Float32Array(6), { shape: [4] })).toThrow(/shape \[4\] does not match the 6 values given/);
+  });
+});
+
+describe("constructors", () => {
+  it("zeros, ones, full, *Like", () => {
+    expect(np.zeros([2, 3]).toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
+    expect(np.ones(2, { dtype: "int32" }).toArray()).toEqual([1, 1]);
+    expect(np.full([2], 7).toArray()).toEqual([7, 7]);
+    expect(np.full([1], true).dtype).toBe("bool");
+    const x = np.array([[1, 2]], { dtype: "float64" });
+    expect(np.zerosLike(x).dtype).toBe("float64");
+    expect(np.onesLike(x).shape).toEqual([1, 2]);
+    expect(np.fullLike(x, 3).toArray()).toEqual([[3, 3]]);
+    expect(() => np.zeros([2, -1])).toThrow(/np.zeros|np.full: shape \[2, -1\] must hold non-negative integers/);
+  });
+  it("arange, linspace, eye", () => {
+    expect(np.arange(4).toArray()).toEqual([0, 1, 2, 3]);
+    expect(np.arange(4).dtype).toBe("int32");
+    expect(np.arange(1, 2, 0.25).toArray()).toEqual([1, 1.25, 1.5, 1.75]);
+    expect(np.arange(5, 1, -2).toArray()).toEqual([5, 3]);
+    expect(np.linspace(0, 1, 5).toArray()).toEqual([0, 0.25, 0.5, 0.75, 1]);
+    expect(np.linspace(0, 1, 4, { endpoint: false }).toArray()).toEqual([0, 0.25, 0.5, 0.75]);
+    expect(np.eye(2, 3, { k: 1 }).toArray()).toEqual([[0, 1, 0], [0, 0, 1]]);
+    expect(() => np.arange(0, 1, 0)).toThrow(/np.arange: step must be a finite non-zero number, got 0/);
+  });
+});
+
+describe("printing", () => {
+  it("summarises large arrays and shows dtype in inspect", () => {
+    const s = np.arange(2000).toString();
+    expect(s).toBe("[   0,    1,    2, ..., 1997, 1998, 1999]");
+    expect(inspect(np.array([1, 2]))).toBe("Array([1., 2.], dtype=float32)");
+    expect(np.array(2.5).toString()).toBe("2.5");
+    expect(np.array([[1, 2], [3, 4]], { dtype: "int32" }).toString()).toBe("[[1, 2],\n [3, 4]]");
+    expect(`${np.array([1.5])}`).toBe("[1.5]");
+  });
+  it("item and coercion of concrete arrays", () => {
+    const x = np.array(4);
+    expect(+x).toBe(4);
+    expect(x instanceof NDArray).toBe(true);
+    expect(() => np.array([1, 2]).item()).toThrow(/item: needs an array of size 1, got shape \[2\]/);
+  });
+});
