@@ -3,6 +3,13 @@ import { describe, expect, it } from "vitest";
 import { type ArrayBase, type NDArray, grad, lax, np } from "@cotangent/core";
 import { checkGrad, checkTransposition, checkVmap, typecheckTransforms } from "./harness.js";
 import { type FloatDType, arbShape, arbValues, expectRef, mapRef } from "./elementwise_ref.js";
+import { elementwiseExpr } from "../src/primitives/elementwise.js";
+import * as u from "../src/primitives/unary.js";
+import * as b from "../src/primitives/binary.js";
+import type { Primitive } from "../src/ir/primitive.js";
+
+/** Applies a primitive through its impl. */
+const applyImpl = (p: Primitive, x: ArrayBase) => p.impl([x as NDArray], {})[0]!;
 
 /** erf by A&S 7.1.6 (a series of positive terms) below 3 and the Laplace continued fraction above: independent of Cody's rational functions. */
 export const erfRef = (x: number): number => {
@@ -192,5 +199,23 @@ describe("unary primitive derivatives", () => {
     expect(at(lax.sqrt, 0)).toBe(Infinity);
     expect(at((x) => lax.integerPow(x, 2), 0)).toBe(0);
     expect(at((x) => lax.integerPow(x, 0), 0)).toBe(0);
+  });
+});
+
+describe("elementwiseExpr (the expressions a fusing compiler inlines)", () => {
+  it("evaluates to what the primitive computes; ops with hand-written loops have none", () => {
+    const x = np.array([0.3, -1.7, 2.5], { dtype: "float64" });
+    for (const p of [u.expP, u.logisticP, u.tanhP, u.signP, u.absP, u.squareP]) {
+      const expr = elementwiseExpr(p, "float64")!;
+      const f = new Function("x", `return ${expr};`) as (v: number) => number;
+      const want = applyImpl(p, x).toArray() as number[];
+      expect((x.toArray() as number[]).map(f)).toEqual(want);
+    }
+    const even = new Function("x", `return ${elementwiseExpr(u.roundP, "float64", { rounding_method: 1 })};`) as (v: number) => number;
+    expect([0.5, 1.5, 2.5].map(even)).toEqual([0, 2, 2]);
+    expect(elementwiseExpr(u.erfP, "float64")).toBeNull();
+    expect(elementwiseExpr(u.integerPowP, "float64", { y: 2 })).toBeNull();
+    expect(elementwiseExpr(b.powP, "int32")).toBeNull();
+    expect(elementwiseExpr(b.powP, "float64")).toContain("Math.pow");
   });
 });

@@ -104,6 +104,14 @@ const exprOf = <P extends object>(name: string, expr: string | ((d: DType, p: P)
   return typeof expr === "string" ? expr : expr(d, p);
 };
 
+const exprs = new WeakMap<Primitive, (dtype: DType, params: object) => string | null>();
+
+/**
+ * The scalar expression an elementwise primitive's kernel inlines (in `x`, or in `a` and
+ * `b`), or null for ops with hand-written loops: lets a compiler fuse chains into one loop.
+ */
+export const elementwiseExpr = (prim: Primitive, dtype: DType, params: object = {}): string | null => exprs.get(prim)?.(dtype, params) ?? null;
+
 /** The jvp rule of an op whose derivative is zero: the primal, and a symbolic zero tangent. */
 const zeroJvp =
   (prim: () => Primitive): JvpRule =>
@@ -142,6 +150,7 @@ export const paramUnaryPrimitive = <P extends object>(spec: UnarySpec<P>): [Prim
     transpose: spec.transpose,
     batch: (args, dims, params) => [bind(prim, args, params as Params), [dims[0]!]],
   });
+  exprs.set(prim, (d, p) => (spec.kernel ? null : exprOf(spec.name, spec.expr, d, p as P)));
   return [prim, (x, params) => bind(prim, [x], params as Params)[0]!];
 };
 
@@ -182,6 +191,7 @@ export const binaryPrimitive = (spec: BinarySpec): [Primitive, (x: ArrayBase, y:
     batch: undefined as unknown as BatchRule,
   });
   (prim as { batch: BatchRule }).batch = broadcastingBatch(prim);
+  exprs.set(prim, (d) => (spec.kernel?.(d) ? null : exprOf(spec.name, spec.expr, d, {})));
   return [prim, (x, y) => bind(prim, [x, y])[0]!];
 };
 
