@@ -261,7 +261,7 @@ export const [integerPowP, integerPowOp] = paramUnaryPrimitive<IntegerPowParams>
   dtypes: NUMERIC,
   checkParams: (x, { y }) => {
     if (!Number.isInteger(y) || Math.abs(y) > 2 ** 31 - 1) {
-      throw new ValueError(`the exponent y must be an integer, got ${y}`, { op: "integer_pow", hint: "use lax.pow for a non-integer exponent" });
+      throw new ValueError(`the exponent y must be an integer in the int32 range, got ${y}`, { op: "integer_pow", hint: "use lax.pow for a non-integer exponent" });
     }
     if (y < 0 && x.dtype === "int32") {
       throw new ValueError(`an int32 input cannot be raised to the negative power ${y}`, {
