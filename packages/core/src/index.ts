@@ -29,3 +29,5 @@ export { customJvp, customVjp } from "./higher/custom.js";
 export type { CustomJvpFunction, CustomVjpFunction } from "./higher/custom.js";
 export { jacfwd, jacrev, hessian } from "./transforms/jacobian.js";
 export type { JacobianOptions } from "./transforms/jacobian.js";
+export { serialize, deserialize, type DeserializeOptions } from "./io/serialize.js";
+export { save, load, type LoadOptions } from "./io/save.js";
