@@ -190,6 +190,24 @@ describe("np arithmetic semantics", () => {
     expect(() => np.astype(x, "int64" as never)).toThrow(/np.astype: unknown dtype "int64"/);
   });
 
+  it("logaddexp is stable for large inputs, handles infinities and has the softmax gradient", () => {
+    fc.assert(
+      fc.property(
+        arbBroadcastShapes(2).chain(([sx, sy]) => fc.tuple(arbValues(sx!, "float64", -30, 30), arbValues(sy!, "float64", -30, 30))),
+        ([x, y]) => expectRef(np.logaddexp(x, y), mapRef((a, b) => Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))), [x, y]), "float64"),
+      ),
+      { numRuns: 30 },
+    );
+    const big = np.array([1000, -Infinity, -Infinity, Infinity], { dtype: "float64" });
+    const other = np.array([1000, -Infinity, 0, Infinity], { dtype: "float64" });
+    expect(np.logaddexp(big, other).toArray()).toEqual([1000 + Math.LN2, -Infinity, 0, Infinity]);
+    const x = np.array([0.5, -1, 2], { dtype: "float64" });
+    const y = np.array([0.5, 1, -3], { dtype: "float64" });
+    const [gx] = grad((a: ArrayBase, b: ArrayBase) => np.sum(np.logaddexp(a, b)), { argnums: [0, 1] })(x, y) as ArrayBase[];
+    expectRef(gx!, mapRef((a, b) => 1 / (1 + Math.exp(b - a)), [x, y]), "float64");
+    checkGrad(np.logaddexp, [x as NDArray, np.array([0.7, 1, -3], { dtype: "float64" }) as NDArray]);
+  });
+
   it("log2, log10, exp2, reciprocal, rsqrt, cbrt", () => {
     const x = np.array([1, 8, 1000, 0.25], { dtype: "float64" });
     expectRef(np.log2(x), mapRef(Math.log2, [x]), "float64", 4);

@@ -64,6 +64,17 @@ export const arctanh = floatFn(u.atanh);
 /** The angle of the point (x2, x1) from the positive x axis: atan(x1 / x2) in the right quadrant. */
 export const arctan2 = (x1: ArrayLike, x2: ArrayLike): ArrayBase => b.atan2(...(promoteToFloat(x1, x2) as [ArrayBase, ArrayBase]));
 
+/**
+ * log(e^x1 + e^x2) without overflow: max + log1p(e^-|x1 - x2|). Where both are the same
+ * infinity (x1 - x2 is NaN) the sum is returned. At x1 = x2 the gradient splits evenly.
+ */
+export const logaddexp = (x1: ArrayLike, x2: ArrayLike): ArrayBase => {
+  const [a, z] = promoteToFloat(x1, x2) as [ArrayBase, ArrayBase];
+  const delta = b.sub(a, z);
+  const smooth = b.add(b.max(a, z), u.log1p(u.exp(u.neg(u.abs(delta)))));
+  return c.select(c.ne(delta, delta), b.add(a, z), smooth);
+};
+
 /** `x * x` (keeps the dtype). */
 export const square = (x: ArrayLike): ArrayBase => {
   const a = asArray(x);
