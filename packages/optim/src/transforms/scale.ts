@@ -46,7 +46,7 @@ export interface ScaleByLearningRateOptions {
 export const scaleByLearningRate = (
   lr: ScalarOrSchedule,
   options: ScaleByLearningRateOptions = {},
-): GradientTransformation<EmptyState> | GradientTransformation<ScaleByScheduleState> => {
+): GradientTransformation<EmptyState | ScaleByScheduleState> => {
   const op = "optim.scaleByLearningRate";
   checkArg(op, "learningRate", learningRate, lr);
   const { flipSign = true } = parseOptions(op, options, {}, { flipSign: bool });

@@ -23,7 +23,7 @@ const needParams = (op: string, params: PyTree): void => {
 export const addDecayedWeights = (
   weightDecay: Scalar,
   options: { mask?: Mask } = {},
-): GradientTransformation<EmptyState> | GradientTransformation<MaskedState> => {
+): GradientTransformation<EmptyState | MaskedState> => {
   const op = "optim.addDecayedWeights";
   checkArg(op, "weightDecay", nonNegative, weightDecay);
   const { mask } = parseOptions(op, options, {}, { mask: maskCodec });
