@@ -104,5 +104,3 @@ export const allFinite = (t: PyTree): ArrayBase =>
 /** `np.where(cond, a, b)` leaf by leaf over two trees of the same structure. */
 export const treeSelect = (cond: ArrayBase, a: PyTree, b: PyTree): PyTree =>
   tree.map((x: ArrayBase | number, y: ArrayBase | number) => np.where(cond, x, y), a, b);
-
-export const isArray = (x: unknown): x is ArrayBase => x instanceof ArrayBase;

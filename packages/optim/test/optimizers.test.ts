@@ -86,11 +86,11 @@ const relDiff = (a: Leaves, b: Leaves): number => {
  * computed from the reference params, so both see the same inputs. Returns the worst
  * per-step relative difference of the updates.
  */
-const drive = (c: Case, dtype: "float32" | "float64", grads?: (step: number, p: Leaves) => Leaves): number => {
+const drive = (c: Case, dtype: "float32" | "float64", grads?: (step: number, p: Leaves) => Leaves, init = initParams): number => {
   const opt = c.opt();
-  let params: any = initParams(dtype);
+  let params: any = init(dtype);
   let state = opt.init(params);
-  let pRef = toLeaves(initParams("float64"));
+  let pRef = toLeaves(init("float64"));
   const step = c.ref(pRef.map((x) => x.slice()));
   let worst = 0;
   for (let s = 0; s < (c.steps ?? 5); s++) {
@@ -126,6 +126,26 @@ const unit = (min: number, max: number) => fc.double({ min, max, noNaN: true, no
 const gradSeq = fc.array(fc.array(unit(-5, 5), { minLength: 8, maxLength: 8 }), { minLength: 4, maxLength: 4 });
 /** Random gradients for 4 steps, split into the two leaves (b: 2 values, w: 6). */
 const asGrads = (vals: number[][]) => (s: number): Leaves => [Float64Array.from(vals[s]!.slice(0, 2)), Float64Array.from(vals[s]!.slice(2))];
+
+/** A scalar leaf, a size-0 leaf and a vector (sorted keys: e, s, v). */
+const oddParams = (dtype: "float32" | "float64" = "float64") => ({
+  s: np.array(1.5, { dtype }),
+  e: np.zeros([0, 3], { dtype }),
+  v: np.array([0.25, -2], { dtype }),
+});
+
+describe("scalar and size-0 leaves", () => {
+  for (const c of cases.filter((c) => c.name !== "adamw masked")) {
+    it(c.name, () => {
+      expect(drive(c, "float64", undefined, oddParams)).toBeLessThan(1e-12);
+      const opt = c.opt();
+      const p = oddParams("float32");
+      const [u] = opt.update(p, opt.init(p), p);
+      expect(u.e.shape).toEqual([0, 3]);
+      expect(u.s.shape).toEqual([]);
+    });
+  }
+});
 
 describe("random hyperparameters and gradients (fast-check)", () => {
   const props: [string, fc.Arbitrary<any>, (o: any) => Case][] = [
