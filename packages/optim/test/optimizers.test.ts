@@ -86,7 +86,7 @@ const relDiff = (a: Leaves, b: Leaves): number => {
  * computed from the reference params, so both see the same inputs. Returns the worst
  * per-step relative difference of the updates.
  */
-const drive = (c: Case, dtype: "float32" | "float64", grads?: (step: number, p: Leaves) => Leaves, init = initParams): number => {
+const drive = (c: Case, dtype: "float32" | "float64", grads?: (step: number, p: Leaves) => Leaves, init: (d: "float32" | "float64") => object = initParams): number => {
   const opt = c.opt();
   let params: any = init(dtype);
   let state = opt.init(params);
