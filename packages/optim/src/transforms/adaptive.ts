@@ -155,10 +155,9 @@ export const scaleByRAdam = (options: ScaleByRAdamOptions = {}): GradientTransfo
     );
     const rectify = np.greaterEqual(rho, f64(threshold));
     const updates = tree.map(
-      (m: ArrayBase, v: ArrayBase) =>
-        np.where(rectify, np.multiply(cast(r, m.dtype), np.divide(m, np.add(np.sqrt(np.add(v, like(epsRoot, v))), like(eps, v)))), m),
+      (d: ArrayBase, m: ArrayBase) => np.where(rectify, np.multiply(cast(r, d.dtype), d), m),
+      adamDirection(mHat, vHat, eps, epsRoot),
       mHat,
-      vHat,
     );
     return [updates, { count, mu, nu }];
   });
