@@ -8,8 +8,10 @@ import { traceToJaxpr } from "../trace.js";
 import { type TreeDef, flatten, unflatten } from "../tree.js";
 
 /** A pytree leaf as an array: JS numbers and booleans become weakly typed scalars. */
-export const leafToArray = (x: unknown, op: string, what = "argument"): ArrayBase => {
+export const leafToArray = (x: unknown, op: string, what = "argument", numbersAsFloat = false): ArrayBase => {
   if (x instanceof ArrayBase) return x;
+  // Differentiation treats a JS number as a float: JS cannot tell 2 from 2.0.
+  if (typeof x === "number" && numbersAsFloat) return scalar(x, "float32");
   if (typeof x === "number" || typeof x === "boolean") return scalar(Number(x), weakDTypeOf(x));
   throw new ValueError(`${what} has a leaf of type ${x === null ? "null" : typeof x}, which is not an array or number`, {
     op,
@@ -39,9 +41,9 @@ export const traceFlat = (op: string, f: (...args: any[]) => unknown, inTree: Tr
 };
 
 /** Flattens an argument list into array leaves. */
-export const flattenArgs = (op: string, args: readonly unknown[]): [ArrayBase[], TreeDef] => {
+export const flattenArgs = (op: string, args: readonly unknown[], numbersAsFloat = false): [ArrayBase[], TreeDef] => {
   const [leaves, def] = flatten(args);
-  return [leaves.map((l) => leafToArray(l, op)), def];
+  return [leaves.map((l) => leafToArray(l, op, "argument", numbersAsFloat)), def];
 };
 
 /** Normalises `argnums` (number | number[]) against the argument count. */

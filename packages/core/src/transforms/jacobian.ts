@@ -40,7 +40,7 @@ const setup = (op: string, args: unknown[], options: JacobianOptions) => {
   const single = typeof options.argnums === "number" || options.argnums === undefined;
   const x = single ? args[argnums[0]!] : argnums.map((a) => args[a]);
   const [xs, xTree] = flatten(x);
-  const xl = xs.map((l) => leafToArray(l, op));
+  const xl = xs.map((l) => leafToArray(l, op, "argument", true));
   xl.forEach((l, i) => {
     if (!isFloat(l.dtype)) {
       throw new TransformError(`cannot differentiate with respect to input leaf ${i} (${l.aval}): it is not a float array`, { op, hint: "convert it with np.astype(x, 'float32')" });

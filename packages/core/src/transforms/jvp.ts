@@ -74,8 +74,8 @@ export const jvp = <Out = any>(f: (...args: any[]) => Out, primals: readonly unk
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
     throw new ValueError("primals and tangents must be arrays (tuples) of arguments", { op, hint: "jvp(f, [x], [t])" });
   }
-  const [flatIn, inTree] = flattenArgs(op, primals);
-  const [flatT, tTree] = flattenArgs(op, tangents);
+  const [flatIn, inTree] = flattenArgs(op, primals, true);
+  const [flatT, tTree] = flattenArgs(op, tangents, true);
   if (!treedefEquals(inTree, tTree)) {
     throw new ValueError(`tangents have structure ${treedefToString(tTree)} but primals have ${treedefToString(inTree)}`, { op });
   }

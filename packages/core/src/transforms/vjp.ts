@@ -10,6 +10,7 @@ import type { Jaxpr } from "../ir/jaxpr.js";
 import { evalJaxpr } from "../interpreter.js";
 import { zerosOf, convertElementType } from "../primitives/structural.js";
 import { scalar } from "../primitives/common.js";
+import * as tree from "../tree.js";
 import { type TreeDef, flatten, treedefEquals, treedefToString, unflatten } from "../tree.js";
 import { flattenArgs, leafToArray, normalizeArgnums, traceFlat } from "./api_util.js";
 import { jvpJaxpr, tangentAval } from "./jvp.js";
@@ -60,7 +61,7 @@ const checkCotangent = (op: string, outTree: TreeDef, outs: readonly { shape: re
  */
 export const vjp = <Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]): [Out, (ct: unknown) => any[]] => {
   const op = "vjp";
-  const [flatIn, inTree] = flattenArgs(op, primals);
+  const [flatIn, inTree] = flattenArgs(op, primals, true);
   const { jaxpr, outTree } = traceFlat(op, f, inTree, flatIn);
   const lin = linearizeJaxpr(jaxpr);
   const m = jaxpr.outvars.length;
@@ -103,7 +104,7 @@ const gradImpl = (op: string, f: (...args: any[]) => unknown, options: GradOptio
   const hasAux = options.hasAux ?? false;
   argnums.forEach((a) => {
     flatten(args[a])[0].forEach((leaf) => {
-      const x = leafToArray(leaf, op);
+      const x = leafToArray(leaf, op, "argument", true);
       if (!isFloat(x.dtype)) {
         throw new TransformError(`cannot differentiate with respect to argument ${a}: it holds ${x.aval}, an integer or bool value`, {
           op,
@@ -112,12 +113,11 @@ const gradImpl = (op: string, f: (...args: any[]) => unknown, options: GradOptio
       }
     });
   });
-  let aux: unknown;
+  // The aux value leaves the traced function as extra (undifferentiated) outputs.
   const partial = (...diffArgs: unknown[]) => {
     const full = args.slice();
     argnums.forEach((a, i) => (full[a] = diffArgs[i]));
-    const [value, a] = splitAux(op, f(...full), hasAux);
-    aux = a;
+    const [value, aux] = splitAux(op, f(...full), hasAux);
     const v = leafToArray(value, op, "the function's output");
     if (!(flatten(value)[0].length === 1) || v.ndim !== 0) {
       throw new TransformError(`grad requires a scalar output, but the function returned ${flatten(value)[0].length === 1 ? v.aval : treedefToString(flatten(value)[1])}`, {
@@ -128,11 +128,12 @@ const gradImpl = (op: string, f: (...args: any[]) => unknown, options: GradOptio
     if (!isFloat(v.dtype)) {
       throw new TransformError(`grad requires a float output, but the function returned ${v.aval}`, { op, hint: "compute the loss in float32 or float64" });
     }
-    return v;
+    return { value: v, aux };
   };
-  const [value, vjpFn] = vjp(partial, ...argnums.map((a) => args[a]));
-  const grads = vjpFn(scalar(1, value.dtype));
-  return [value, typeof options.argnums === "number" || options.argnums === undefined ? grads[0] : grads, aux];
+  const [out, vjpFn] = vjp(partial, ...argnums.map((a) => args[a]));
+  const ct = tree.map((l: ArrayBase) => zerosOf(l.aval), out);
+  const grads = vjpFn({ value: scalar(1, out.value.dtype), aux: ct.aux });
+  return [out.value, typeof options.argnums === "number" || options.argnums === undefined ? grads[0] : grads, out.aux];
 };
 
 /**
@@ -157,7 +158,7 @@ export const valueAndGrad =
 /** `linearize(f, ...primals)` -> `[out, fLin]`, with `fLin(...tangents)` the jvp at the primals. */
 export const linearize = <Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]): [Out, (...tangents: unknown[]) => Out] => {
   const op = "linearize";
-  const [flatIn, inTree] = flattenArgs(op, primals);
+  const [flatIn, inTree] = flattenArgs(op, primals, true);
   const { jaxpr, outTree } = traceFlat(op, f, inTree, flatIn);
   const lin = linearizeJaxpr(jaxpr);
   const m = jaxpr.outvars.length;
