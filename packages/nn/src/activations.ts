@@ -1,0 +1,144 @@
+/**
+ * Activation functions, written to be stable at extreme inputs and to have the gradients
+ * JAX's `jax.nn` gives (including at kinks: relu'(0) = 0). All accept any float array
+ * (integers become float32, as np does) and work under every transform.
+ */
+import { type ArrayBase, type DType, ValueError, customJvp, lax, np, stopGradient } from "@cotangent/core";
+
+type ArrayLike = np.ArrayLike;
+
+const float = (x: ArrayLike): ArrayBase => np.promoteToFloat(x)[0]!;
+
+/**
+ * `max(x, 0)`. Its derivative at 0 is 0 (JAX's choice, through a custom JVP: the plain
+ * derivative of max would split 1/2, 1/2 at the tie). NaN stays NaN.
+ */
+export const relu: (x: ArrayLike) => ArrayBase = (() => {
+  const f = customJvp((x: ArrayBase) => np.maximum(x, 0));
+  f.defJvp(([x], [t]) => [np.maximum(x, 0), np.where(np.greater(x, 0), t, np.zerosLike(t))]);
+  const relu = (x: ArrayLike) => f(float(x));
+  return relu;
+})();
+
+/** `x` for x ≥ 0, `negativeSlope · x` below (default slope 0.01, as JAX). */
+export const leakyRelu = (x: ArrayLike, negativeSlope = 0.01): ArrayBase => {
+  const a = float(x);
+  return np.where(np.greaterEqual(a, 0), a, np.multiply(a, negativeSlope));
+};
+
+/**
+ * `x` for x > 0, `alpha · (exp(x) - 1)` below (expm1 keeps precision near 0). The exp
+ * only ever sees non-positive values, so a large x cannot overflow into a NaN gradient.
+ */
+export const elu = (x: ArrayLike, alpha = 1): ArrayBase => {
+  const a = float(x);
+  const pos = np.greater(a, 0);
+  const safe = np.where(pos, np.zerosLike(a), a);
+  return np.where(pos, a, np.multiply(np.expm1(safe), alpha));
+};
+
+export interface GeluOptions {
+  /** The tanh approximation (default, as JAX) or the exact form with erf. */
+  approximate?: boolean;
+}
+
+/**
+ * GELU (Hendrycks & Gimpel 2016): `x · Φ(x)`. Exact: `x/2 · erfc(-x/√2)` (= `x/2 · (1 + erf(x/√2))`);
+ * approximate (default, as JAX): `x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³)))`.
+ */
+export const gelu = (x: ArrayLike, options: GeluOptions = {}): ArrayBase => {
+  const a = float(x);
+  if (options.approximate ?? true) {
+    const inner = np.multiply(np.add(a, np.multiply(np.power(a, 3), 0.044715)), Math.sqrt(2 / Math.PI));
+    return np.multiply(np.multiply(a, 0.5), np.add(np.tanh(inner), 1));
+  }
+  // erfc(-x/√2) rather than 1 + erf(x/√2): no cancellation for negative x, where the
+  // result is tiny (x = -5 would otherwise lose five digits).
+  return np.multiply(np.multiply(a, 0.5), lax.erfc(np.divide(a, -Math.SQRT2)));
+};
+
+/** Logistic sigmoid `1 / (1 + exp(-x))`, without overflow for large |x|. */
+export const sigmoid = (x: ArrayLike): ArrayBase => lax.logistic(float(x));
+
+/** SiLU / swish: `x · sigmoid(x)`. */
+export const silu = (x: ArrayLike): ArrayBase => {
+  const a = float(x);
+  return np.multiply(a, lax.logistic(a));
+};
+/** Alias of {@link silu}. */
+export const swish = silu;
+
+/** Hyperbolic tangent. */
+export const tanh = (x: ArrayLike): ArrayBase => np.tanh(float(x));
+
+/**
+ * `log(1 + exp(x))` computed as `logaddexp(x, 0) = max(x, 0) + log1p(exp(-|x|))`: exact
+ * for large positive x (no overflow to inf) and for very negative x (no underflow to 0
+ * before the log). Its derivative is sigmoid(x).
+ */
+export const softplus = (x: ArrayLike): ArrayBase => {
+  const a = float(x);
+  return np.add(np.maximum(a, 0), np.log1p(np.exp(np.negative(np.abs(a)))));
+};
+
+export interface AxisOptions {
+  /** The axis (or axes) to normalize over. Default -1. */
+  axis?: number | readonly number[];
+}
+
+/** The max over `axis` (kept), held constant for differentiation, 0 where it is not finite. */
+const shiftOf = (a: ArrayBase, axis: number | readonly number[]): ArrayBase => {
+  const m = np.max(a, { axis, keepdims: true });
+  return stopGradient(np.where(np.isfinite(m), m, np.zerosLike(m)));
+};
+
+/**
+ * `exp(x) / sum(exp(x))` over `axis`, shifted by the maximum first so no exp overflows.
+ * (The shift does not change the value or, held constant, the gradient.)
+ */
+export const softmax = (x: ArrayLike, options: AxisOptions = {}): ArrayBase => {
+  const a = float(x);
+  const axis = options.axis ?? -1;
+  const e = np.exp(np.subtract(a, shiftOf(a, axis)));
+  return np.divide(e, np.sum(e, { axis, keepdims: true }));
+};
+
+/** `x - logsumexp(x)` over `axis`, computed from the shifted values (stable; exact zeros stay -inf). */
+export const logSoftmax = (x: ArrayLike, options: AxisOptions = {}): ArrayBase => {
+  const a = float(x);
+  const axis = options.axis ?? -1;
+  const shifted = np.subtract(a, shiftOf(a, axis));
+  return np.subtract(shifted, np.log(np.sum(np.exp(shifted), { axis, keepdims: true })));
+};
+
+/** `log(sum(exp(x)))` over `axis` (all axes when absent), stably: `np.logsumexp`. */
+export const logsumexp = (x: ArrayLike, options: np.ReduceOptions = {}): ArrayBase => np.logsumexp(x, options);
+
+export interface OneHotOptions {
+  /** float32 (default), float64, int32 or bool. */
+  dtype?: DType;
+  /** Where the new class axis goes. Default -1 (last). */
+  axis?: number;
+}
+
+/**
+ * One-hot encoding: `x` (integer class ids, any shape) to an array with a new axis of
+ * length `numClasses` that is 1 at the id and 0 elsewhere. Ids outside [0, numClasses)
+ * give all zeros, as in JAX.
+ */
+export const oneHot = (x: ArrayLike, numClasses: number, options: OneHotOptions = {}): ArrayBase => {
+  const op = "nn.oneHot";
+  if (!Number.isInteger(numClasses) || numClasses < 0) {
+    throw new ValueError(`numClasses must be a non-negative integer, got ${numClasses}`, { op });
+  }
+  const ids = np.asArray(x);
+  const axis = options.axis ?? -1;
+  const outNdim = ids.ndim + 1;
+  const ax = axis < 0 ? axis + outNdim : axis;
+  if (!Number.isInteger(ax) || ax < 0 || ax >= outNdim) {
+    throw new ValueError(`axis ${axis} is out of range for a result of rank ${outNdim}`, { op });
+  }
+  const classes = lax.iota(ids.dtype === "bool" ? "int32" : ids.dtype, [...ids.shape.slice(0, ax), numClasses, ...ids.shape.slice(ax)], ax);
+  const hot = np.equal(np.expandDims(ids, ax), classes);
+  return np.astype(hot, options.dtype ?? "float32");
+};
