@@ -5,6 +5,7 @@
 const examples: Record<string, () => Promise<{ main: (args: string[]) => Promise<void> | void }>> = {
   "memory-mlp": () => import("./memory_residual_mlp.js"),
   "memory-rnn": () => import("./memory_rnn_scan.js"),
+  mnist: () => import("./mnist.js"),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,0 +1,31 @@
+/**
+ * The training example, stopped after one epoch and resumed from its save, ends exactly
+ * (bit for bit) where an uninterrupted run ends.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { tree, type NDArray } from "@cotangent/core";
+import { train } from "../packages/examples/src/mnist.js";
+
+describe("mnist example", () => {
+  it("a run stopped and resumed from its last save continues exactly as one that never stopped", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cotangent-mnist-"));
+    try {
+      const small = { epochs: 3, limit: 512, batchSize: 64, hidden: [32], quiet: true };
+      const straight = await train({ ...small, statePath: join(dir, "a.bin"), fresh: true });
+      const first = await train({ ...small, statePath: join(dir, "b.bin"), fresh: true, stopAfterEpoch: 1 });
+      expect(first.epochsRun).toBe(1);
+      const resumed = await train({ ...small, statePath: join(dir, "b.bin") });
+      expect(resumed.epochsRun).toBe(2);
+      const a = tree.leaves<NDArray>(straight.params).map((x) => Array.from(x.toTypedArray()));
+      const b = tree.leaves<NDArray>(resumed.params).map((x) => Array.from(x.toTypedArray()));
+      expect(b).toEqual(a);
+      expect(resumed.testAccuracy).toBe(straight.testAccuracy);
+      expect(straight.flowTable).toContain("[0]");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
