@@ -1,0 +1,68 @@
+/**
+ * What a layer is: a pure pair `{init(key) -> params, apply(params, x, options) -> y}`
+ * over pytrees, as in stax and Haiku's transformed functions. A layer holds only its
+ * configuration (sizes, initializers, dtype); parameters are plain data the caller
+ * keeps (and may save, differentiate, vmap, or update with an optimizer).
+ */
+import { type ArrayBase, type DType, DTypeError, ShapeError, ValueError } from "@cotangent/core";
+import type { Key } from "../initializers.js";
+
+export interface ApplyOptions {
+  /** Training mode: turns dropout on. Default false (evaluation). */
+  train?: boolean;
+  /** Randomness for layers that need it in training (dropout); `sequential` derives one per layer. */
+  key?: Key | null;
+}
+
+/** A layer: configuration plus two pure functions. */
+export interface Layer<P = unknown> {
+  /** A short name such as "dense" or "conv2d" (used in messages). */
+  readonly name: string;
+  /** Fresh parameters, all drawn from `key`. */
+  init(key: Key): P;
+  /** The layer's output for the input `x`. Pure: same params, input and options, same output. */
+  apply(params: P, x: ArrayBase, options?: ApplyOptions): ArrayBase;
+}
+
+/** The params type of a layer. */
+export type ParamsOf<L> = L extends Layer<infer P> ? P : never;
+
+/** A layer with no parameters (its params are `null`) from a function of the input. */
+export const fromFunction = (name: string, f: (x: ArrayBase, options: ApplyOptions) => ArrayBase): Layer<null> => ({
+  name,
+  init: () => null,
+  apply: (_params, x, options = {}) => f(x, options),
+});
+
+// ---------------------------------------------------------------- argument checks shared by layers
+
+export const checkSize = (op: string, what: string, n: unknown): number => {
+  if (typeof n !== "number" || !Number.isInteger(n) || n <= 0) {
+    throw new ValueError(`${what} must be a positive integer, got ${typeof n === "number" ? n : JSON.stringify(n)}`, { op });
+  }
+  return n;
+};
+
+export const checkParamDType = (op: string, dtype: DType | undefined): DType => {
+  const d = dtype ?? "float32";
+  if (d !== "float32" && d !== "float64") throw new DTypeError(`parameter dtype must be float32 or float64, got ${String(d)}`, { op });
+  return d;
+};
+
+/** A float input (ints are rejected: a layer that silently casts hides a bug). */
+export const checkFloatInput = (op: string, x: ArrayBase): void => {
+  if (x.dtype !== "float32" && x.dtype !== "float64") {
+    throw new DTypeError(`expects a float input, got ${x.aval}`, { op, hint: "convert with np.astype(x, \"float32\")" });
+  }
+};
+
+/** The input's last axis must have `n` entries. */
+export const checkLastAxis = (op: string, x: ArrayBase, n: number, what = "features"): void => {
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== n) {
+    throw new ShapeError(`input of shape [${x.shape.join(", ")}] has ${x.ndim === 0 ? "no axes" : `${x.shape[x.ndim - 1]} ${what} on its last axis`}, but the layer expects ${n}`, {
+      op,
+      hint: x.ndim === 0 ? "pass an array whose last axis holds the features" : undefined,
+    });
+  }
+};
+
