@@ -55,19 +55,23 @@ const checkCotangent = (op: string, outTree: TreeDef, outs: readonly { shape: re
   });
 };
 
+/** Traces `f` at `primals`, linearizes it and runs the known (forward) part. */
+const linearizeAt = (op: string, f: (...args: any[]) => unknown, primals: unknown[]) => {
+  const [flatIn, inTree] = flattenArgs(op, primals, true);
+  const { jaxpr, outTree } = traceFlat(op, f, inTree, flatIn);
+  const lin = linearizeJaxpr(jaxpr);
+  const m = jaxpr.outvars.length;
+  const knownOuts = evalJaxpr(lin.known, flatIn);
+  return { flatIn, inTree, outTree, lin, outs: knownOuts.slice(0, m), residuals: knownOuts.slice(m) };
+};
+
 /**
  * `vjp(f, ...primals)` -> `[out, vjpFn]`, where `vjpFn(ct)` returns the cotangents of all
  * primals as a tuple (zeros for integer inputs).
  */
 export const vjp = <Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]): [Out, (ct: unknown) => any[]] => {
   const op = "vjp";
-  const [flatIn, inTree] = flattenArgs(op, primals, true);
-  const { jaxpr, outTree } = traceFlat(op, f, inTree, flatIn);
-  const lin = linearizeJaxpr(jaxpr);
-  const m = jaxpr.outvars.length;
-  const knownOuts = evalJaxpr(lin.known, flatIn);
-  const outs = knownOuts.slice(0, m);
-  const residuals = knownOuts.slice(m);
+  const { flatIn, inTree, outTree, lin, outs, residuals } = linearizeAt(op, f, primals);
   const linearMask = [...residuals.map(() => false), ...lin.nonzeros.filter(Boolean).map(() => true)];
   const bwd = transposeJaxpr(lin.linear, linearMask);
   const vjpFn = (ct: unknown): any[] => {
@@ -158,12 +162,7 @@ export const valueAndGrad =
 /** `linearize(f, ...primals)` -> `[out, fLin]`, with `fLin(...tangents)` the jvp at the primals. */
 export const linearize = <Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]): [Out, (...tangents: unknown[]) => Out] => {
   const op = "linearize";
-  const [flatIn, inTree] = flattenArgs(op, primals, true);
-  const { jaxpr, outTree } = traceFlat(op, f, inTree, flatIn);
-  const lin = linearizeJaxpr(jaxpr);
-  const m = jaxpr.outvars.length;
-  const knownOuts = evalJaxpr(lin.known, flatIn);
-  const residuals = knownOuts.slice(m);
+  const { inTree, outTree, lin, outs, residuals } = linearizeAt(op, f, primals);
   const fLin = (...tangents: unknown[]): Out => {
     const [flatT, tTree] = flattenArgs(op, tangents);
     if (!treedefEquals(tTree, inTree)) {
@@ -172,7 +171,7 @@ export const linearize = <Out = any>(f: (...args: any[]) => Out, ...primals: unk
     const ts = flatT.filter((_, i) => lin.nonzeros[i]);
     return unflatten<Out>(outTree, evalJaxpr(lin.linear, [...residuals, ...ts]));
   };
-  return [unflatten<Out>(outTree, knownOuts.slice(0, m)), fLin];
+  return [unflatten<Out>(outTree, outs), fLin];
 };
 
 /**

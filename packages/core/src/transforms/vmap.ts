@@ -36,6 +36,14 @@ export const batchEval = (jaxpr: Jaxpr, args: ArrayBase[], dims: BatchDim[], siz
   return [jaxpr.outvars.map((a) => read(a)[0]), jaxpr.outvars.map((a) => read(a)[1])];
 };
 
+/** The aval of `a` with a batch axis of `size` inserted at `d` (unchanged when unbatched). */
+export const batchedAval = (a: ShapedArray, d: BatchDim, size: number): ShapedArray => {
+  if (d === null) return a;
+  const shape = a.shape.slice();
+  shape.splice(d, 0, size);
+  return new ShapedArray(shape, a.dtype);
+};
+
 /** Moves (or creates, by broadcasting) the batch axis of `x` to `to`. */
 export const moveBatchAxis = (x: ArrayBase, from: BatchDim, to: number, size: number): ArrayBase => {
   if (from === null) {
@@ -55,13 +63,7 @@ export const moveBatchAxis = (x: ArrayBase, from: BatchDim, to: number, size: nu
  * their batch axis at `outDims` (null: the output must not depend on the batch).
  */
 export const batchJaxpr = (jaxpr: Jaxpr, inDims: readonly BatchDim[], size: number, outDims: readonly BatchDim[]): Jaxpr => {
-  const inAvals = jaxpr.inAvals.map((a, i) => {
-    const d = inDims[i];
-    if (d === null || d === undefined) return a;
-    const shape = a.shape.slice();
-    shape.splice(d, 0, size);
-    return new ShapedArray(shape, a.dtype);
-  });
+  const inAvals = jaxpr.inAvals.map((a, i) => batchedAval(a, inDims[i] ?? null, size));
   return traceToJaxpr(
     (...args) => {
       const [outs, dims] = batchEval(jaxpr, args, inDims.slice(), size);
@@ -192,13 +194,7 @@ export const vmap =
 /** Where the outputs' batch axes land when `jaxpr` is batched with `inDims` (nothing is moved). */
 export const batchOutDims = (jaxpr: Jaxpr, inDims: readonly BatchDim[], size: number): BatchDim[] => {
   let out: BatchDim[] = [];
-  const inAvals = jaxpr.inAvals.map((a, i) => {
-    const d = inDims[i];
-    if (d === null || d === undefined) return a;
-    const shape = a.shape.slice();
-    shape.splice(d, 0, size);
-    return new ShapedArray(shape, a.dtype);
-  });
+  const inAvals = jaxpr.inAvals.map((a, i) => batchedAval(a, inDims[i] ?? null, size));
   traceToJaxpr((...args) => {
     const [outs, dims] = batchEval(jaxpr, args, inDims.slice(), size);
     out = dims;
