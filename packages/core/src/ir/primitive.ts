@@ -5,7 +5,7 @@
  */
 import type { ArrayBase, NDArray } from "../array.js";
 import type { ShapedArray } from "../dtype.js";
-import { TransformError } from "../errors.js";
+import { type SourceInfo, TransformError } from "../errors.js";
 import type { Eqn, Jaxpr } from "./jaxpr.js";
 
 export type Params = Readonly<Record<string, unknown>>;
@@ -103,7 +103,7 @@ const transformName: Record<RuleName, string> = {
 };
 
 /** The rule, or a TransformError naming the primitive and the transform. */
-export const requireRule = <K extends RuleName>(p: Primitive, rule: K, source?: string | null): NonNullable<Primitive[K]> => {
+export const requireRule = <K extends RuleName>(p: Primitive, rule: K, source?: SourceInfo | null): NonNullable<Primitive[K]> => {
   const r = p[rule];
   if (!r) {
     throw new TransformError(`primitive '${p.name}' has no ${rule} rule, so ${transformName[rule]} cannot pass through it`, {

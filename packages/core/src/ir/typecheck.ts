@@ -2,13 +2,13 @@
  * `typecheck(jaxpr)`: every var is bound once before use, and every equation's output
  * avals equal its primitive's abstract evaluation. Sub-jaxprs are checked too.
  */
-import { TypecheckError } from "../errors.js";
+import { type SourceInfo, TypecheckError } from "../errors.js";
 import type { Atom, Jaxpr, Var } from "./jaxpr.js";
 import { printJaxpr } from "./print.js";
 
 export const typecheck = (jaxpr: Jaxpr): void => {
   const bound = new Set<Var>();
-  const fail = (msg: string, where: string | null = null): never => {
+  const fail = (msg: string, where: SourceInfo | null = null): never => {
     throw new TypecheckError(`${msg}\nin jaxpr:\n${printJaxpr(jaxpr)}`, { op: "typecheck", source: where });
   };
   const bind = (v: Var, what: string) => {
@@ -30,7 +30,7 @@ export const typecheck = (jaxpr: Jaxpr): void => {
   jaxpr.invars.forEach((v) => bind(v, "invar"));
   jaxpr.eqns.forEach((e, k) => {
     const what = `equation ${k} (${e.primitive.name})`;
-    const src = e.source?.location ?? null;
+    const src = e.source; // read lazily: formatting a stack is costly
     e.inputs.forEach((a) => read(a, what));
     let expected;
     try {

@@ -36,7 +36,7 @@ export const jvpEval = (jaxpr: Jaxpr, primals: ArrayBase[], tangents: MaybeZero[
     const [outs, touts] = withSource(e.source, () =>
       tins.every((t) => t === null)
         ? [bind(e.primitive, ins, e.params), []]
-        : requireRule(e.primitive, "jvp", e.source?.location)(ins, tins, e.params),
+        : requireRule(e.primitive, "jvp", e.source)(ins, tins, e.params),
     );
     e.outputs.forEach((v, i) => {
       env.set(v, outs[i]!);

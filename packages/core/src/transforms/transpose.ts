@@ -61,7 +61,7 @@ export const backwardPass = (jaxpr: Jaxpr, linear: readonly boolean[], nonlinear
     });
     if (ctsOut.every((c) => c === null)) continue;
     const inputs = e.inputs.map((a) => (isVar(a) && linearVars.has(a) ? new UndefinedPrimal(a.aval) : readPrimal(a)));
-    const rule = requireRule(e.primitive, "transpose", e.source?.location);
+    const rule = requireRule(e.primitive, "transpose", e.source);
     const ctsIn = withSource(e.source, () => rule(ctsOut, inputs, e.params));
     e.inputs.forEach((a, i) => {
       if (isVar(a) && linearVars.has(a)) accumulate(a, ctsIn[i] ?? null);

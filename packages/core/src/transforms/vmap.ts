@@ -29,7 +29,7 @@ export const batchEval = (jaxpr: Jaxpr, args: ArrayBase[], dims: BatchDim[], siz
     const [outs, odims] = withSource(e.source, () =>
       ds.every((d) => d === null)
         ? [bind(e.primitive, vals, e.params), e.outputs.map(() => null)]
-        : requireRule(e.primitive, "batch", e.source?.location)(vals, ds, e.params, size),
+        : requireRule(e.primitive, "batch", e.source)(vals, ds, e.params, size),
     );
     e.outputs.forEach((v, i) => env.set(v, [outs[i]!, odims[i] ?? null]));
   }
