@@ -18,11 +18,12 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { format } from "node:util";
 import ts from "typescript";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const docsDir = join(root, "docs");
-const tmpDir = join(root, "test", ".docs-tmp");
+// One folder per process, so that two test runs in the same tree do not overwrite each other's files.
+const tmpDir = join(root, "test", ".docs-tmp", String(process.pid));
 
 interface Block {
   page: string;
@@ -78,7 +79,7 @@ const pointAtSources = (code: string): string =>
 /** console.log output as the page shows it: temp paths read `main.ts`, no trailing spaces. */
 const normalize = (s: string): string =>
   s
-    .replace(/(?:[^\s()'"`]*[\\/])?\.docs-tmp[\\/][\w.-]+?\.ts/g, "main.ts")
+    .replace(/(?:[^\s()'"`]*[\\/])?\.docs-tmp[\\/](?:[\w.-]+[\\/])*[\w.-]+?\.ts/g, "main.ts")
     .split("\n")
     .map((l) => l.trimEnd())
     .join("\n")
@@ -111,6 +112,7 @@ beforeAll(() => {
   // `export {}` keeps every block a module of its own, so names do not clash between blocks.
   for (const b of runnable) writeFileSync(b.file, `${pointAtSources(b.code)}\nexport {};\n`);
 });
+afterAll(() => rmSync(tmpDir, { recursive: true, force: true }));
 
 /** Imports a block's module, collecting what it prints with console.log. */
 const run = async (b: Block): Promise<string> => {
