@@ -15,7 +15,9 @@ export type LoadOptions = Omit<DeserializeOptions, "op">;
 
 const nodeFs = async (op: string): Promise<typeof import("node:fs/promises")> => {
   try {
-    return await import("node:fs/promises");
+    // Bundlers are told to leave the import alone, so browser bundles build; it fails (and
+    // is reported below) only when save/load is actually called outside Node.
+    return await import(/* webpackIgnore: true */ /* @vite-ignore */ "node:fs/promises");
   } catch (e) {
     throw new ValueError(`needs Node's file system (node:fs/promises), which is not available here: ${(e as Error).message}`, {
       op,
