@@ -78,6 +78,12 @@ describe("elementwise activations", () => {
     );
   });
 
+  it.each(Object.keys(fns))("%s batches under vmap, also its gradient", (name) => {
+    const xs = np.array([[-2, -0.5, 0, 0.5], [1, 2, -3, 4], [0.25, -1, 3, -4]], { dtype: "float64" }) as NDArray;
+    checkVmap(fns[name]!, [xs], 1e-15);
+    checkVmap(grad((x: ArrayBase) => np.sum(fns[name]!(x))), [xs], 1e-15);
+  });
+
   it("derivatives at the kinks are JAX's", () => {
     const d = (f: (x: ArrayBase) => ArrayBase, at: number) => grad((x: ArrayBase) => np.sum(f(x)))(np.array(at, { dtype: "float64" })).item();
     expect(d(nn.relu, 0)).toBe(0);
