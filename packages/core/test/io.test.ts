@@ -140,6 +140,12 @@ describe("serialize / deserialize round trip", () => {
     expect(back.nums.map((v: number) => (Object.is(v, -0) ? "-0" : String(v)))).toEqual(["NaN", "-0", "0", "Infinity", "-Infinity", "5e-324", "0.1"]);
   });
 
+  it("keeps any string: NUL, emoji, lone surrogates (JSON.stringify escapes them)", () => {
+    const strings = ["", "\u0000", "héllo wörld", "🧮∂", "\ud800", "x\udfffy", "\"quotes\" and \\"];
+    expect(deserialize(serialize(strings))).toEqual(strings);
+    expect(deserialize(serialize({ [strings[4]!]: 1, "🧮": 2 }))).toEqual({ [strings[4]!]: 1, "🧮": 2 });
+  });
+
   it("saves PRNG keys, scalars, size-0 arrays and a bare array at the root", () => {
     const state = { key: [...random.split(random.key(42))][1]!, step: np.array(7, { dtype: "int32" }), empty: np.zeros([0, 3]), flag: np.array([true, false]) };
     const back = deserialize(serialize(state));
