@@ -282,6 +282,14 @@ describe("serialize refuses what it cannot save", () => {
     expect(() => serialize(new Map())).toThrow(/cannot save a Map$/m);
     expect(() => serialize({ f: () => 1 })).toThrow(/cannot save a function at f/);
   });
+  it("cycles, but not shared subtrees", () => {
+    const a: any = { x: [1] };
+    a.x.push(a);
+    expect(() => serialize({ a })).toThrow(/^serialize: the tree contains itself at a\.x\[1\][^]*hint: saved state is a tree: remove the cycle/);
+    const shared = { w: np.ones([2]) };
+    const back = deserialize(serialize([shared, shared]));
+    expect(back[1].w.toArray()).toEqual([1, 1]);
+  });
   it("registered pytree classes are refused rather than saved without their class", () => {
     class Pair {
       constructor(readonly a: unknown, readonly b: unknown) {}

@@ -27,6 +27,19 @@ const isPlainObject = (x: object): boolean => {
 
 /** The manifest tree of `x`, with each array's buffer queued in `arrays` at its data offset. */
 const encodeTree = (x: unknown, arrays: { array: NDArray; offset: number }[], size: { data: number }): Node => {
+  // Containers on the current path: meeting one again means the tree refers to itself.
+  const open = new Set<object>();
+  const container = (v: object, path: PathEntry[], encode: () => Node): Node => {
+    if (open.has(v)) {
+      throw new ValueError(`the tree contains itself at ${pathToString(path)}`, { op: "serialize", hint: "saved state is a tree: remove the cycle" });
+    }
+    open.add(v);
+    try {
+      return encode();
+    } finally {
+      open.delete(v);
+    }
+  };
   const go = (v: unknown, path: PathEntry[]): Node => {
     const at = () => (path.length ? ` at ${pathToString(path)}` : "");
     if (v === null) return { t: "null" };
@@ -48,12 +61,14 @@ const encodeTree = (x: unknown, arrays: { array: NDArray; offset: number }[], si
       return { t: "nd", dtype: v.dtype, shape: v.shape, offset, nbytes };
     }
     if (Array.isArray(v)) {
-      const c: Node[] = [];
-      for (let i = 0; i < v.length; i++) c.push(go(v[i], [...path, i]));
-      return { t: "list", c };
+      return container(v, path, () => {
+        const c: Node[] = [];
+        for (let i = 0; i < v.length; i++) c.push(go(v[i], [...path, i]));
+        return { t: "list", c };
+      });
     }
     if (typeof v === "object" && isPlainObject(v) && !(v instanceof ArrayBase)) {
-      return { t: "dict", e: Object.keys(v).map((k) => [k, go((v as Record<string, unknown>)[k], [...path, k])]) };
+      return container(v, path, () => ({ t: "dict", e: Object.keys(v).map((k) => [k, go((v as Record<string, unknown>)[k], [...path, k])]) }));
     }
     throw new ValueError(`cannot save a ${describe(v)}${at()}`, {
       op: "serialize",
