@@ -89,6 +89,10 @@ describe("conv2d", () => {
           const x = random.normal(random.key(c.seed + 1), [c.n, c.h, c.w, cin], { dtype: "float64" });
           const want = refConv(x.toArray(), p.w.toArray(), p.b!.toArray(), c.stride, c.dilation, c.padding, c.groups);
           expectClose(layer.apply(p, x), np.array(want, { dtype: "float64" }), 1e-13);
+          // float32 params and input: the same numbers to float32 precision.
+          const y32 = layer.apply({ w: np.astype(p.w, "float32"), b: np.astype(p.b!, "float32") }, np.astype(x, "float32"));
+          expect(y32.dtype).toBe("float32");
+          expectClose(y32, np.array(want, { dtype: "float64" }), 2e-5);
         },
       ),
       { numRuns: 30 },
@@ -168,6 +172,7 @@ describe("maxPool and avgPool", () => {
           const x = random.normal(random.key(c.seed), [2, c.h, c.w, 3], { dtype: "float64" });
           const opts = { strides: c.stride, padding: c.padding };
           expectClose(nn.maxPool(c.k, opts).apply(null, x), np.array(refPool(x.toArray(), c.k, s, c.padding, "max"), { dtype: "float64" }), 1e-15);
+          expect(nn.maxPool(c.k, opts).apply(null, np.astype(x, "float32")).toArray()).toEqual(np.astype(np.array(refPool(x.toArray(), c.k, s, c.padding, "max"), { dtype: "float64" }), "float32").toArray());
           expectClose(
             nn.avgPool(c.k, { ...opts, countIncludePad: c.includePad }).apply(null, x),
             np.array(refPool(x.toArray(), c.k, s, c.padding, "avg", c.includePad), { dtype: "float64" }),

@@ -28,6 +28,9 @@ describe("dense", () => {
         const y = layer.apply({ w: p.w, b }, x);
         expect(y.shape).toEqual([2, batch, nout]);
         expectClose(y, np.array(want, { dtype: "float64", shape: [2, batch, nout] }), 1e-14);
+        const y32 = nn.dense(nin, nout).apply({ w: np.astype(p.w, "float32"), b: np.astype(b, "float32") }, np.astype(x, "float32"));
+        expect(y32.dtype).toBe("float32");
+        expectClose(y32, np.array(want, { dtype: "float64", shape: [2, batch, nout] }), 1e-5);
       }),
       { numRuns: 25 },
     );
