@@ -33,6 +33,8 @@ interface Block {
   skip: boolean;
   /** The ```text block that follows, if any. */
   output?: string;
+  /** 0-based line index of the output block's first line in the page. */
+  outputStart?: number;
   file: string;
 }
 
@@ -58,7 +60,8 @@ const parseBlocks = (page: string, text: string): Block[] => {
     const next = fences[k + 1];
     // The output block must follow with nothing but blank lines in between.
     const between = next ? lines.slice(f.start + f.body.length + 1, next.start - 1) : [];
-    const output = next && next.lang === "text" && between.every((l) => l.trim() === "") ? next.body.join("\n") : undefined;
+    const hasOutput = next !== undefined && next.lang === "text" && between.every((l) => l.trim() === "");
+    const output = hasOutput ? next.body.join("\n") : undefined;
     const line = f.start + 1;
     blocks.push({
       page,
@@ -66,6 +69,7 @@ const parseBlocks = (page: string, text: string): Block[] => {
       code: f.body.join("\n"),
       skip: /\bskip\b/.test(f.attrs),
       output,
+      outputStart: hasOutput ? next.start : undefined,
       file: join(tmpDir, `${page.replace(/\.md$/, "")}-L${line}.ts`),
     });
   });
@@ -131,6 +135,21 @@ const run = async (b: Block): Promise<string> => {
   return printed.join("\n");
 };
 
+/** Lines each page has grown by from rewrites in this run (blocks of a page run in order). */
+const growth = new Map<string, number>();
+
+/** UPDATE_DOCS_OUTPUT=1: replaces a block's ```text output with what it printed. */
+const rewriteOutput = (b: Block, printed: string): void => {
+  const path = join(docsDir, b.page);
+  const lines = readFileSync(path, "utf8").split("\n");
+  const start = b.outputStart! + (growth.get(b.page) ?? 0);
+  const old = b.output!.split("\n").length;
+  const fresh = printed.split("\n");
+  lines.splice(start, old, ...fresh);
+  writeFileSync(path, lines.join("\n"));
+  growth.set(b.page, (growth.get(b.page) ?? 0) + fresh.length - old);
+};
+
 describe("docs code blocks", () => {
   it("there are blocks, and few are skipped", () => {
     expect(runnable.length).toBeGreaterThan(0);
@@ -144,7 +163,9 @@ describe("docs code blocks", () => {
       for (const b of mine) {
         it(`block at line ${b.line} runs${b.output !== undefined ? " and prints its output" : ""}`, async () => {
           const printed = await run(b);
-          if (b.output !== undefined) {
+          if (b.output !== undefined && process.env.UPDATE_DOCS_OUTPUT === "1" && normalize(printed) !== normalize(b.output)) {
+            rewriteOutput(b, normalize(printed));
+          } else if (b.output !== undefined) {
             expect(normalize(printed), `docs/${b.page}:${b.line}: printed output differs from the text block after it`).toBe(normalize(b.output));
           }
         });

@@ -4,7 +4,7 @@
  * `x.add(y)` are installed on `ArrayBase.prototype` by the `np` module (see np/fluent.ts),
  * since the user API sits above this layer.
  */
-import { type DType, type TypedArray, ShapedArray, bytesPerElement, typedArrayFor } from "./dtype.js";
+import { type DType, type TypedArray, ShapedArray, typedArrayFor } from "./dtype.js";
 import { formatArray } from "./format.js";
 import { sizeOf, type Shape } from "./shape.js";
 
@@ -22,6 +22,10 @@ export abstract class ArrayBase {
   }
   get size(): number {
     return sizeOf(this.aval.shape);
+  }
+  /** Bytes the array's data takes. */
+  get nbytes(): number {
+    return this.aval.nbytes;
   }
   /** The single element as a number (throws ConcretizationError on a tracer). */
   abstract item(): number;
@@ -55,10 +59,6 @@ export class NDArray extends ArrayBase {
 
   get aval(): ShapedArray {
     return this.#aval;
-  }
-  /** Bytes of the buffer. */
-  get nbytes(): number {
-    return this.#buf.length * bytesPerElement(this.#aval.dtype);
   }
 
   /** A copy of the data as a typed array (Uint8Array for bool). */
@@ -97,7 +97,9 @@ export class NDArray extends ArrayBase {
     return formatArray(this.#buf, this.#aval.shape, this.#aval.dtype);
   }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return `Array(${formatArray(this.#buf, this.#aval.shape, this.#aval.dtype, 6)}, dtype=${this.#aval.dtype})`;
+    // Continuation rows line up under the first, as JAX prints them.
+    const body = formatArray(this.#buf, this.#aval.shape, this.#aval.dtype, 6).replace(/\n(?=.)/g, "\n      ");
+    return `Array(${body}, dtype=${this.#aval.dtype})`;
   }
   [Symbol.toPrimitive](hint: string): number | string {
     if (hint === "string") return this.toString();

@@ -32,7 +32,7 @@ export class Tracer extends ArrayBase {
     const made = this.producer ? `the output of '${this.producer}'` : "a traced argument";
     throw new ConcretizationError(
       `${how} of a traced value (${this.aval}, ${made}${this.source?.location ? ` from ${this.source.location}` : ""}) is not available while tracing`,
-      { op: this.producer ?? "tracer", hint: CONCRETIZATION_HINT },
+      { op: this.producer ?? "traced argument", hint: CONCRETIZATION_HINT },
     );
   }
   [Symbol.toPrimitive](hint: string): never {

@@ -102,7 +102,7 @@ export const unflatten = <T = any>(def: TreeDef, leafValues: readonly unknown[])
   };
   const out = go(def);
   if (i !== leafValues.length) {
-    throw new ValueError(`unflatten: structure has ${i} leaves but ${leafValues.length} were given`, { op: "tree.unflatten" });
+    throw new ValueError(`structure has ${i} leaves but ${leafValues.length} were given`, { op: "tree.unflatten" });
   }
   return out as T;
 };
@@ -150,7 +150,7 @@ export const map = <T = any>(f: (leaf: any, ...rest: any[]) => unknown, tree: un
     const [rl, rd] = flatten(r);
     if (!treedefEquals(def, rd)) {
       throw new ValueError(
-        `tree.map: tree ${k + 1} has structure ${treedefToString(rd)}, which differs from the first tree's ${treedefToString(def)}`,
+        `tree ${k + 1} has structure ${treedefToString(rd)}, which differs from the first tree's ${treedefToString(def)}`,
         { op: "tree.map" },
       );
     }

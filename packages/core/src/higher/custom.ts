@@ -22,8 +22,8 @@ import { bindWithJaxpr, callAbstractEval } from "./closed_call.js";
 type FlatFn = (...xs: ArrayBase[]) => ArrayBase[];
 
 /** Tangents of closed-over values cannot flow through a custom rule: say so instead of dropping them. */
-const refuseClosureTangents = (op: string, tangents: MaybeZero[], numConsts: number) => {
-  if (tangents.slice(0, numConsts).some((t) => t !== null)) {
+const refuseClosureTangents = (op: string, tangents: MaybeZero[], num_consts: number) => {
+  if (tangents.slice(0, num_consts).some((t) => t !== null)) {
     throw new TransformError(`the function closes over a value that is being differentiated; its custom rule cannot see that derivative`, {
       op,
       hint: "pass the value as an explicit argument of the custom function",
@@ -45,7 +45,7 @@ const checkLike = (op: string, what: string, got: ArrayBase[], want: { aval: { s
 interface CustomJvpParams {
   jaxpr: Jaxpr;
   jvp: (primals: ArrayBase[], tangents: ArrayBase[]) => ArrayBase[];
-  numConsts: number;
+  num_consts: number;
 }
 
 export const customJvpCallP: Primitive<CustomJvpParams> = definePrimitive<CustomJvpParams>({
@@ -53,21 +53,21 @@ export const customJvpCallP: Primitive<CustomJvpParams> = definePrimitive<Custom
   abstractEval: (avals, { jaxpr }) => callAbstractEval("custom_jvp_call", avals, jaxpr),
   impl: (args, { jaxpr }) => evalJaxpr(jaxpr, args) as never,
   subJaxprs: ({ jaxpr }) => [jaxpr],
-  jvp: (primals, tangents, { jaxpr, jvp, numConsts }) => {
-    refuseClosureTangents("customJvp", tangents, numConsts);
-    const args = primals.slice(numConsts);
-    const ts = tangents.slice(numConsts).map((t, i) => t ?? zerosOf(args[i]!.aval));
+  jvp: (primals, tangents, { jaxpr, jvp, num_consts }) => {
+    refuseClosureTangents("customJvp", tangents, num_consts);
+    const args = primals.slice(num_consts);
+    const ts = tangents.slice(num_consts).map((t, i) => t ?? zerosOf(args[i]!.aval));
     const outs = jvp(args, ts);
     const m = jaxpr.outvars.length;
     return [outs.slice(0, m), outs.slice(m)];
   },
-  batch: (args, dims, { jaxpr, jvp, numConsts }, size) => {
+  batch: (args, dims, { jaxpr, jvp, num_consts }, size) => {
     const batched = batchJaxpr(jaxpr, dims, size, jaxpr.outvars.map(() => 0));
-    const argDims = dims.slice(numConsts);
+    const argDims = dims.slice(num_consts);
     // The rule sees batched primals and tangents (tangents share their primal's axis).
     const batchedJvp = (ps: ArrayBase[], ts: ArrayBase[]) => vmapFlat((...xs) => jvp(xs.slice(0, ps.length), xs.slice(ps.length)), [...ps, ...ts], [...argDims, ...argDims], size);
     // The batched jaxpr may bring constants of its own; they are hoisted in front of the old ones.
-    const outs = bindWithJaxpr(customJvpCallP, batched, args, { jvp: batchedJvp, numConsts: numConsts + batched.consts.length });
+    const outs = bindWithJaxpr(customJvpCallP, batched, args, { jvp: batchedJvp, num_consts: num_consts + batched.consts.length });
     return [outs, outs.map(() => 0)];
   },
 });
@@ -107,8 +107,8 @@ export const customJvp = <F extends (...args: any[]) => any>(f: F): CustomJvpFun
       const outs = o.map((x) => leafToArray(x, op));
       return [...checkLike(op, "jvp rule output", outs, jaxpr.outvars), ...checkLike(op, "jvp rule tangent", t.map((x) => leafToArray(x, op)), jaxpr.outvars)];
     };
-    const numConsts = jaxpr.constvars.length;
-    return unflatten(outTree, bindWithJaxpr(customJvpCallP, jaxpr, flat, { jvp: flatJvp, numConsts }));
+    const num_consts = jaxpr.constvars.length;
+    return unflatten(outTree, bindWithJaxpr(customJvpCallP, jaxpr, flat, { jvp: flatJvp, num_consts }));
   }) as CustomJvpFunction<F>;
   g.defJvp = (r) => {
     rule = r as never;
@@ -125,7 +125,7 @@ interface CustomVjpParams {
   fwd: FlatFn;
   /** (residuals..., cts...) -> arg cts */
   bwd: FlatFn;
-  numConsts: number;
+  num_consts: number;
 }
 
 interface CustomLinParams {
@@ -156,18 +156,18 @@ export const customVjpCallP: Primitive<CustomVjpParams> = definePrimitive<Custom
   abstractEval: (avals, { jaxpr }) => callAbstractEval("custom_vjp_call", avals, jaxpr),
   impl: (args, { jaxpr }) => evalJaxpr(jaxpr, args) as never,
   subJaxprs: ({ jaxpr }) => [jaxpr],
-  jvp: (primals, tangents, { jaxpr, fwd, bwd, numConsts }) => {
-    refuseClosureTangents("customVjp", tangents, numConsts);
-    const args = primals.slice(numConsts);
+  jvp: (primals, tangents, { jaxpr, fwd, bwd, num_consts }) => {
+    refuseClosureTangents("customVjp", tangents, num_consts);
+    const args = primals.slice(num_consts);
     const m = jaxpr.outvars.length;
     const outsAndRes = fwd(...args);
     const res = outsAndRes.slice(m);
-    const ts = tangents.slice(numConsts).map((t, i) => t ?? zerosOf(args[i]!.aval));
+    const ts = tangents.slice(num_consts).map((t, i) => t ?? zerosOf(args[i]!.aval));
     const touts = bind(customLinP, [...res, ...ts], { bwd, numRes: res.length, outAvals: jaxpr.outAvals });
     return [outsAndRes.slice(0, m), touts];
   },
-  batch: (args, dims, { jaxpr, fwd, bwd, numConsts }, size) => {
-    const argDims = dims.slice(numConsts);
+  batch: (args, dims, { jaxpr, fwd, bwd, num_consts }, size) => {
+    const argDims = dims.slice(num_consts);
     const batched = batchJaxpr(jaxpr, dims, size, jaxpr.outvars.map(() => 0));
     const fwdB: FlatFn = (...xs) => vmapFlat(fwd, xs, argDims, size);
     const bwdB: FlatFn = (...rc) => {
@@ -175,7 +175,7 @@ export const customVjpCallP: Primitive<CustomVjpParams> = definePrimitive<Custom
       // Unbatched inputs get the sum of their per-example cotangents.
       return cts.map((c, i) => (argDims[i] === null ? reduceSum(c, [0]) : moveBatchAxis(c, 0, argDims[i]!, size)));
     };
-    const outs = bindWithJaxpr(customVjpCallP, batched, args, { fwd: fwdB, bwd: bwdB, numConsts: numConsts + batched.consts.length });
+    const outs = bindWithJaxpr(customVjpCallP, batched, args, { fwd: fwdB, bwd: bwdB, num_consts: num_consts + batched.consts.length });
     return [outs, outs.map(() => 0)];
   },
 });
@@ -223,8 +223,8 @@ export const customVjp = <F extends (...args: any[]) => any>(f: F): CustomVjpFun
       }
       return checkLike(op, "bwd cotangent", flatCts.map((x) => leafToArray(x, op)), jaxpr.invars);
     };
-    const numConsts = jaxpr.constvars.length;
-    return unflatten(outTree, bindWithJaxpr(customVjpCallP, jaxpr, flat, { fwd: fwdFlat, bwd: bwdFlat, numConsts }));
+    const num_consts = jaxpr.constvars.length;
+    return unflatten(outTree, bindWithJaxpr(customVjpCallP, jaxpr, flat, { fwd: fwdFlat, bwd: bwdFlat, num_consts }));
   }) as CustomVjpFunction<F>;
   g.defVjp = (fwd, bwd) => {
     rules = { fwd: fwd as never, bwd: bwd as never };

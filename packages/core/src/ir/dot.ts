@@ -1,7 +1,7 @@
 /** `toDot(jaxpr)`: the dataflow graph of a jaxpr in Graphviz's DOT language. */
 import type { Atom, Jaxpr, Var } from "./jaxpr.js";
 
-const esc = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+const esc = (s: string) => s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
 export const toDot = (jaxpr: Jaxpr, name = "jaxpr"): string => {
   const ids = new Map<Var, string>();
@@ -12,8 +12,8 @@ export const toDot = (jaxpr: Jaxpr, name = "jaxpr"): string => {
     ids.set(v, id);
     lines.push(`  ${id} [label="${esc(label)}", shape=${shape}];`);
   };
-  jaxpr.constvars.forEach((v, i) => node(v, `const ${i}\\n${v.aval}`, "box"));
-  jaxpr.invars.forEach((v, i) => node(v, `in ${i}\\n${v.aval}`, "invhouse"));
+  jaxpr.constvars.forEach((v, i) => node(v, `const ${i}\n${v.aval}`, "box"));
+  jaxpr.invars.forEach((v, i) => node(v, `in ${i}\n${v.aval}`, "invhouse"));
   const src = (a: Atom): string => {
     if ("value" in a) {
       const id = `l${n++}`;
@@ -24,8 +24,8 @@ export const toDot = (jaxpr: Jaxpr, name = "jaxpr"): string => {
   };
   jaxpr.eqns.forEach((e, k) => {
     const id = `e${k}`;
-    const loc = e.source?.location ? `\\n${e.source.location}` : "";
-    lines.push(`  ${id} [label="${esc(e.primitive.name)}${loc}", shape=ellipse, style=filled, fillcolor="#eef"];`);
+    const loc = e.source?.location ? `\n${e.source.location}` : "";
+    lines.push(`  ${id} [label="${esc(e.primitive.name + loc)}", shape=ellipse, style=filled, fillcolor="#eef"];`);
     e.inputs.forEach((a) => lines.push(`  ${src(a)} -> ${id};`));
     e.outputs.forEach((v) => {
       node(v, v.aval.toString(), "box");

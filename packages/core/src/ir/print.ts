@@ -62,8 +62,9 @@ const paramText = (v: unknown, indent: string, namer: Namer): string => {
 };
 
 /** One equation at indentation `ind`; params holding jaxprs go one per line, as JAX prints them. */
-const eqnText = (e: Eqn, ind: string, namer: Namer): string => {
-  const outs = e.outputs.map((v) => `${namer.name(v)}:${v.aval.toString()}`).join(" ");
+const eqnText = (e: Eqn, ind: string, namer: Namer, used: Set<Var>): string => {
+  // Outputs nothing reads print as `_`, as JAX prints them.
+  const outs = e.outputs.map((v) => `${used.has(v) ? namer.name(v) : "_"}:${v.aval.toString()}`).join(" ");
   const entries = Object.entries(e.params).filter(([, v]) => v !== undefined);
   const ins = e.inputs.map((a) => atomText(a, namer)).join(" ");
   const nested = entries.some(([, v]) => isJaxpr(v) || (Array.isArray(v) && v.some(isJaxpr)));
@@ -81,7 +82,10 @@ const eqnText = (e: Eqn, ind: string, namer: Namer): string => {
 const printWith = (j: Jaxpr, base: string, namer: Namer): string => {
   const binders = (vs: Var[]) => vs.map((v) => `${namer.name(v)}:${v.aval.toString()}`).join(" ");
   const head = `{ lambda ${binders(j.constvars)}; ${binders(j.invars)}. let`;
-  const body = j.eqns.map((e) => eqnText(e, base + "    ", namer));
+  const used = new Set<Var>();
+  for (const e of j.eqns) for (const a of e.inputs) if (!("value" in a)) used.add(a);
+  for (const a of j.outvars) if (!("value" in a)) used.add(a);
+  const body = j.eqns.map((e) => eqnText(e, base + "    ", namer, used));
   const outs = j.outvars.map((a) => atomText(a, namer));
   const tail = `${base}  in (${outs.join(", ")}${outs.length === 1 ? "," : ""}) }`;
   return [head, ...body, tail].join("\n");

@@ -135,8 +135,8 @@ const gradImpl = (op: string, f: (...args: any[]) => unknown, options: GradOptio
     return { value: v, aux };
   };
   const [out, vjpFn] = vjp(partial, ...argnums.map((a) => args[a]));
-  const ct = tree.map((l: ArrayBase) => zerosOf(l.aval), out);
-  const grads = vjpFn({ value: scalar(1, out.value.dtype), aux: ct.aux });
+  const auxCt = tree.map((l: ArrayBase) => zerosOf(l.aval), out.aux);
+  const grads = vjpFn({ value: scalar(1, out.value.dtype), aux: auxCt });
   return [out.value, typeof options.argnums === "number" || options.argnums === undefined ? grads[0] : grads, out.aux];
 };
 

@@ -120,7 +120,7 @@ export const whileP: Primitive<WhileParams> = definePrimitive<WhileParams>({
   transpose() {
     throw new TransformError(
       "reverse-mode differentiation does not work for lax.whileLoop: its trip count is only known at run time, so the backward pass cannot be built",
-      { op: "whileLoop", hint: "use lax.scan, or lax.foriLoop with bounds given as JS numbers (it lowers to scan); forward mode (jvp, jacfwd) does work" },
+      { op: "lax.whileLoop", hint: "use lax.scan, or lax.foriLoop with bounds given as JS numbers (it lowers to scan); forward mode (jvp, jacfwd) does work" },
     );
   },
   batch(args, dims, { cond_jaxpr, body_jaxpr, cond_nconsts: cn, body_nconsts: bn }, size) {
