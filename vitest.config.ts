@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 const conditions = ["@cotangent/source"];
 const project = (name: string, include: string[]) => ({
   extends: true as const,
-  test: { name, include },
+  test: { name, include, setupFiles: ["./test/setup.ts"] },
   ssr: { resolve: { conditions } },
   resolve: { conditions },
 });

@@ -156,7 +156,8 @@ describe("random hyperparameters and gradients (fast-check)", () => {
     ],
     [
       "rmsprop",
-      fc.record({ lr: unit(1e-4, 0.5), decay: unit(0, 0.99), eps: unit(1e-6, 1e-1), centered: fc.boolean(), momentum: unit(0, 0.99) }),
+      // decay near 0 with centered makes E[g²] − E[g]² cancel to rounding noise: keep away from it.
+      fc.record({ lr: unit(1e-4, 0.5), decay: unit(0.05, 0.99), eps: unit(1e-6, 1e-1), centered: fc.boolean(), momentum: unit(0, 0.99) }),
       ({ lr, ...o }) => ({ name: "rmsprop", opt: () => optim.rmsprop({ learningRate: lr, ...o }), ref: ref.rmsprop({ lr, ...o }) }),
     ],
     [
