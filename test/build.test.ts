@@ -1,0 +1,36 @@
+/**
+ * The published packages build with tsup to ESM, CJS and type declarations, and the
+ * built bundles work: CommonJS `require` and ES `import` both differentiate a function.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = join(__dirname, "..");
+const tsup = join(root, "node_modules", ".bin", "tsup");
+const packages = ["core", "optim", "nn"];
+
+describe("build", () => {
+  it("tsup emits ESM, CJS and .d.ts for each published package, and the bundles run", () => {
+    for (const p of packages) {
+      const dir = join(root, "packages", p);
+      execFileSync(tsup, [], { cwd: dir, stdio: "pipe" });
+      for (const f of ["index.js", "index.cjs", "index.d.ts", "index.d.cts"]) expect(existsSync(join(dir, "dist", f)), `${p}/dist/${f}`).toBe(true);
+    }
+    // Plain Node, outside vitest's resolver: the CJS bundles and the ESM bundles.
+    const cjs = `const c = require(${JSON.stringify(join(root, "packages/core/dist/index.cjs"))});
+      const nn = require(${JSON.stringify(join(root, "packages/nn/dist/index.cjs"))});
+      const optim = require(${JSON.stringify(join(root, "packages/optim/dist/index.cjs"))});
+      const g = c.grad((x) => c.np.sum(nn.relu(c.np.multiply(x, x))))(c.np.array([1, -2]));
+      const opt = optim.sgd({ learningRate: 0.1 });
+      console.log(JSON.stringify([g.toArray(), typeof opt.init]));`;
+    expect(execFileSync(process.execPath, ["-e", cjs], { cwd: root }).toString().trim()).toBe('[[2,-4],"function"]');
+    const esm = `const c = await import(${JSON.stringify(join(root, "packages/core/dist/index.js"))});
+      console.log(JSON.stringify(c.vmap(c.grad((x) => c.np.sum(c.np.sin(x))))(c.np.zeros([2, 2])).toArray()));`;
+    expect(execFileSync(process.execPath, ["--input-type=module", "-e", esm], { cwd: root }).toString().trim()).toBe("[[1,1],[1,1]]");
+    const createReq = createRequire(join(root, "package.json"));
+    expect(typeof createReq.resolve("@cotangent/core")).toBe("string");
+  }, 120_000);
+});
