@@ -52,3 +52,31 @@ describe("checkpoint", () => {
     expect(p1).toBeLessThan(p0 * 0.6);
   });
 });
+
+describe("checkpoint policies", () => {
+  const w = np.array([[0.5, -0.2], [0.1, 0.3]], { dtype: "float64" });
+  const body = (x: any) => np.sin(np.matmul(np.tanh(np.matmul(x, w)), w));
+  const x = np.array([[0.3, -1.2], [2.0, 0.1]], { dtype: "float64" });
+  const f = (policy?: any) => (x: any) => np.sum(checkpoint(body, policy ? { policy } : {})(x));
+  it("a user policy decides per primitive", () => {
+    const saveTanh = (p: any) => p.name === "tanh";
+    const res = savedResiduals(f(saveTanh), x);
+    expect(res.some((r) => r.origin === "tanh")).toBe(true);
+    expect(res.some((r) => r.origin === "dot_general")).toBe(false);
+    expectClose(grad(f(saveTanh))(x), grad(f())(x), 1e-12);
+  });
+  it("dotsWithNoBatchDimsSaveable keeps unbatched matmuls only", () => {
+    const res = savedResiduals(f(checkpointPolicies.dotsWithNoBatchDimsSaveable), x);
+    expect(res.filter((r) => r.origin === "dot_general").length).toBe(2);
+    const batched = (xs: any) => np.sum(checkpoint((a: any) => np.sin(np.matmul(a, a)), { policy: checkpointPolicies.dotsWithNoBatchDimsSaveable })(xs));
+    const xs = np.ones([3, 2, 2], { dtype: "float64" });
+    expect(savedResiduals(batched, xs).some((r) => r.origin === "dot_general")).toBe(false);
+    expect(savedResiduals((xs: any) => np.sum(checkpoint((a: any) => np.sin(np.matmul(a, a)), { policy: checkpointPolicies.dotsSaveable })(xs)), xs).some((r) => r.origin === "dot_general")).toBe(true);
+  });
+  it("residuals name the source line that produced them", () => {
+    const res = savedResiduals(f(checkpointPolicies.dotsSaveable), x);
+    const dots = res.filter((r) => r.origin === "dot_general");
+    expect(dots.length).toBe(2);
+    for (const r of dots) expect(r.source).toMatch(/^packages\/core\/test\/checkpoint.test.ts:\d+$/);
+  });
+});

@@ -155,3 +155,54 @@ describe("whileLoop and foriLoop", () => {
     expectClose(lax.map((x: any) => np.sum(x), f64([[1, 2], [3, 4]])), f64([3, 7]), 0);
   });
 });
+
+describe("control flow properties", () => {
+  const branchT = (x: any, y: any) => np.multiply(np.sin(x), y);
+  const branchF = (x: any, y: any) => np.subtract(np.square(x), y);
+  it("cond equals the chosen branch, in values and gradients", () => {
+    fc.assert(
+      fc.property(fc.double({ min: -2, max: 2, noNaN: true }), fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 3, maxLength: 3 }), (p, v) => {
+        const x = f64(v);
+        const y = f64([0.5, -1, 2]);
+        const viaCond = (x: any) => np.sum(lax.cond(np.greater(np.sum(x), p), branchT, branchF, x, y));
+        const chosen = v.reduce((a, b) => a + b, 0) > p ? branchT : branchF;
+        const direct = (x: any) => np.sum(chosen(x, y));
+        expectClose(viaCond(x), direct(x), 0);
+        expectClose(grad(viaCond)(x), grad(direct)(x), 1e-12);
+      }),
+      { numRuns: 30 },
+    );
+  });
+  it("vmap of cond equals a loop over the batch", () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 2, maxLength: 12 }), (v) => {
+        const xs = np.reshape(f64(v.slice(0, v.length - (v.length % 2))), [-1, 2]);
+        const f = (x: any) => lax.cond(np.greater(np.sum(x), 0), (x: any) => np.sin(x), (x: any) => np.multiply(x, 3), x);
+        const out = vmap(f)(xs);
+        for (let b = 0; b < xs.shape[0]!; b++) expectClose(np.take(out, np.array(b, { dtype: "int32" }), { axis: 0 }), f(np.take(xs, np.array(b, { dtype: "int32" }), { axis: 0 })), 0);
+      }),
+      { numRuns: 30 },
+    );
+  });
+  it("vmap of whileLoop equals a loop over the batch", () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0.1, max: 50, noNaN: true }), { minLength: 1, maxLength: 8 }), (v) => {
+        // Halve until below 1, counting the steps: lanes need different trip counts.
+        const f = (x: any) => lax.whileLoop(([y]: any) => np.greaterEqual(y, 1), ([y, n]: any) => [np.multiply(y, 0.5), np.add(n, 1)], [x, np.array(0, { dtype: "int32" })]);
+        const xs = f64(v);
+        const [ys, ns] = vmap(f)(xs);
+        v.forEach((x, b) => {
+          const [y, n] = f(f64(x));
+          expectClose(np.take(ys, np.array(b, { dtype: "int32" }), { axis: 0 }), y, 0);
+          expect((np.take(ns, np.array(b, { dtype: "int32" }), { axis: 0 }) as NDArray).item()).toBe((n as NDArray).item());
+        });
+      }),
+      { numRuns: 30 },
+    );
+  });
+  it("a whileLoop carry whose type changes is an error naming both types", () => {
+    expect(() => lax.whileLoop((c: any) => np.less(np.sum(c), 3), (c: any) => np.reshape(c, [2, 1]), np.zeros([2]))).toThrow(
+      /lax.whileLoop: bodyFn: the carry goes in as \(f32\[2\],\) but comes out as \(f32\[2,1\],\)\n  at packages\/core\/test\/control.test.ts:\d+/,
+    );
+  });
+});
