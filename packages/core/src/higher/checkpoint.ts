@@ -6,7 +6,8 @@
  */
 import type { ArrayBase } from "../array.js";
 import { Eqn, type Jaxpr, Var } from "../ir/jaxpr.js";
-import { type Params, type Primitive, UndefinedPrimal, definePrimitive, primitiveByName } from "../ir/primitive.js";
+import { type Params, type Primitive, UndefinedPrimal, definePrimitive } from "../ir/primitive.js";
+import { dotGeneralP } from "../primitives/dot.js";
 import { evalJaxpr } from "../interpreter.js";
 import { zerosOf } from "../primitives/structural.js";
 import { bind1 } from "../trace.js";
@@ -36,10 +37,10 @@ export const checkpointPolicies = {
   /** Save everything: no recomputation (like no checkpoint, but still one equation). */
   everythingSaveable: named("everything_saveable", () => true),
   /** Save the results of matrix multiplications (dot_general); recompute the rest. */
-  dotsSaveable: named("dots_saveable", (p) => p === primitiveByName("dot_general")),
+  dotsSaveable: named("dots_saveable", (p) => p === dotGeneralP),
   /** Save dot_general results that have no batch dimensions. */
   dotsWithNoBatchDimsSaveable: named("dots_with_no_batch_dims_saveable", (p, params) => {
-    if (p !== primitiveByName("dot_general")) return false;
+    if (p !== dotGeneralP) return false;
     const dn = (params as { dimension_numbers?: [unknown, [readonly number[], readonly number[]]] }).dimension_numbers;
     return !dn || dn[1][0].length === 0;
   }),
