@@ -3,7 +3,7 @@
  * primitive maker per arity, the shared broadcasting batch rule and `unbroadcast`, which
  * transpose rules use to sum a cotangent back to an input's shape.
  */
-import { type ArrayBase, type NDArray, bufferOf, fromBuffer } from "../array.js";
+import { type ArrayBase, bufferOf, fromBuffer } from "../array.js";
 import { type DType, ShapedArray, type TypedArray, typedArrayFor } from "../dtype.js";
 import { type BatchRule, type JvpRule, type Params, type Primitive, type TransposeRule, definePrimitive } from "../ir/primitive.js";
 import { type BinaryKernel, type UnaryKernel, binaryKernel, broadcastCopy, unaryKernel } from "../kernels/elementwise.js";
@@ -188,11 +188,10 @@ export const binaryPrimitive = (spec: BinarySpec): [Primitive, (x: ArrayBase, y:
     },
     jvp: spec.zeroDerivative ? zeroJvp(() => prim) : spec.jvp,
     transpose: spec.transpose,
-    batch: undefined as unknown as BatchRule,
   });
-  (prim as { batch: BatchRule }).batch = broadcastingBatch(prim);
+  // The rule re-binds the primitive itself, so it is attached once the record exists.
+  prim.batch = broadcastingBatch(prim);
   exprs.set(prim, (d) => (spec.kernel?.(d) ? null : exprOf(spec.name, spec.expr, d, {})));
   return [prim, (x, y) => bind(prim, [x, y])[0]!];
 };
 
-export type { NDArray };
