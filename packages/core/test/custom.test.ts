@@ -74,3 +74,23 @@ describe("customVjp", () => {
     expect(() => vjp(h, f64(1))[1](f64(1))).toThrow(/bwd must return a tuple with one cotangent per argument \(1\), got 2/);
   });
 });
+
+describe("custom_lin under batching", () => {
+  it("the linear part of a customVjp function batches, then transposes to a vmapped bwd", async () => {
+    const { linearizeJaxpr, batchJaxpr, transposeJaxpr, evalJaxpr, makeJaxpr, typecheck: tc } = await import("@cotangent/core");
+    const f = customVjp((x: any) => np.sin(x));
+    f.defVjp((x: any) => [np.sin(x), np.cos(x)], (c: any, ct: any) => [np.multiply(np.multiply(c, ct), 2)]);
+    const x = f64([0.3, 1.2]);
+    const lin = linearizeJaxpr(makeJaxpr(f)(x));
+    const [res] = evalJaxpr(lin.known, [x]).slice(1);
+    // Batch the linear jaxpr over a batch of 3 tangents (residuals unbatched), then transpose it.
+    const batched = batchJaxpr(lin.linear, [null, 0], 3, [0]);
+    tc(batched);
+    const back = transposeJaxpr(batched, [false, true]);
+    tc(back);
+    const cts = f64([[1, 0], [0, 1], [1, 1]]);
+    const [g] = evalJaxpr(back, [res!, cts]);
+    expectClose(g, np.multiply(np.multiply(np.cos(x), cts), 2), 1e-12);
+    expect(() => jvp(f, [x], [x])).toThrow(/customVjp: forward-mode differentiation/);
+  });
+});

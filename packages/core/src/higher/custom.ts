@@ -6,6 +6,7 @@
  * jaxpr, so they batch and nest like any other equation.
  */
 import type { ArrayBase } from "../array.js";
+import { ShapedArray } from "../dtype.js";
 import { TransformError, ValueError } from "../errors.js";
 import type { Jaxpr } from "../ir/jaxpr.js";
 import { type MaybeZero, type Primitive, definePrimitive } from "../ir/primitive.js";
@@ -131,18 +132,31 @@ interface CustomVjpParams {
 interface CustomLinParams {
   bwd: FlatFn;
   numRes: number;
-  outAvals: readonly import("../dtype.js").ShapedArray[];
+  outAvals: readonly ShapedArray[];
 }
+
+const forwardModeError = () =>
+  new TransformError("forward-mode differentiation (jvp, jacfwd, linearize) of a customVjp function is not supported: it only defines reverse mode", {
+    op: "customVjp",
+    hint: "use grad/vjp/jacrev, or define the rule with customJvp, which supports both modes",
+  });
 
 /** The linear part of a custom_vjp function under differentiation: transposes to `bwd`. */
 export const customLinP: Primitive<CustomLinParams> = definePrimitive<CustomLinParams>({
   name: "custom_lin",
   abstractEval: (_avals, { outAvals }) => outAvals.slice(),
   impl: () => {
-    throw new TransformError("forward-mode differentiation (jvp, jacfwd, linearize) of a customVjp function is not supported: it only defines reverse mode", {
-      op: "customVjp",
-      hint: "use grad/vjp/jacrev, or define the rule with customJvp, which supports both modes",
-    });
+    throw forwardModeError();
+  },
+  jvp: () => {
+    throw forwardModeError();
+  },
+  batch: (args, dims, { bwd, numRes, outAvals }, size) => {
+    // Residuals and tangents batched at axis 0; bwd runs per example under vmap.
+    const at0 = args.map((x, i) => moveBatchAxis(x, dims[i] ?? null, 0, size));
+    const bwdB: FlatFn = (...rc) => vmapFlat(bwd, rc, rc.map(() => 0), size);
+    const outs = bind(customLinP, at0, { bwd: bwdB, numRes, outAvals: outAvals.map((a) => new ShapedArray([size, ...a.shape], a.dtype)) });
+    return [outs, outs.map(() => 0)];
   },
   transpose: (cts, inputs, { bwd, numRes, outAvals }) => {
     const res = inputs.slice(0, numRes) as ArrayBase[];

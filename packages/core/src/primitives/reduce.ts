@@ -127,8 +127,9 @@ export const [reduceProdP, reduceProd] = reducer({
 });
 
 /** lax.reduceAnd / lax.reduceOr: logical and / or of a bool array over `axes`. */
-export const [reduceAndP, reduceAnd] = reducer({ name: "reduce_and", acc: () => "and", dtypes: ["bool"] });
-export const [reduceOrP, reduceOr] = reducer({ name: "reduce_or", acc: () => "or", dtypes: ["bool"] });
+// Logical reductions have bool outputs, which carry no tangent.
+export const [reduceAndP, reduceAnd] = reducer({ name: "reduce_and", acc: () => "and", dtypes: ["bool"], jvp: ([x], _t, { axes }) => [[reduceAnd(x!, axes)], [null]] });
+export const [reduceOrP, reduceOr] = reducer({ name: "reduce_or", acc: () => "or", dtypes: ["bool"], jvp: ([x], _t, { axes }) => [[reduceOr(x!, axes)], [null]] });
 
 // ---------------------------------------------------------------- argmax / argmin
 
