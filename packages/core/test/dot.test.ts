@@ -2,23 +2,12 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { AxisError, DTypeError, type NDArray, ShapeError, ValueError, grad, lax, makeJaxpr, np, vmap } from "@cotangent/core";
 import { checkGrad, checkTransposition, checkVmap, expectClose, typecheckTransforms } from "./harness.js";
+import { rng, sizeOf } from "./reference_util.js";
 
 type DN = [[number[], number[]], [number[], number[]]];
 type DT = "float32" | "float64" | "int32";
 
-/** Deterministic pseudo-random numbers (mulberry32), so a fast-check seed fixes the values. */
-const rng = (seed: number) => {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
-const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 const randArray = (shape: number[], seed: number, dtype: DT = "float64"): NDArray => {
   const r = rng(seed);

@@ -2,30 +2,11 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { AxisError, DTypeError, IndexError, ValueError, grad, lax, makeJaxpr, np, vmap, type ArrayBase, type NDArray } from "@cotangent/core";
 import { arbArray, arbShape, checkGrad, checkTransposition, checkVmap, typecheckTransforms } from "./harness.js";
+import { sizeOf as size, stridesOf, forEachIndex } from "./reference_util.js";
 
 // ---------------------------------------------------------------- reference helpers (plain loops)
 
 const vals = (x: ArrayBase): number[] => Array.from(x.toTypedArray() as ArrayLike<number>);
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const stridesOf = (shape: readonly number[]): number[] => {
-  const st: number[] = [];
-  let s = 1;
-  for (let k = shape.length - 1; k >= 0; k--) {
-    st[k] = s;
-    s *= shape[k]!;
-  }
-  return st;
-};
-const forEachIndex = (shape: readonly number[], f: (idx: number[]) => void): void => {
-  const idx = shape.map(() => 0);
-  for (let i = 0; i < size(shape); i++) {
-    f(idx.slice());
-    for (let k = shape.length - 1; k >= 0; k--) {
-      if (++idx[k]! < shape[k]!) break;
-      idx[k] = 0;
-    }
-  }
-};
 const offset = (shape: readonly number[], idx: number[]) => {
   const st = stridesOf(shape);
   return idx.reduce((a, i, k) => a + i * st[k]!, 0);

@@ -2,20 +2,10 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { DTypeError, type NDArray, ShapeError, ValueError, makeJaxpr, np } from "@cotangent/core";
 import { checkGrad, checkTransposition, checkVmap, expectClose, typecheckTransforms } from "./harness.js";
+import { rng, sizeOf } from "./reference_util.js";
 
 type DT = "float32" | "float64";
 
-const rng = (seed: number) => {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
-const sizeOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const randArray = (shape: number[], seed: number, dtype: DT | "int32" = "float64"): NDArray => {
   const r = rng(seed);
   const vals = Array.from({ length: sizeOf(shape) }, () => (dtype === "int32" ? Math.floor(r() * 9) - 4 : r() * 2 - 1));

@@ -2,26 +2,11 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { AxisError, ValueError, grad, lax, makeJaxpr, np, vmap, type ArrayBase, type NDArray } from "@cotangent/core";
 import { arbArray, arbShape, checkGrad, checkTransposition, checkVmap, expectClose, typecheckTransforms } from "./harness.js";
+import { sizeOf as size, forEachIndex, offsetOf as offset } from "./reference_util.js";
 
 // ---------------------------------------------------------------- reference helpers (plain loops)
 
 const vals = (x: ArrayBase): number[] => Array.from(x.toTypedArray() as ArrayLike<number>);
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-const forEachIndex = (shape: readonly number[], f: (idx: number[]) => void): void => {
-  const idx = shape.map(() => 0);
-  for (let i = 0; i < size(shape); i++) {
-    f(idx.slice());
-    for (let k = shape.length - 1; k >= 0; k--) {
-      if (++idx[k]! < shape[k]!) break;
-      idx[k] = 0;
-    }
-  }
-};
-const offset = (shape: readonly number[], idx: number[]) => {
-  let o = 0;
-  for (let k = 0; k < shape.length; k++) o = o * shape[k]! + idx[k]!;
-  return o;
-};
 const f64 = (shape: number[], seed = 0) =>
   np.array(Float64Array.from({ length: size(shape) }, (_, i) => Math.sin(i * 1.37 + seed) * 2), { dtype: "float64", shape }) as NDArray;
 
