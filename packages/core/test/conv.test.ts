@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { DTypeError, type NDArray, ShapeError, ValueError, grad, lax, makeJaxpr, np, vjp, vmap } from "@cotangent/core";
 import { checkGrad, checkTransposition, checkVmap, expectClose, typecheckTransforms } from "./harness.js";
-import { rng, sizeOf } from "./reference_util.js";
+import { rng, sizeOf, unravel, offsetOf } from "./reference_util.js";
 
 type DT = "float32" | "float64";
 
@@ -10,15 +10,6 @@ const randArray = (shape: number[], seed: number, dtype: DT = "float64"): NDArra
   const r = rng(seed);
   return np.array(Float64Array.from({ length: sizeOf(shape) }, () => r() * 2 - 1), { dtype, shape }) as NDArray;
 };
-const unravel = (f: number, shape: readonly number[]): number[] => {
-  const idx = new Array<number>(shape.length);
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx[i] = f % shape[i]!;
-    f = Math.floor(f / shape[i]!);
-  }
-  return idx;
-};
-const ravel = (idx: number[], shape: readonly number[]): number => idx.reduce((acc, v, i) => acc * shape[i]! + v, 0);
 
 interface Conv {
   strides: number[];
@@ -63,7 +54,7 @@ const refConv = (lhs: NDArray, rhs: NDArray, c: Conv): { shape: number[]; data: 
           src.push(p / c.lhsDil[d]!);
         }
         if (!inside) continue;
-        s += lv[ravel([srcN, ch, ...src], lhs.shape)]! * rv[ravel([o!, i, ...k], rhs.shape)]!;
+        s += lv[offsetOf(lhs.shape, [srcN, ch, ...src])]! * rv[offsetOf(rhs.shape, [o!, i, ...k])]!;
       }
     }
     data[f] = s;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { AxisError, DTypeError, IndexError, ValueError, grad, lax, makeJaxpr, np, vmap, type ArrayBase, type NDArray } from "@cotangent/core";
 import { arbArray, arbShape, checkGrad, checkTransposition, checkVmap, typecheckTransforms } from "./harness.js";
-import { sizeOf as size, stridesOf, forEachIndex } from "./reference_util.js";
+import { sizeOf as size, stridesOf, forEachIndex, build } from "./reference_util.js";
 
 // ---------------------------------------------------------------- reference helpers (plain loops)
 
@@ -14,11 +14,6 @@ const offset = (shape: readonly number[], idx: number[]) => {
 const getter = (x: ArrayBase) => {
   const v = vals(x);
   return (idx: number[]) => v[offset(x.shape, idx)]!;
-};
-const build = (shape: readonly number[], f: (idx: number[]) => number): number[] => {
-  const out: number[] = [];
-  forEachIndex(shape, (idx) => out.push(f(idx)));
-  return out;
 };
 const expectArray = (x: ArrayBase, shape: readonly number[], values: number[]) => {
   expect(x.shape).toEqual(shape);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { DTypeError, type NDArray, ShapeError, ValueError, makeJaxpr, np } from "@cotangent/core";
 import { checkGrad, checkTransposition, checkVmap, expectClose, typecheckTransforms } from "./harness.js";
-import { rng, sizeOf } from "./reference_util.js";
+import { rng, sizeOf, unravel, offsetOf } from "./reference_util.js";
 
 type DT = "float32" | "float64";
 
@@ -11,15 +11,6 @@ const randArray = (shape: number[], seed: number, dtype: DT | "int32" = "float64
   const vals = Array.from({ length: sizeOf(shape) }, () => (dtype === "int32" ? Math.floor(r() * 9) - 4 : r() * 2 - 1));
   return np.array(Float64Array.from(vals), { dtype, shape }) as NDArray;
 };
-const unravel = (f: number, shape: readonly number[]): number[] => {
-  const idx = new Array<number>(shape.length);
-  for (let i = shape.length - 1; i >= 0; i--) {
-    idx[i] = f % shape[i]!;
-    f = Math.floor(f / shape[i]!);
-  }
-  return idx;
-};
-const ravel = (idx: number[], shape: readonly number[]): number => idx.reduce((acc, v, i) => acc * shape[i]! + v, 0);
 const asF64 = (data: ArrayLike<number>, shape: number[]) => np.array(Float64Array.from(data), { dtype: "float64", shape });
 
 /** NumPy's matmul by explicit loops: broadcast batch indices, a triple loop per matrix. */
@@ -45,8 +36,8 @@ const refMatmul = (a: NDArray, b: NDArray): { shape: number[]; data: number[] } 
   for (let t = 0; t < sizeOf(batch); t++) {
     const bi = unravel(t, batch);
     const pick = (shape: number[]) => shape.map((d, i) => (d === 1 ? 0 : bi[i + nb - shape.length]!));
-    const aOff = ravel(pick(ab), ab) * m * k;
-    const bOff = ravel(pick(bb), bb) * k * n;
+    const aOff = offsetOf(ab, pick(ab)) * m * k;
+    const bOff = offsetOf(bb, pick(bb)) * k * n;
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let s = 0;
@@ -72,8 +63,8 @@ const refEinsum = (inputs: string[], output: string, xs: NDArray[]): { shape: nu
     const asg = unravel(f, all);
     const at = (l: string) => asg[labels.indexOf(l)]!;
     let p = 1;
-    inputs.forEach((t, i) => (p *= vals[i]![ravel([...t].map(at), xs[i]!.shape)]!));
-    data[ravel([...output].map(at), shape)] += p;
+    inputs.forEach((t, i) => (p *= vals[i]![offsetOf(xs[i]!.shape, [...t].map(at))]!));
+    data[offsetOf(shape, [...output].map(at))] += p;
   }
   return { shape, data };
 };

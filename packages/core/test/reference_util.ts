@@ -43,3 +43,20 @@ export const offsetOf = (shape: readonly number[], idx: readonly number[]): numb
   for (let k = 0; k < shape.length; k++) o = o * shape[k]! + idx[k]!;
   return o;
 };
+
+/** The multi-index of flat offset `f` in `shape`. */
+export const unravel = (f: number, shape: readonly number[]): number[] => {
+  const idx = new Array<number>(shape.length);
+  for (let i = shape.length - 1; i >= 0; i--) {
+    idx[i] = f % shape[i]!;
+    f = Math.floor(f / shape[i]!);
+  }
+  return idx;
+};
+
+/** The flat values of an array of `shape` whose element at `idx` is `f(idx)`. */
+export const build = (shape: readonly number[], f: (idx: number[]) => number): number[] => {
+  const out: number[] = [];
+  forEachIndex(shape, (idx) => out.push(f(idx)));
+  return out;
+};

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { AxisError, IndexError, ShapeError, ValueError, lax, makeJaxpr, np, vmap, type ArrayBase, type NDArray } from "@cotangent/core";
 import { arbArray, arbShape, checkGrad, checkTransposition, checkVmap, typecheckTransforms } from "./harness.js";
-import { sizeOf as size, stridesOf, forEachIndex } from "./reference_util.js";
+import { sizeOf as size, stridesOf, forEachIndex, build } from "./reference_util.js";
 
 // ---------------------------------------------------------------- reference helpers (plain loops)
 
@@ -11,12 +11,6 @@ const getter = (x: ArrayBase) => {
   const v = vals(x);
   const st = stridesOf(x.shape);
   return (idx: number[]) => v[idx.reduce((a, i, k) => a + i * st[k]!, 0)]!;
-};
-/** The flat values of an array of `shape` whose element at `idx` is `f(idx)`. */
-const build = (shape: readonly number[], f: (idx: number[]) => number): number[] => {
-  const out: number[] = [];
-  forEachIndex(shape, (idx) => out.push(f(idx)));
-  return out;
 };
 const expectArray = (x: ArrayBase, shape: readonly number[], values: number[]) => {
   expect(x.shape).toEqual(shape);
