@@ -3,7 +3,9 @@
  * built bundles work: CommonJS `require` and ES `import` both differentiate a function.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import ts from "typescript";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -30,6 +32,24 @@ describe("build", () => {
     const esm = `const c = await import(${JSON.stringify(join(root, "packages/core/dist/index.js"))});
       console.log(JSON.stringify(c.vmap(c.grad((x) => c.np.sum(c.np.sin(x))))(c.np.zeros([2, 2])).toArray()));`;
     expect(execFileSync(process.execPath, ["--input-type=module", "-e", esm], { cwd: root }).toString().trim()).toBe("[[1,1],[1,1]]");
+    // The bundled declarations type a consumer's code, fluent methods included.
+    const dir = mkdtempSync(join(tmpdir(), "cotangent-dts-"));
+    try {
+      const file = join(dir, "consumer.ts");
+      writeFileSync(
+        file,
+        `import { np, grad } from ${JSON.stringify(join(root, "packages/core/dist/index.js"))};
+         const a = np.ones([2, 2]);
+         const n: number = a.matmul(a).sum({ axis: 0 }).mean().item();
+         const g = grad((x: any) => np.sum(x))(a);
+         export { n, g };`,
+      );
+      const program = ts.createProgram([file], { strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, skipLibCheck: false, types: [] });
+      const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+      expect(diagnostics).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const createReq = createRequire(join(root, "package.json"));
     expect(typeof createReq.resolve("@cotangent/core")).toBe("string");
   }, 120_000);

@@ -35,6 +35,64 @@ export abstract class ArrayBase {
   abstract toTypedArray(): TypedArray;
 }
 
+/** Nested JS arrays of numbers or booleans. */
+export type NestedArray = number | boolean | readonly NestedArray[];
+
+/** Anything an `np` function accepts as an array argument. */
+export type ArrayLike = ArrayBase | number | boolean | readonly NestedArray[] | TypedArray;
+
+type AxisOptions = { axis?: number | readonly number[] | null; keepdims?: boolean };
+
+/**
+ * Fluent methods, sugar over `np.*` (which stays the reference). They are declared here,
+ * with the class, and installed at run time by np/fluent.ts, so the array layer does not
+ * depend on the user API.
+ */
+export interface ArrayBase {
+  add(y: ArrayLike): ArrayBase;
+  sub(y: ArrayLike): ArrayBase;
+  mul(y: ArrayLike): ArrayBase;
+  div(y: ArrayLike): ArrayBase;
+  pow(y: ArrayLike): ArrayBase;
+  neg(): ArrayBase;
+  matmul(y: ArrayLike): ArrayBase;
+  dot(y: ArrayLike): ArrayBase;
+  maximum(y: ArrayLike): ArrayBase;
+  minimum(y: ArrayLike): ArrayBase;
+  eq(y: ArrayLike): ArrayBase;
+  ne(y: ArrayLike): ArrayBase;
+  lt(y: ArrayLike): ArrayBase;
+  le(y: ArrayLike): ArrayBase;
+  gt(y: ArrayLike): ArrayBase;
+  ge(y: ArrayLike): ArrayBase;
+  exp(): ArrayBase;
+  log(): ArrayBase;
+  sqrt(): ArrayBase;
+  square(): ArrayBase;
+  abs(): ArrayBase;
+  sin(): ArrayBase;
+  cos(): ArrayBase;
+  tanh(): ArrayBase;
+  sigmoid(): ArrayBase;
+  sum(options?: AxisOptions): ArrayBase;
+  mean(options?: AxisOptions): ArrayBase;
+  prod(options?: AxisOptions): ArrayBase;
+  max(options?: AxisOptions): ArrayBase;
+  min(options?: AxisOptions): ArrayBase;
+  argmax(options?: { axis?: number | null; keepdims?: boolean }): ArrayBase;
+  argmin(options?: { axis?: number | null; keepdims?: boolean }): ArrayBase;
+  reshape(shape: number | readonly number[]): ArrayBase;
+  transpose(axes?: readonly number[]): ArrayBase;
+  /** The transpose (all axes reversed). */
+  readonly T: ArrayBase;
+  squeeze(options?: { axis?: number | readonly number[] | null }): ArrayBase;
+  expandDims(axis: number | readonly number[]): ArrayBase;
+  flatten(): ArrayBase;
+  astype(dtype: DType): ArrayBase;
+  clip(lo: ArrayLike | null, hi: ArrayLike | null): ArrayBase;
+  take(indices: ArrayLike, options?: { axis?: number }): ArrayBase;
+}
+
 /** Gives kernels the live buffer of an NDArray; not exported from the package. */
 export let bufferOf: (x: NDArray) => TypedArray;
 

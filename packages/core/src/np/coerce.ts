@@ -8,11 +8,8 @@ import { DTypeError, ValueError } from "../errors.js";
 import { convertElementType } from "../primitives/structural.js";
 import { scalar } from "../primitives/common.js";
 
-/** Nested JS arrays of numbers or booleans. */
-export type NestedArray = number | boolean | readonly NestedArray[];
-
-/** Anything an `np` function accepts as an array argument. */
-export type ArrayLike = ArrayBase | number | boolean | readonly NestedArray[] | TypedArray;
+export type { ArrayLike, NestedArray } from "../array.js";
+import type { ArrayLike, NestedArray } from "../array.js";
 
 export interface DTypeOption {
   dtype?: DType;

@@ -1,66 +1,15 @@
 /**
- * Fluent methods on arrays and tracers (`x.add(y).sum()`), as sugar over `np.*`, which
- * stays the reference. They are installed here, above the array layer, so that arrays do
- * not depend on the user API.
+ * Installs the fluent methods declared on `ArrayBase` (array.ts): `x.add(y).sum()` on
+ * arrays and tracers, as sugar over `np.*`. They are installed here, above the array
+ * layer, so that arrays do not depend on the user API.
  */
 import { ArrayBase } from "../array.js";
-import type { DType } from "../dtype.js";
-import type { ArrayLike } from "./coerce.js";
 import * as el from "./elementwise.js";
 import * as ix from "./indexing.js";
 import * as la from "./linalg.js";
 import * as m from "./math.js";
 import * as r from "./reductions.js";
 import * as sh from "./shape.js";
-
-type Red = r.ReduceOptions;
-
-declare module "../array.js" {
-  interface ArrayBase {
-    add(y: ArrayLike): ArrayBase;
-    sub(y: ArrayLike): ArrayBase;
-    mul(y: ArrayLike): ArrayBase;
-    div(y: ArrayLike): ArrayBase;
-    pow(y: ArrayLike): ArrayBase;
-    neg(): ArrayBase;
-    matmul(y: ArrayLike): ArrayBase;
-    dot(y: ArrayLike): ArrayBase;
-    maximum(y: ArrayLike): ArrayBase;
-    minimum(y: ArrayLike): ArrayBase;
-    eq(y: ArrayLike): ArrayBase;
-    ne(y: ArrayLike): ArrayBase;
-    lt(y: ArrayLike): ArrayBase;
-    le(y: ArrayLike): ArrayBase;
-    gt(y: ArrayLike): ArrayBase;
-    ge(y: ArrayLike): ArrayBase;
-    exp(): ArrayBase;
-    log(): ArrayBase;
-    sqrt(): ArrayBase;
-    square(): ArrayBase;
-    abs(): ArrayBase;
-    sin(): ArrayBase;
-    cos(): ArrayBase;
-    tanh(): ArrayBase;
-    sigmoid(): ArrayBase;
-    sum(options?: Red): ArrayBase;
-    mean(options?: Red): ArrayBase;
-    prod(options?: Red): ArrayBase;
-    max(options?: Red): ArrayBase;
-    min(options?: Red): ArrayBase;
-    argmax(options?: r.ArgOptions): ArrayBase;
-    argmin(options?: r.ArgOptions): ArrayBase;
-    reshape(shape: number | readonly number[]): ArrayBase;
-    transpose(axes?: readonly number[]): ArrayBase;
-    /** The transpose (all axes reversed). */
-    readonly T: ArrayBase;
-    squeeze(options?: { axis?: number | readonly number[] | null }): ArrayBase;
-    expandDims(axis: number | readonly number[]): ArrayBase;
-    flatten(): ArrayBase;
-    astype(dtype: DType): ArrayBase;
-    clip(lo: ArrayLike | null, hi: ArrayLike | null): ArrayBase;
-    take(indices: ArrayLike, options?: { axis?: number }): ArrayBase;
-  }
-}
 
 const methods: Record<string, (this: ArrayBase, ...a: any[]) => ArrayBase> = {
   add(y) { return el.add(this, y); },
