@@ -59,11 +59,8 @@ export class Tracer extends ArrayBase {
   }
 }
 
-let nextLevel = 0;
-
 /** A trace being recorded into a jaxpr. */
 export class JaxprTrace {
-  readonly level = nextLevel++;
   active = true;
   readonly eqns: Eqn[] = [];
   readonly invars: Var[] = [];
