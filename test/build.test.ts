@@ -54,3 +54,21 @@ describe("build", () => {
     expect(typeof createReq.resolve("@cotangent/core")).toBe("string");
   }, 120_000);
 });
+
+describe("browser bundle", () => {
+  it("core bundles for the browser with no static Node imports (save/load load node:fs lazily)", async () => {
+    const { build } = await import("esbuild");
+    const result = await build({
+      entryPoints: [join(root, "packages/core/src/index.ts")],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    expect(result.errors).toEqual([]);
+    const staticNode = Object.values(result.metafile!.outputs).flatMap((o) => o.imports.filter((i) => !i.external || i.kind !== "dynamic-import").map((i) => i.path)).filter((p) => p.startsWith("node:"));
+    expect(staticNode).toEqual([]);
+  });
+});
