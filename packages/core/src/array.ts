@@ -91,6 +91,8 @@ export interface ArrayBase {
   astype(dtype: DType): ArrayBase;
   clip(lo: ArrayLike | null, hi: ArrayLike | null): ArrayBase;
   take(indices: ArrayLike, options?: { axis?: number }): ArrayBase;
+  /** Iterates over the first axis, as NumPy and JAX arrays do: `const [k1, k2] = random.split(k)`. */
+  [Symbol.iterator](): Iterator<ArrayBase>;
 }
 
 /** Gives kernels the live buffer of an NDArray; not exported from the package. */

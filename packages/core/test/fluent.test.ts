@@ -16,3 +16,18 @@ describe("fluent methods", () => {
     expect(g.toArray()).toEqual([2, 4, 6]);
   });
 });
+
+describe("iteration over the first axis", () => {
+  it("destructures arrays and tracers, and refuses 0-d arrays", () => {
+    const [a, b] = np.array([[1, 2], [3, 4]]);
+    expect(a!.toArray()).toEqual([1, 2]);
+    expect(b!.toArray()).toEqual([3, 4]);
+    expect([...np.arange(3)].map((x) => x.item())).toEqual([0, 1, 2]);
+    expect(() => [...np.array(1)]).toThrow(/iteration over a 0-d array/);
+    const g = grad((m: any) => {
+      const [r0, r1] = m;
+      return np.sum(np.multiply(r0, r1));
+    })(np.array([[1, 2], [3, 4]]));
+    expect(g.toArray()).toEqual([[3, 4], [1, 2]]);
+  });
+});

@@ -57,6 +57,16 @@ const methods: Record<string, (this: ArrayBase, ...a: any[]) => ArrayBase> = {
 for (const [name, fn] of Object.entries(methods)) {
   Object.defineProperty(ArrayBase.prototype, name, { value: fn, writable: true, configurable: true, enumerable: false });
 }
+Object.defineProperty(ArrayBase.prototype, Symbol.iterator, {
+  value: function* (this: ArrayBase): Generator<ArrayBase> {
+    if (this.ndim === 0) throw new TypeError("iteration over a 0-d array");
+    const n = this.shape[0]!;
+    for (let i = 0; i < n; i++) yield ix.index(this, [i]);
+  },
+  writable: true,
+  configurable: true,
+  enumerable: false,
+});
 Object.defineProperty(ArrayBase.prototype, "T", {
   get(this: ArrayBase) {
     return sh.transpose(this);

@@ -24,7 +24,8 @@ export type Key = ArrayBase;
  * over its first axis, so `const [k1, k2] = random.split(key)` destructures it while
  * `vmap(f)(random.split(key, 8))` maps over the 8 keys.
  */
-export type KeyArray = ArrayBase & Iterable<ArrayBase>;
+/** A batch of keys: an int32 array `[..., 2]`; like every array it iterates over its first axis. */
+export type KeyArray = ArrayBase;
 
 /** Anything accepted as a shape: a length or a list of lengths. */
 export type ShapeArg = number | readonly number[];
@@ -134,22 +135,6 @@ const threefryIota = (key: ArrayBase, n: number): ArrayBase => {
   return odd ? slice(out, [0], [n]) : out;
 };
 
-/** Adds a non-enumerable iterator over the first axis (rows via slice + squeeze). */
-const iterableRows = (keys: ArrayBase): KeyArray => {
-  Object.defineProperty(keys, Symbol.iterator, {
-    configurable: true,
-    enumerable: false,
-    value: function* (this: ArrayBase): Generator<ArrayBase> {
-      const shape = this.shape;
-      for (let i = 0; i < shape[0]!; i++) {
-        const start = shape.map((_, a) => (a === 0 ? i : 0));
-        const limit = shape.map((d, a) => (a === 0 ? i + 1 : d));
-        yield squeeze(slice(this, start, limit), [0]);
-      }
-    },
-  });
-  return keys as KeyArray;
-};
 
 /**
  * `random.split(key, num = 2)`: `num` new keys (or a shape of them) as an int32 array of
@@ -163,7 +148,7 @@ export const split = (key: Key, num: ShapeArg = 2): KeyArray => {
   const shape = toShape(op, num);
   const n = sizeOf(shape);
   const flat = n === 0 ? array(new Int32Array(0)) : threefryIota(key, 2 * n);
-  return iterableRows(reshape(flat, [...shape, 2]));
+  return reshape(flat, [...shape, 2]);
 };
 
 /**
