@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkpoint, checkpointName, checkpointPolicies, grad, makeJaxpr, memoryProfile, np, savedResiduals, typecheck, vmap, type NDArray } from "@cotangent/core";
+import { checkpoint, checkpointName, checkpointPolicies, grad, lax, makeJaxpr, memoryProfile, np, savedResiduals, typecheck, vmap, type NDArray } from "@cotangent/core";
 import { checkGrad, expectClose } from "./harness.js";
 
 const block = (x: any) => np.sin(np.multiply(np.cos(x), np.exp(np.multiply(x, 0.1))));
@@ -50,6 +50,22 @@ describe("checkpoint", () => {
     const p0 = memoryProfile(() => grad(chain(false))(x)).peakBytes;
     const p1 = memoryProfile(() => grad(chain(true))(x)).peakBytes;
     expect(p1).toBeLessThan(p0 * 0.6);
+  });
+  it("differentiates functions containing scan, cond and nested checkpoints", () => {
+    const x = np.array([0.5, 1.0, 1.5], { dtype: "float64" }) as NDArray;
+    const step = (c: any, xi: any): [any, any] => [lax.cond(np.greater(xi, 0.7), (a: any) => np.sin(a), (a: any) => np.multiply(a, xi), c), np.multiply(c, xi)];
+    const f = (x: any) => np.sum(lax.scan(step, np.sum(x), x)[1]);
+    const g = (x: any) => lax.cond(np.greater(np.sum(x), 0), (a: any) => np.sum(np.sin(a)), (a: any) => np.sum(a), x);
+    for (const h of [f, g, (x: any) => f(np.cos(x))]) {
+      const hc = checkpoint(h);
+      expectClose(grad(hc)(x), grad(h)(x), 1e-12);
+      checkGrad(hc, [x]);
+      expectClose(grad(checkpoint((x: any) => hc(np.sin(x))))(x), grad((x: any) => h(np.sin(x)))(x), 1e-12);
+      expectClose(vmap(grad(hc))(np.stack([x, np.negative(x)])), vmap(grad(h))(np.stack([x, np.negative(x)])), 1e-12);
+      // Nothing inside is saved: only the checkpoint's input is kept for the backward pass.
+      expect(savedResiduals(hc, x).length).toBe(1);
+      typecheck(makeJaxpr(grad(hc))(x));
+    }
   });
 });
 

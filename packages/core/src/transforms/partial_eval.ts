@@ -90,11 +90,30 @@ export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[]
   const unknown = new Set<Var>(jaxpr.invars.filter((_, i) => unknowns[i]));
   const producer = new Map<Var, Eqn>();
   const unknownEqns = new Set<Eqn>();
+  // Equations in order, with partly-known higher-order ones (scan, cond, while, a nested
+  // checkpoint) replaced by their known and unknown halves, so their primal outputs stay
+  // known; the known half is then saved or recomputed like any other equation.
+  const eqns: Eqn[] = [];
+  const addKnown = (e: Eqn) => {
+    eqns.push(e);
+    e.outputs.forEach((v) => producer.set(v, e));
+  };
+  const addUnknown = (e: Eqn) => {
+    eqns.push(e);
+    unknownEqns.add(e);
+    e.outputs.forEach((v) => unknown.add(v));
+  };
   for (const e of jaxpr.eqns) {
-    if (e.inputs.some((a) => isVar(a) && unknown.has(a))) {
-      unknownEqns.add(e);
-      e.outputs.forEach((v) => unknown.add(v));
-    } else e.outputs.forEach((v) => producer.set(v, e));
+    const unk = e.inputs.map((a) => isVar(a) && unknown.has(a));
+    if (!unk.some(Boolean)) {
+      addKnown(e);
+      continue;
+    }
+    const split = e.primitive.partialEval?.(e, unk);
+    if (split) {
+      split.known.forEach(addKnown);
+      split.unknown.forEach(addUnknown);
+    } else addUnknown(e);
   }
   const invarIndex = new Map(jaxpr.invars.map((v, i) => [v, i] as const));
   const knownInputsRead = new Set<number>();
@@ -120,9 +139,9 @@ export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[]
     }
   };
   const outUnknowns = jaxpr.outvars.map((a) => isVar(a) && unknown.has(a));
-  for (const e of jaxpr.eqns) if (unknownEqns.has(e)) e.inputs.forEach(need);
+  for (const e of eqns) if (unknownEqns.has(e)) e.inputs.forEach(need);
   const read = [...knownInputsRead].sort((a, b) => a - b);
-  const knownEqns = jaxpr.eqns.filter((e) => !unknownEqns.has(e));
+  const knownEqns = eqns.filter((e) => !unknownEqns.has(e));
   const known = dce(
     new Jaxpr(jaxpr.constvars, jaxpr.consts, jaxpr.invars.filter((_, i) => !unknowns[i]), knownEqns, [...jaxpr.outvars.filter((_, i) => !outUnknowns[i]), ...saved]),
   );
@@ -131,7 +150,7 @@ export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[]
       jaxpr.constvars,
       jaxpr.consts,
       [...read.map((i) => jaxpr.invars[i]!), ...saved, ...jaxpr.invars.filter((_, i) => unknowns[i])],
-      jaxpr.eqns.filter((e) => unknownEqns.has(e) || recompute.has(e)),
+      eqns.filter((e) => unknownEqns.has(e) || recompute.has(e)),
       jaxpr.outvars.filter((_, i) => outUnknowns[i]),
     ),
   );
