@@ -168,8 +168,9 @@ export const exponentialDecay = (options: ExponentialDecayOptions): ScheduleFn =
 };
 
 /**
- * `initValue` times the product of the scales of every boundary passed: for
- * `{ 100: 0.1, 200: 0.1 }`, the value is divided by 10 after step 100 and again after 200.
+ * `initValue` times the product of the scales of every boundary reached (`step >= boundary`,
+ * as Optax): for `{ 100: 0.1, 200: 0.1 }`, the value is divided by 10 from step 100 on and
+ * again from step 200 on.
  */
 export const piecewiseConstant = (options: { initValue: number; boundariesAndScales?: Record<number, number> }): ScheduleFn => {
   const op = "optim.piecewiseConstant";
@@ -181,7 +182,7 @@ export const piecewiseConstant = (options: { initValue: number; boundariesAndSca
   });
   pairs.sort((a, b) => a[0] - b[0]);
   return makeSchedule(op, (step) =>
-    pairs.reduce<ArrayBase | number>((v, [b, s]) => np.where(np.greater(step, b), np.multiply(v, s), v), np.full(step.shape, o.initValue, { dtype: "float64" })),
+    pairs.reduce<ArrayBase | number>((v, [b, s]) => np.where(np.greaterEqual(step, b), np.multiply(v, s), v), np.full(step.shape, o.initValue, { dtype: "float64" })),
   );
 };
 

@@ -79,9 +79,12 @@ describe("schedules vs closed forms", () => {
     );
   });
 
-  it("piecewiseConstant: init times every scale whose boundary is strictly below the step", () => {
+  it("piecewiseConstant: init times every scale whose boundary the step has reached (t >= b, as Optax)", () => {
     const s = optim.piecewiseConstant({ initValue: 1, boundariesAndScales: { 200: 0.5, 100: 0.1 } });
-    agree(s, (t) => (t > 100 ? 0.1 : 1) * (t > 200 ? 0.5 : 1), [0, 99, 100, 101, 200, 201, 1000]);
+    agree(s, (t) => (t >= 100 ? 0.1 : 1) * (t >= 200 ? 0.5 : 1), [0, 99, 100, 101, 199, 200, 201, 1000]);
+    // Optax's docstring example: {100: 0.1, 200: 0.01}; the boundary step itself is scaled.
+    const o = optim.piecewiseConstant({ initValue: 1, boundariesAndScales: { 100: 0.1, 200: 0.01 } });
+    expect([o(99), o(100), o(200)]).toEqual([1, 0.1, 0.1 * 0.01]);
   });
 
   it("joinSchedules restarts each schedule's step at its boundary", () => {
