@@ -233,6 +233,19 @@ describe("wrappers", () => {
     expect(u.b.dtype).toBe("float32");
     expect(() => optim.injectHyperparams(optim.adam)({ learningRate: -1 })).toThrow(/optim.adam: option learningRate must be/);
   });
+
+  it("injectHyperparams passes staticArgs through as given, numbers too (as Optax): a factory may need a JS number", () => {
+    // A factory whose everyK must be a JS integer: injected as an array, it would be refused.
+    const factory = (o: { learningRate: number; everyK: number }) => optim.multiSteps(optim.sgd({ learningRate: o.learningRate }), o.everyK);
+    const opt = optim.injectHyperparams(factory, { staticArgs: ["everyK"] })({ learningRate: 0.1, everyK: 2 });
+    let state = opt.init(params);
+    expect(Object.keys(state.hyperparams)).toEqual(["learningRate"]);
+    let u: unknown;
+    [u, state] = opt.update(grads(0), state, params);
+    close(u, tree.map((g: ArrayBase) => np.zerosLike(g), grads(0)));
+    [u, state] = opt.update(grads(1), state, params);
+    close(u, tree.map((a: ArrayBase, b: ArrayBase) => np.multiply(np.add(a, b), -0.05), grads(0), grads(1)));
+  });
 });
 
 describe("chain", () => {

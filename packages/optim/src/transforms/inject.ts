@@ -18,7 +18,10 @@ export interface InjectHyperparamsState<S = unknown> {
 }
 
 export interface InjectHyperparamsOptions {
-  /** Function-valued options to pass through as they are instead of treating them as schedules. */
+  /**
+   * Options to pass through as they are: functions that are not schedules, and numbers the
+   * factory needs as JS numbers (sizes, counts). As in Optax, they are not stored in the state.
+   */
   staticArgs?: readonly string[];
   /** The dtype of the stored hyperparameters (default float64: JS numbers are kept exactly). */
   hyperparamDtype?: DType;
@@ -36,8 +39,8 @@ export interface InjectHyperparamsOptions {
  * ```
  *
  * Numbers and scalar arrays are stored in `state.hyperparams`; functions are schedules,
- * evaluated at the step count on each update (except `staticArgs` and options whose name
- * ends in `mask`/`Mask`); everything else (booleans, masks) is passed through unchanged.
+ * evaluated at the step count on each update; `staticArgs`, options whose name ends in
+ * `mask`/`Mask`, and everything else (booleans, masks) are passed through unchanged.
  * The factory is called once here with the given values, which validates them, and again on
  * each update with the stored arrays.
  */
@@ -56,7 +59,7 @@ export const injectHyperparams =
     const isStatic = (k: string) => (options.staticArgs ?? []).includes(k) || /mask$/i.test(k);
     const entries = Object.entries(hyperparams as Record<string, unknown>);
     const scheduled = entries.filter(([k, v]) => typeof v === "function" && !isStatic(k)) as [string, (s: ArrayBase) => unknown][];
-    const numeric = entries.filter(([, v]) => typeof v === "number" || v instanceof ArrayBase) as [string, number | ArrayBase][];
+    const numeric = entries.filter(([k, v]) => (typeof v === "number" || v instanceof ArrayBase) && !isStatic(k)) as [string, number | ArrayBase][];
     const toArray = (v: unknown): ArrayBase => np.array(v as number | ArrayBase, { dtype });
     const evaluate = (count: ArrayBase) => Object.fromEntries(scheduled.map(([k, f]) => [k, toArray(f(count))]));
     const build = (values: Record<string, ArrayBase | number>) => factory({ ...hyperparams, ...values });
