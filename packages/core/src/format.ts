@@ -5,13 +5,29 @@ import type { Shape } from "./shape.js";
 const THRESHOLD = 1000;
 const EDGE = 3;
 
-const formatFloat = (v: number, precision: number): string => {
+/**
+ * The shortest decimal (at most `digits` significant digits) that reads back as `v` in its
+ * own dtype, as NumPy prints: float32 0.3 is "0.3", not its float64 expansion 0.30000001.
+ */
+const shortest = (v: number, dtype: DType, digits: number): number => {
+  if (dtype === "float32") {
+    for (let p = 1; p < digits; p++) {
+      const s = Number(v.toPrecision(p));
+      if (Math.fround(s) === v) return s;
+    }
+  }
+  return Number(v.toPrecision(digits));
+};
+
+const formatFloat = (v: number, dtype: DType, precision: number): string => {
   if (Number.isNaN(v)) return "nan";
   if (!Number.isFinite(v)) return v > 0 ? "inf" : "-inf";
+  if (Object.is(v, -0)) return "-0.";
   if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.`;
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-4 || a >= 1e16)) return v.toExponential(precision);
-  return String(Number(v.toPrecision(precision + 1)));
+  const s = shortest(v, dtype, precision + 1);
+  if (a < 1e-4 || a >= 1e16) return s.toExponential();
+  return String(s);
 };
 
 /** Formats `buf` of `shape` as NumPy would: `[[1., 2.],\n [3., 4.]]`. */
@@ -23,7 +39,7 @@ export const formatArray = (buf: TypedArray, shape: Shape, dtype: DType, precisi
       ? (v: number) => (v ? "true" : "false")
       : dtype === "int32"
         ? (v: number) => String(v)
-        : (v: number) => formatFloat(v, precision);
+        : (v: number) => formatFloat(v, dtype, precision);
   if (shape.length === 0) return fmt(buf[0]!);
   const strides: number[] = [];
   let s = 1;

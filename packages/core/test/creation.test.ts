@@ -88,6 +88,15 @@ describe("printing", () => {
     expect(np.array([[1, 2], [3, 4]], { dtype: "int32" }).toString()).toBe("[[1, 2],\n [3, 4]]");
     expect(`${np.array([1.5])}`).toBe("[1.5]");
   });
+  it("prints special values and float32 values by their shortest decimal, as NumPy", () => {
+    expect(np.array([NaN, Infinity, -Infinity, -0, 0, 1.5]).toString()).toBe("[ nan,  inf, -inf,  -0.,   0.,  1.5]");
+    expect(np.array(-0).toString()).toBe("-0.");
+    expect(np.array([0.3, 0.7]).toString()).toBe("[0.3, 0.7]");
+    expect(np.array(1 / 3).toString()).toBe("0.33333334");
+    expect(np.array(1 / 3, { dtype: "float64" }).toString()).toBe("0.33333333");
+    expect(np.array([1e-5, 1]).toString()).toBe("[1e-5,   1.]");
+    expect(np.array(2.5e-7, { dtype: "float64" }).toString()).toBe("2.5e-7");
+  });
   it("item and coercion of concrete arrays", () => {
     const x = np.array(4);
     expect(+x).toBe(4);
