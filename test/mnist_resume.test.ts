@@ -28,4 +28,17 @@ describe("mnist example", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("runs a one-epoch job, and refuses to resume from a save of another model size with a clear error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cotangent-mnist-"));
+    try {
+      const small = { limit: 128, batchSize: 64, quiet: true, statePath: join(dir, "s.bin") };
+      // One epoch: the warmup must be shorter than the run, or the schedule is refused.
+      const one = await train({ ...small, epochs: 1, hidden: [8], fresh: true });
+      expect(one.epochsRun).toBe(1);
+      await expect(train({ ...small, epochs: 2, hidden: [4] })).rejects.toThrow(/does not match the template[\s\S]*\[0\]\.w: shape \[784, 8\], expected \[784, 4\]/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -88,17 +88,19 @@ export const train = async (options: Partial<TrainOptions> = {}): Promise<TrainR
   const testSet = subset(data.test, o.limit);
   const model = nn.mlp([784, ...o.hidden, 10]);
   const stepsPerEpoch = Math.floor(trainSet.n / o.batchSize);
-  const schedule = optim.warmupCosineDecay({ initValue: 0, peakValue: 2e-3, warmupSteps: Math.min(100, stepsPerEpoch), decaySteps: o.epochs * stepsPerEpoch, endValue: 1e-5 });
+  const totalSteps = o.epochs * stepsPerEpoch;
+  // Warmup: at most 100 steps and one epoch, and short of the whole run (a 1-epoch run has a decay too).
+  const warmupSteps = Math.max(0, Math.min(100, stepsPerEpoch, totalSteps - 1));
+  const schedule = optim.warmupCosineDecay({ initValue: 0, peakValue: 2e-3, warmupSteps, decaySteps: totalSteps, endValue: 1e-5 });
   const opt = optim.chain(optim.clipByGlobalNorm(1), optim.adam({ learningRate: schedule }));
 
-  let state: State;
+  const [kInit, kRest] = random.split(random.key(o.seed));
+  const params0 = model.init(kInit!);
+  let state: State = { params: params0, opt: opt.init(params0), key: kRest!, epoch: 0 };
   if (!o.fresh && existsSync(o.statePath)) {
-    state = await load<State>(o.statePath);
+    // The fresh state is the template: a save from another model size fails here, clearly.
+    state = await load<State>(o.statePath, { like: state });
     log(`resumed from ${o.statePath} after epoch ${state.epoch}`);
-  } else {
-    const [kInit, kRest] = random.split(random.key(o.seed));
-    const params = model.init(kInit!);
-    state = { params, opt: opt.init(params), key: kRest!, epoch: 0 };
   }
   log(`MNIST: ${trainSet.n} training and ${testSet.n} test images; MLP ${[784, ...o.hidden, 10].join("-")}; Adam, warmup-cosine lr, clip 1; seed ${o.seed}`);
 
