@@ -71,6 +71,26 @@ export const flatten = <L = unknown>(tree: unknown): [L[], TreeDef] => {
   return [leaves as L[], def];
 };
 
+/**
+ * One level of a pytree: the node's children, and its structure with each child as a leaf
+ * (so two nodes are of one kind when these structures are equal). Null for leaves and
+ * empty nodes.
+ */
+export const node = (x: unknown): { children: unknown[]; def: TreeDef } | null => {
+  if (x === null || x === undefined || x instanceof ArrayBase || typeof x !== "object") return null;
+  const one = (kids: unknown[]) => kids.map(() => LEAF);
+  if (Array.isArray(x)) return { children: x.slice(), def: { kind: "array", children: one(x) } };
+  const reg = registrationOf(x);
+  if (reg) {
+    const [children, aux] = reg[1].flatten(x);
+    return { children, def: { kind: "custom", ctor: reg[0], aux, children: one(children) } };
+  }
+  if (!isPlainObject(x)) return null;
+  const keys = Object.keys(x).sort();
+  const children = keys.map((k) => (x as Record<string, unknown>)[k]);
+  return { children, def: { kind: "object", keys, children: one(children) } };
+};
+
 /** The leaves of a tree, in order. */
 export const leaves = <L = unknown>(tree: unknown): L[] => flatten<L>(tree)[0];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkpoint, grad, hessian, jacfwd, jacrev, jvp, linearTranspose, linearize, makeJaxpr, np, stopGradient, typecheck, valueAndGrad, vjp, vmap, type NDArray } from "@cotangent/core";
+import { checkpoint, grad, hessian, jacfwd, jacrev, jvp, linearTranspose, linearize, makeJaxpr, np, stopGradient, tree, typecheck, valueAndGrad, vjp, vmap, type NDArray } from "@cotangent/core";
 import { checkVmap, expectClose } from "./harness.js";
 
 const f64 = (x: any) => np.array(x, { dtype: "float64" }) as NDArray;
@@ -75,6 +75,22 @@ describe("vmap options", () => {
     const mm = vmap(vmap((a: any, b: any) => np.multiply(a, b), { inAxes: [0, null] }), { inAxes: [null, 0] });
     expectClose(mm(f64([1, 2, 3]), f64([10, 20])), f64([[10, 20, 30], [20, 40, 60]]), 0);
     checkVmap((x: any, y: any) => vmap((r: any) => np.sum(np.multiply(r, y)))(x), [f64([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]), f64([[1, 1], [2, 2]])]);
+  });
+  it("inAxes/outAxes prefixes follow a registered class's flatten order", () => {
+    // Children flatten as [b, a], not in key order.
+    class Rev {
+      constructor(readonly a: any, readonly b: any) {}
+    }
+    tree.register(Rev, (r: Rev) => [[r.b, r.a], null], (_aux: unknown, [b, a]: any[]) => new Rev(a, b));
+    const out = vmap((r: Rev) => np.add(r.a, np.sum(r.b)), { inAxes: [new Rev(0, null)] })(new Rev(f64([1, 2]), f64([10, 20, 30])));
+    expectClose(out, f64([61, 62]), 0);
+    const o = vmap((x: any) => new Rev(x, np.stack([x, np.negative(x)])), { outAxes: new Rev(0, 1) })(f64([1, 2, 3]));
+    expect(o).toBeInstanceOf(Rev);
+    expectClose(o.a, f64([1, 2, 3]), 0);
+    expectClose(o.b, f64([[1, 2, 3], [-1, -2, -3]]), 0);
+    // A container that is not a list at the top says that inAxes lists the arguments.
+    expect(() => vmap((r: Rev) => r.a, { inAxes: new Rev(0, null) })(new Rev(f64([1, 2]), f64([1])))).toThrow(/inAxes has the structure Rev\(_, _\).*argument list/);
+    expect(() => vmap((p: any) => p.a, { inAxes: [{ a: 0, c: 1 }] })({ a: f64([1, 2]) })).toThrow(/inAxes\[0\] has the structure \{a: _, c: _\}.*\{a: _\}/);
   });
 });
 

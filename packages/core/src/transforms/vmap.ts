@@ -11,7 +11,7 @@ import { evalJaxpr } from "../interpreter.js";
 import { scalar } from "../primitives/common.js";
 import { broadcastInDim, moveAxis } from "../primitives/structural.js";
 import { bind, traceToJaxpr, withSource } from "../trace.js";
-import { type TreeDef, flatten, numLeaves, unflatten } from "../tree.js";
+import { type TreeDef, flatten, node, numLeaves, treedefEquals, treedefToString, unflatten } from "../tree.js";
 import { flattenArgs, traceFlat } from "./api_util.js";
 
 export type BatchDim = number | null;
@@ -85,7 +85,10 @@ export const batchJaxpr = (jaxpr: Jaxpr, inDims: readonly BatchDim[], size: numb
   );
 };
 
-/** Expands a pytree prefix (`inAxes`/`outAxes`) to one value per leaf of `tree`. */
+/**
+ * Expands a pytree prefix (`inAxes`/`outAxes`) to one value per leaf of `tree`: a number
+ * or null applies to the whole subtree it stands for (null counts as a leaf here, as in JAX).
+ */
 export const broadcastPrefix = (op: string, what: string, prefix: unknown, tree: unknown): BatchDim[] => {
   const out: BatchDim[] = [];
   const go = (p: unknown, t: unknown, path: string) => {
@@ -94,23 +97,24 @@ export const broadcastPrefix = (op: string, what: string, prefix: unknown, tree:
       for (let i = 0; i < n; i++) out.push((p ?? null) as BatchDim);
       return;
     }
-    if (Array.isArray(p)) {
-      if (!Array.isArray(t) || t.length !== p.length) {
-        throw new ValueError(`${what} ${path || ""} is a list of length ${p.length}, which does not match the ${Array.isArray(t) ? `list of length ${t.length}` : typeof t} it describes`.replace("  ", " "), { op });
-      }
-      p.forEach((pi, i) => go(pi, t[i], `${path}[${i}]`));
-      return;
+    const pn = node(p);
+    if (!pn) throw new ValueError(`${what}${path} must be a number, null, or a list/object of them; got ${typeof p}`, { op });
+    const tn = node(t);
+    const atArgs = !path && what === "inAxes";
+    if (!tn || !treedefEquals(pn.def, tn.def)) {
+      const desc = (d: TreeDef) => treedefToString(d).replace(/\*/g, "_");
+      throw new ValueError(
+        `${what}${path} has the structure ${desc(pn.def)}, which does not match the ${atArgs ? "argument list" : "value"} it describes, ${tn ? desc(tn.def) : t === null || t === undefined ? String(t) : "a leaf"}`,
+        {
+          op,
+          hint: atArgs
+            ? "inAxes is a number or null for every argument, or a list with one entry per argument"
+            : `${what} must be a prefix of the pytree: a number or null for a whole subtree, or a container of the same kind`,
+        },
+      );
     }
-    if (typeof p === "object") {
-      const keys = Object.keys(p as object).sort();
-      const tk = t && typeof t === "object" ? Object.keys(t).sort() : [];
-      if (keys.join() !== tk.join()) {
-        throw new ValueError(`${what}${path} has keys {${keys.join(", ")}} but the value it describes has {${tk.join(", ")}}`, { op });
-      }
-      keys.forEach((k) => go((p as Record<string, unknown>)[k], (t as Record<string, unknown>)[k], `${path}.${k}`));
-      return;
-    }
-    throw new ValueError(`${what}${path} must be a number, null, or a list/object of them; got ${typeof p}`, { op });
+    const keys = pn.def.kind === "object" ? pn.def.keys : null;
+    pn.children.forEach((pc, i) => go(pc, tn.children[i], keys ? `${path}.${keys[i]}` : `${path}[${i}]`));
   };
   go(prefix, tree, "");
   return out;
