@@ -115,6 +115,12 @@ describe("transform errors", () => {
   it("grad of a non-scalar output", () => {
     expect(() => grad((x: any) => np.sin(x))(x3)).toThrow(/grad: grad requires a scalar output, but the function returned f32\[3\][\s\S]*hint: reduce the output/);
   });
+  it("grad of a tuple or object output names its structure; a JS number output is a constant", () => {
+    expect(() => grad((x: any) => [np.sum(x), x])(x3)).toThrow(/grad requires a scalar output, but the function returned \[\*, \*\][\s\S]*hasAux/);
+    expect(() => grad((x: any) => [np.sum(x)])(x3)).toThrow(/grad requires a scalar output, but the function returned \[\*\]/);
+    expect(() => grad((x: any) => ({ loss: np.sum(x) }))(x3)).toThrow(/grad requires a scalar output, but the function returned \{loss: \*\}/);
+    expect(Array.from(grad(() => 3)(x3).toTypedArray())).toEqual([0, 0, 0]);
+  });
   it("grad with respect to an integer input", () => {
     expect(() => grad((x: any) => np.sum(x))(np.array([1, 2], { dtype: "int32" }))).toThrow(/cannot differentiate with respect to argument 0: it holds i32\[2\]/);
   });

@@ -122,11 +122,15 @@ const gradImpl = (op: string, f: (...args: any[]) => unknown, options: GradOptio
     const full = args.slice();
     argnums.forEach((a, i) => (full[a] = diffArgs[i]));
     const [value, aux] = splitAux(op, f(...full), hasAux);
-    const v = leafToArray(value, op, "the function's output");
-    if (!(flatten(value)[0].length === 1) || v.ndim !== 0) {
-      throw new TransformError(`grad requires a scalar output, but the function returned ${flatten(value)[0].length === 1 ? v.aval : treedefToString(flatten(value)[1])}`, {
+    const def = flatten(value)[1];
+    // A JS number is a float here, as it is for inputs: grad(() => 3) is zero, as in JAX.
+    const v = def.kind === "leaf" ? leafToArray(value, op, "the function's output", true) : null;
+    if (!v || v.ndim !== 0) {
+      throw new TransformError(`grad requires a scalar output, but the function returned ${v ? v.aval : treedefToString(def)}`, {
         op,
-        hint: "reduce the output (np.sum / np.mean), or use vjp / jacrev for non-scalar outputs",
+        hint: hasAux
+          ? "reduce the output (np.sum / np.mean); with hasAux the function returns [scalar, aux]"
+          : "reduce the output (np.sum / np.mean), use hasAux: true to return [loss, aux], or use vjp / jacrev for non-scalar outputs",
       });
     }
     if (!isFloat(v.dtype)) {
