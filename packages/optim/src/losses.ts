@@ -53,7 +53,9 @@ export const softmaxCrossEntropy = (logits: ArrayInput, labels: ArrayInput, opti
 
 /**
  * Cross entropy with integer class labels: `logsumexp(logits) - logits[label]` along `axis`.
- * `labels` is int32 with the shape of `logits` without `axis`.
+ * `labels` is int32 with the shape of `logits` without `axis`. As JAX's take_along_axis in
+ * Optax, a label in [-K, 0) counts from the end and a label outside [-K, K) gives NaN (a
+ * visible error, where a silent 0 logit would give a plausible wrong loss).
  */
 export const softmaxCrossEntropyWithIntegerLabels = (logits: ArrayInput, labels: ArrayInput, options: { axis?: number } = {}): ArrayBase => {
   const op = "optim.softmaxCrossEntropyWithIntegerLabels";
@@ -69,9 +71,12 @@ export const softmaxCrossEntropyWithIntegerLabels = (logits: ArrayInput, labels:
     throw new ShapeError(`labels have shape ${shapeStr(y.shape)}, but logits of shape ${shapeStr(x.shape)} need labels of shape ${shapeStr(expected)} (the logits' shape without axis ${ax})`, { op });
   }
   // The label's logit, picked with a one-hot comparison against the class indices.
-  const classes = np.reshape(np.arange(x.shape[ax]!), x.shape.map((d, i) => (i === ax ? d : 1)));
-  const picked = np.sum(np.where(np.equal(np.expandDims(y, ax), classes), x, 0), { axis: ax });
-  return np.subtract(np.logsumexp(x, { axis: ax }), picked);
+  const k = x.shape[ax]!;
+  const label = np.where(np.less(y, 0), np.add(y, k), y);
+  const classes = np.reshape(np.arange(k), x.shape.map((d, i) => (i === ax ? d : 1)));
+  const picked = np.sum(np.where(np.equal(np.expandDims(label, ax), classes), x, 0), { axis: ax });
+  const inRange = np.logicalAnd(np.greaterEqual(label, 0), np.less(label, k));
+  return np.where(inRange, np.subtract(np.logsumexp(x, { axis: ax }), picked), NaN);
 };
 
 /**

@@ -172,6 +172,12 @@ describe("bad inputs", () => {
   it("are typed errors naming the loss", () => {
     const x = np.zeros([2, 3]);
     expect(() => optim.softmaxCrossEntropy(x, np.zeros([2, 4]))).toThrow(/optim.softmaxCrossEntropy: logits \[2, 3\] and labels \[2, 4\] must have the same shape/);
+    // Labels outside [-K, K) give NaN, negative ones count from the end (JAX's take_along_axis in Optax).
+    const ce = optim.softmaxCrossEntropyWithIntegerLabels(np.array([[0, 1, 2], [0, 1, 2], [0, 1, 2], [0, 1, 2]]), np.array([3, -4, -1, 2], { dtype: "int32" }));
+    const vals = ce.toArray() as number[];
+    expect(Number.isNaN(vals[0]!) && Number.isNaN(vals[1]!)).toBe(true);
+    expect(vals[2]).toBe(vals[3]);
+    expect(ce.dtype).toBe("float32");
     expect(() => optim.softmaxCrossEntropyWithIntegerLabels(x, np.zeros([2]))).toThrow(/optim.softmaxCrossEntropyWithIntegerLabels: labels must be int32 class indices, got float32/);
     expect(() => optim.softmaxCrossEntropyWithIntegerLabels(x, np.zeros([3], { dtype: "int32" }))).toThrow(
       /labels have shape \[3\], but logits of shape \[2, 3\] need labels of shape \[2\]/,
