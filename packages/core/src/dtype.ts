@@ -27,6 +27,22 @@ export const typedArrayFor = (dtype: DType, size: number): TypedArray => {
   }
 };
 
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/**
+ * How a number becomes an element of `dtype`, as XLA converts: bool is `v != 0`; int32
+ * truncates toward zero, maps NaN to 0 and saturates beyond its range (infinities
+ * included). A plain store into an Int32Array would wrap instead: 3e9 would become
+ * -1294967296 and inf 0.
+ */
+export const castTo = (dtype: DType): ((v: number) => number) =>
+  dtype === "bool"
+    ? (v) => (v !== 0 ? 1 : 0)
+    : dtype === "int32"
+      ? (v) => (v !== v ? 0 : v <= INT32_MIN ? INT32_MIN : v >= INT32_MAX ? INT32_MAX : Math.trunc(v))
+      : (v) => v;
+
 export const bytesPerElement = (dtype: DType): number =>
   dtype === "float64" ? 8 : dtype === "bool" ? 1 : 4;
 

@@ -190,6 +190,16 @@ describe("np arithmetic semantics", () => {
     expect(() => np.astype(x, "int64" as never)).toThrow(/np.astype: unknown dtype "int64"/);
   });
 
+  it("astype to int32 saturates out-of-range values and infinities, as XLA converts", () => {
+    const big = np.array([Infinity, -Infinity, 3e9, -3e9, 2147483647.5, -2147483648.5, NaN], { dtype: "float64" });
+    expect(np.astype(big, "int32").toArray()).toEqual([2147483647, -2147483648, 2147483647, -2147483648, 2147483647, -2147483648, 0]);
+    expect(np.astype(np.array([1e10, -1e10]), "int32").toArray()).toEqual([2147483647, -2147483648]);
+    // Building an int32 array from JS values converts the same way.
+    expect(np.array([3e9, Infinity, NaN, -2.7], { dtype: "int32" }).toArray()).toEqual([2147483647, 2147483647, 0, -2]);
+    expect(np.array(new Float64Array([-3e9, 2.7]), { dtype: "int32" }).toArray()).toEqual([-2147483648, 2]);
+    expect(np.full([2], -Infinity, { dtype: "int32" }).toArray()).toEqual([-2147483648, -2147483648]);
+  });
+
   it("logaddexp is stable for large inputs, handles infinities and has the softmax gradient", () => {
     fc.assert(
       fc.property(

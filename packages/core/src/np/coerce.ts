@@ -3,7 +3,7 @@
  * arrays, and JAX's dtype promotion with weakly typed JS scalars.
  */
 import { ArrayBase, fromBuffer } from "../array.js";
-import { type DType, type TypedArray, isDType, joinWeak, promoteDTypes, typedArrayFor, weakDTypeOf } from "../dtype.js";
+import { type DType, type TypedArray, castTo, isDType, joinWeak, promoteDTypes, typedArrayFor, weakDTypeOf } from "../dtype.js";
 import { DTypeError, ValueError } from "../errors.js";
 import { convertElementType } from "../primitives/structural.js";
 import { scalar } from "../primitives/common.js";
@@ -71,7 +71,11 @@ export const array = (x: ArrayLike, options: DTypeOption & { shape?: readonly nu
     const src = x as TypedArray;
     const d = dtype ?? TYPED_DTYPE(src) ?? "float32";
     const buf = typedArrayFor(d, src.length);
-    buf.set(src);
+    if (d === "float32" || d === "float64" || src instanceof Int32Array || src instanceof Uint8Array) buf.set(src);
+    else {
+      const cast = castTo(d);
+      for (let i = 0; i < src.length; i++) buf[i] = cast(src[i]!);
+    }
     const shape = options.shape ?? [src.length];
     if (shape.reduce((a, b) => a * b, 1) !== src.length) {
       throw new ValueError(`shape [${shape.join(", ")}] does not match the ${src.length} values given`, { op });
@@ -88,7 +92,8 @@ export const array = (x: ArrayLike, options: DTypeOption & { shape?: readonly nu
   const { shape, flat } = parseNested(op, x as NestedArray);
   const d = dtype ?? (flat.length > 0 && flat.every((v) => typeof v === "boolean") ? "bool" : "float32");
   const buf = typedArrayFor(d, flat.length);
-  for (let i = 0; i < flat.length; i++) buf[i] = d === "bool" ? (flat[i] ? 1 : 0) : Number(flat[i]);
+  const cast = castTo(d);
+  for (let i = 0; i < flat.length; i++) buf[i] = cast(Number(flat[i]));
   const out = fromBuffer(buf, options.shape ?? shape, d);
   return out;
 };

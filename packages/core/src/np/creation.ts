@@ -1,6 +1,6 @@
 /** Array constructors: zeros, ones, full, arange, linspace, eye and the *Like variants. */
 import { type ArrayBase, fromBuffer } from "../array.js";
-import { type DType, typedArrayFor } from "../dtype.js";
+import { type DType, castTo, typedArrayFor } from "../dtype.js";
 import { ValueError } from "../errors.js";
 import { sizeOf } from "../shape.js";
 import { type DTypeOption, checkDType } from "./coerce.js";
@@ -23,7 +23,7 @@ export const full = (shape: ShapeLike, value: number | boolean, options?: DTypeO
   const sh = toShape("np.full", shape);
   const d = dtypeOf("np.full", options, typeof value === "boolean" ? "bool" : "float32");
   const buf = typedArrayFor(d, sizeOf(sh));
-  if (value !== 0 && value !== false) buf.fill(Number(value));
+  if (value !== 0 && value !== false) buf.fill(castTo(d)(Number(value)));
   return fromBuffer(buf, sh, d);
 };
 

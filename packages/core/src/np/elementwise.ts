@@ -225,7 +225,8 @@ export const isinf = (x: ArrayLike): ArrayBase => {
 };
 
 /**
- * `x` converted to `dtype` (float to int truncates toward zero, NaN becomes 0; anything to
+ * `x` converted to `dtype` (float to int truncates toward zero, NaN becomes 0 and values
+ * beyond the int32 range, infinities included, saturate to its ends; anything to
  * bool is `x != 0`). The gradient passes between float dtypes and is zero otherwise.
  */
 export const astype = (x: ArrayLike, dtype: DType): ArrayBase => convertElementType(asArray(x), checkDType("np.astype", dtype));

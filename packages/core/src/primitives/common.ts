@@ -3,14 +3,14 @@
  * for rules, and the elementwise batching rule.
  */
 import { type ArrayBase, NDArray, fromBuffer } from "../array.js";
-import { type DType, ShapedArray, typedArrayFor } from "../dtype.js";
+import { type DType, ShapedArray, castTo, typedArrayFor } from "../dtype.js";
 import { AxisError, DTypeError, ShapeError } from "../errors.js";
 import { broadcastShapes, shapeStr } from "../shape.js";
 
 /** A scalar array of `dtype` (a Literal once it meets a trace). */
 export const scalar = (value: number, dtype: DType): NDArray => {
   const b = typedArrayFor(dtype, 1);
-  b[0] = value;
+  b[0] = castTo(dtype)(value);
   return fromBuffer(b, [], dtype);
 };
 

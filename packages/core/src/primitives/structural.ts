@@ -4,7 +4,7 @@
  * and the like live in shape.ts.)
  */
 import { type ArrayBase, bufferOf, fromBuffer } from "../array.js";
-import { type DType, ShapedArray, isFloat, typedArrayFor } from "../dtype.js";
+import { type DType, ShapedArray, castTo, isFloat, typedArrayFor } from "../dtype.js";
 import { AxisError, ShapeError, ValueError } from "../errors.js";
 import { definePrimitive } from "../ir/primitive.js";
 import { broadcastInDimKernel, transposeKernel } from "../kernels/layout.js";
@@ -142,9 +142,6 @@ export interface ConvertParams {
   new_dtype: DType;
 }
 
-const convertValue = (dtype: DType): ((v: number) => number) =>
-  dtype === "bool" ? (v) => (v !== 0 ? 1 : 0) : dtype === "int32" ? (v) => (Number.isNaN(v) ? 0 : Math.trunc(v)) : (v) => v;
-
 export const convertElementTypeP = definePrimitive<ConvertParams>({
   name: "convert_element_type",
   abstractEval([x], { new_dtype }) {
@@ -156,7 +153,7 @@ export const convertElementTypeP = definePrimitive<ConvertParams>({
   impl([x], { new_dtype }) {
     const src = bufferOf(x!);
     const out = typedArrayFor(new_dtype, src.length);
-    const f = convertValue(new_dtype);
+    const f = castTo(new_dtype);
     if (new_dtype === "float32" || new_dtype === "float64") out.set(src);
     else for (let i = 0; i < src.length; i++) out[i] = f(src[i]!);
     return [fromBuffer(out, x!.shape, new_dtype)];
