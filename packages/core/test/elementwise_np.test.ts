@@ -200,6 +200,15 @@ describe("np arithmetic semantics", () => {
     expect(np.full([2], -Infinity, { dtype: "int32" }).toArray()).toEqual([-2147483648, -2147483648]);
   });
 
+  it("a JS integer outside the int32 range meeting int32 is an error (JAX's OverflowError), not a wrapped value", () => {
+    const i = np.array([1], { dtype: "int32" });
+    expect(() => np.add(i, 3e9)).toThrow(ValueError);
+    expect(() => np.add(i, 3e9)).toThrow(/the JS number 3000000000 is outside the int32 range/);
+    expect(() => np.maximum(i, -2147483649)).toThrow(/-2147483649 is outside the int32 range/);
+    expect(np.add(i, 2 ** 31 - 1).toArray()).toEqual([-2147483648]); // in range: int32 arithmetic wraps, as in XLA
+    expect(np.add(np.array([1]), 3e9).toArray()).toEqual([3000000000]); // float32 takes it
+  });
+
   it("logaddexp is stable for large inputs, handles infinities and has the softmax gradient", () => {
     fc.assert(
       fc.property(

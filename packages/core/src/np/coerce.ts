@@ -101,7 +101,16 @@ export const array = (x: ArrayLike, options: DTypeOption & { shape?: readonly nu
 /** An array argument: arrays pass through, JS values become arrays (weak scalars stay scalars). */
 export const asArray = (x: ArrayLike, dtype?: DType): ArrayBase => {
   if (x instanceof ArrayBase) return dtype ? convertElementType(x, dtype) : x;
-  if (typeof x === "number" || typeof x === "boolean") return scalar(Number(x), dtype ?? weakDTypeOf(x));
+  if (typeof x === "number" || typeof x === "boolean") {
+    const d = dtype ?? weakDTypeOf(x);
+    if (d === "int32" && typeof x === "number" && Number.isInteger(x) && (x < -2147483648 || x > 2147483647)) {
+      // As JAX raises OverflowError for a Python int that does not fit: wrapping would be a wrong answer.
+      throw new ValueError(`the JS number ${x} is outside the int32 range (a JS integer is weakly typed and takes the int32 dtype here)`, {
+        hint: "compute in floating point: convert the int32 operand with np.astype(x, 'float32'), or pass np.array(value) (float32)",
+      });
+    }
+    return scalar(Number(x), d);
+  }
   return array(x, { dtype });
 };
 
