@@ -272,6 +272,10 @@ describe("slice, rev, pad", () => {
     expect(np.pad(np.array([1, 2, 3, 4, 5]), [2, 3], { mode: "reflect" }).toArray()).toEqual([3, 2, 1, 2, 3, 4, 5, 4, 3, 2]);
     expect(np.pad(np.array([1, 2, 3, 4, 5]), [2, 3], { mode: "wrap" }).toArray()).toEqual([4, 5, 1, 2, 3, 4, 5, 1, 2, 3]);
     expect(np.pad(np.array([1, 2], { dtype: "int32" }), 1, { constantValues: 7 }).dtype).toBe("int32");
+    // The fill value takes the array's dtype (NumPy and JAX): no promotion of the whole array.
+    const padded = np.pad(np.array([1, 2], { dtype: "int32" }), 1, { constantValues: 1.5 });
+    expect([padded.dtype, padded.toArray()]).toEqual(["int32", [1, 1, 2, 1]]);
+    expect(np.pad(np.array([true]), 1, { constantValues: 0 }).toArray()).toEqual([false, true, false]);
     expect(() => np.pad(x, [1, 2, 3])).toThrow(/np.pad: pad widths \[1,2,3\] must give one entry .* per axis of the 2 axes/);
     expect(() => np.pad(x, -1)).toThrow(/non-negative/);
     fc.assert(

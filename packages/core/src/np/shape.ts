@@ -219,6 +219,7 @@ const padPairs = (op: string, w: PadWidth, ndim: number): [number, number][] => 
 export interface PadOptions {
   /** `constant` (default) fills with `constantValues`; `edge` repeats the edge; `reflect` mirrors without the edge; `wrap` wraps around. */
   mode?: "constant" | "edge" | "reflect" | "wrap";
+  /** The fill value of `constant` mode (default 0), converted to the array's dtype. */
   constantValues?: number;
 }
 
@@ -229,10 +230,9 @@ export interface PadOptions {
 export const pad = (x: ArrayLike, widths: PadWidth, options: PadOptions = {}): ArrayBase => {
   const op = "np.pad";
   const mode = options.mode ?? "constant";
-  const [a, v] =
-    mode === "constant"
-      ? (promoteArgs(x, options.constantValues ?? 0) as [ArrayBase, ArrayBase])
-      : ([asArray(x), null] as const);
+  const a = asArray(x);
+  // The fill value takes the array's dtype, as in NumPy and JAX (an int32 array stays int32).
+  const v = mode === "constant" ? asArray(options.constantValues ?? 0, a.dtype) : null;
   const pairs = padPairs(op, widths, a.ndim);
   if (mode === "constant") return S.pad(a, reshapeOp(v!, []), pairs.map(([b, e]) => [b, e, 0]));
   if (!["edge", "reflect", "wrap"].includes(mode)) throw new ValueError(`unknown mode '${mode}'`, { op, hint: "use constant, edge, reflect or wrap" });
