@@ -90,6 +90,20 @@ describe("scan", () => {
       /lax.scan: scan step: the carry goes in as \(f32\[2\],\) but comes out as \(f64\[2\],\)\n  at packages\/core\/test\/control.test.ts:\d+/,
     );
   });
+  it("a JS number in the initial carry is weakly typed and takes the step's dtype", () => {
+    const [total, partials] = lax.scan((c: any, x: any) => [np.add(c, x), c], 0, f64([0.5, 1, 2]));
+    expect([total.dtype, total.item()]).toEqual(["float64", 3.5]);
+    expect(partials.toArray()).toEqual([0, 0.5, 1.5]);
+    const [[n, s]] = lax.scan(([n, s]: any, x: any) => [[np.add(n, 1), np.add(s, x)], null], [0, 0], np.array([0.5, 0.25]));
+    expect([n.dtype, n.item(), s.dtype, s.item()]).toEqual(["int32", 2, "float32", 0.75]);
+    const v = lax.foriLoop(0, 3, (i: any, v: any) => np.add(v, 0.5), 0);
+    expect([v.dtype, v.item()]).toEqual(["float32", 1.5]);
+    const w = lax.whileLoop((c: any) => np.less(c, 3), (c: any) => np.add(c, f64(1.5)), 0);
+    expect([w.dtype, w.item()]).toEqual(["float64", 3]);
+    expect(grad((x: any) => lax.scan((c: any, xi: any) => [np.add(c, np.multiply(x, xi)), null], 0, f64([1, 2]))[0])(f64(1)).item()).toBe(3);
+    // Only weak leaves move: a strongly typed int carry stays an error.
+    expect(() => lax.scan((c: any, x: any) => [np.add(c, x), null], np.array(0, { dtype: "int32" }), f64([1]))).toThrow(TypeMismatchError);
+  });
 });
 
 describe("cond and switch", () => {

@@ -5,6 +5,7 @@
  */
 import { ArrayBase } from "../../array.js";
 import { DTypeError, TypeMismatchError, ValueError } from "../../errors.js";
+import { type ShapedArray, promoteDTypes } from "../../dtype.js";
 import { Jaxpr, Var } from "../../ir/jaxpr.js";
 import { add } from "../../primitives/binary.js";
 import { scalar } from "../../primitives/common.js";
@@ -43,6 +44,26 @@ const checkCarry = (op: string, what: string, inTree: TreeDef, outTree: TreeDef,
       hint: "keep each carry leaf's shape and dtype (give the initial value its final dtype, e.g. np.array(0, {dtype: 'float32'}))",
     });
   }
+};
+
+/**
+ * JS numbers in a loop's initial carry are weakly typed, like Python scalars in JAX: a leaf
+ * that the body turns into a wider dtype of the same shape takes that dtype from the start
+ * (as JAX's scan and while_loop promote weakly typed inputs). Returns the promoted carry
+ * leaves, or null when nothing changes.
+ */
+const promoteWeakCarry = (init: unknown, carry: ArrayBase[], outAvals: readonly ShapedArray[]): ArrayBase[] | null => {
+  const leaves = flatten(init)[0];
+  if (leaves.length !== carry.length || outAvals.length < carry.length) return null;
+  let changed = false;
+  const next = carry.map((c, i) => {
+    const o = outAvals[i]!;
+    const weak = typeof leaves[i] === "number" || typeof leaves[i] === "boolean";
+    if (!weak || o.dtype === c.dtype || o.shape.join() !== c.shape.join() || promoteDTypes(c.dtype, o.dtype) !== o.dtype) return c;
+    changed = true;
+    return convertElementType(c, o.dtype);
+  });
+  return changed ? next : null;
 };
 
 /** Branch jaxprs over a shared operand list `[...all branches' consts, ...operands]`. */
@@ -113,7 +134,7 @@ export interface ScanOptions {
  */
 export const scan = <C, Y = any>(f: (carry: C, x: any) => [C, Y], init: C, xs?: unknown, options: ScanOptions = {}): [C, Y] => {
   const op = "lax.scan";
-  const [carry, carryTree] = leavesOf(op, init, "init");
+  let [carry, carryTree] = leavesOf(op, init, "init");
   const [xl, xTree] = leavesOf(op, xs ?? null, "xs");
   let length = options.length;
   xl.forEach((x, i) => {
@@ -141,7 +162,13 @@ export const scan = <C, Y = any>(f: (carry: C, x: any) => [C, Y], init: C, xs?: 
     yTree = yt;
     return [...co, ...ys];
   };
-  const { jaxpr } = traceFlat(op, flatBody, flatten(new Array<number>(carry.length + xSlices.length).fill(0))[1], [...carry, ...xSlices]);
+  const traceBody = () => traceFlat(op, flatBody, flatten(new Array<number>(carry.length + xSlices.length).fill(0))[1], [...carry, ...xSlices]);
+  let { jaxpr } = traceBody();
+  const promoted = promoteWeakCarry(init, carry, jaxpr.outAvals);
+  if (promoted) {
+    carry = promoted;
+    ({ jaxpr } = traceBody());
+  }
   checkCarry(op, "scan step", carryTree, carryOutTree!, avalsOf(carry), jaxpr.outAvals.slice(0, carry.length));
   const outs = bind(scanP, [...jaxpr.consts, ...carry, ...xl], {
     jaxpr: new Jaxpr([], [], [...jaxpr.constvars, ...jaxpr.invars], jaxpr.eqns, jaxpr.outvars),
@@ -156,13 +183,18 @@ export const scan = <C, Y = any>(f: (carry: C, x: any) => [C, Y], init: C, xs?: 
 /** `whileLoop(condFn, bodyFn, init)`: repeats `bodyFn` while `condFn(carry)` holds. */
 export const whileLoop = <C>(condFn: (carry: C) => unknown, bodyFn: (carry: C) => C, init: C): C => {
   const op = "lax.whileLoop";
-  const [carry, carryTree] = leavesOf(op, init, "init");
-  const c = traceOn(op, condFn, [init]);
+  let [carry, carryTree] = leavesOf(op, init, "init");
+  let b = traceOn(op, bodyFn, [init]);
+  const promoted = promoteWeakCarry(init, carry, b.jaxpr.outAvals);
+  if (promoted) {
+    carry = promoted;
+    b = traceOn(op, bodyFn, [unflatten(carryTree, carry)]);
+  }
+  const c = traceOn(op, condFn, [unflatten(carryTree, carry)]);
   const p = c.jaxpr.outAvals;
   if (p.length !== 1 || p[0]!.ndim !== 0 || p[0]!.dtype !== "bool") {
     throw new DTypeError(`condFn must return a bool scalar, got ${typesText(p)}`, { op, hint: "compare with np.less / np.greater etc." });
   }
-  const b = traceOn(op, bodyFn, [init]);
   checkCarry(op, "bodyFn", carryTree, b.outTree, avalsOf(carry), b.jaxpr.outAvals);
   const hoist = (j: Jaxpr) => new Jaxpr([], [], [...j.constvars, ...j.invars], j.eqns, j.outvars);
   const outs = bind(whileP, [...c.jaxpr.consts, ...b.jaxpr.consts, ...carry], {
