@@ -6,7 +6,7 @@
  */
 import { ArrayBase, NDArray, bufferOf } from "./array.js";
 import type { ShapedArray } from "./dtype.js";
-import { ConcretizationError, SourceInfo, UnexpectedTracerError, captureSource } from "./errors.js";
+import { ConcretizationError, SourceInfo, UnexpectedTracerError, ValueError, captureSource } from "./errors.js";
 import { type Atom, Eqn, Jaxpr, Literal, Var } from "./ir/jaxpr.js";
 import type { Params, Primitive } from "./ir/primitive.js";
 
@@ -126,6 +126,13 @@ const escapedTracer = (x: Tracer): UnexpectedTracerError =>
     },
   );
 
+/** A JS value passed where a primitive needs an array (lax functions do not coerce). */
+const notAnArray = (op: string, x: unknown, i: number): ValueError =>
+  new ValueError(`argument ${i} is ${x === null ? "null" : Array.isArray(x) ? "a JS array" : `a ${typeof x}`}, not an array`, {
+    op,
+    hint: "lax functions take arrays (e.g. np.array(2, { dtype: x.dtype })); the np.* functions also accept JS numbers and nested arrays",
+  });
+
 let current: JaxprTrace | null = null;
 let ambientSource: SourceInfo | null = null;
 
@@ -148,6 +155,9 @@ export const withSource = <T>(source: SourceInfo | null, f: () => T): T => {
 
 /** Applies a primitive: the one way any op happens. */
 export const bind = (prim: Primitive, inputs: ArrayBase[], params: object = {}): ArrayBase[] => {
+  inputs.forEach((x, i) => {
+    if (!(x instanceof ArrayBase)) throw notAnArray(prim.name, x, i);
+  });
   if (current) return current.process(prim, inputs, params as Params);
   for (const x of inputs) if (x instanceof Tracer) throw escapedTracer(x);
   prim.abstractEval(

@@ -247,6 +247,10 @@ describe("error messages", () => {
   it("a dtype mismatch at the lax level names both types and points to np", () => {
     expect(() => lax.add(f32, f64)).toThrow(DTypeError);
     expect(() => lax.add(f32, f64)).toThrow(/add: inputs must share a dtype, got f32\[2\] and f64\[2\] \(argument 1\)/);
+    // A JS value where a primitive needs an array is a typed error naming the op, not a crash in a rule.
+    expect(() => lax.add(f32, 1 as never)).toThrow(ValueError);
+    expect(() => lax.add(f32, 1 as never)).toThrow(/add: argument 1 is a number, not an array/);
+    expect(() => lax.exp([1, 2] as never)).toThrow(/exp: argument 0 is a JS array, not an array/);
     expect(() => lax.mul(f32, i32)).toThrow(/hint: convert with np.astype, or use the np.\* function, which promotes dtypes/);
   });
 
