@@ -216,6 +216,19 @@ describe("slice, rev, pad", () => {
     expect(() => lax.slice(np.zeros([3, 4]), [0], [1])).toThrow(ShapeError);
   });
 
+  it("lax.sliceInDim takes a negative axis and negative or null bounds, as JAX's slice_in_dim", () => {
+    const x = np.reshape(np.arange(10), [2, 5]);
+    expect(lax.sliceInDim(x, 1, 4, 1, -1).toArray()).toEqual([[1, 2, 3], [6, 7, 8]]);
+    expect(lax.sliceInDim(x, -3, null, 2, 1).toArray()).toEqual([[2, 4], [7, 9]]);
+    expect(lax.sliceInDim(x, null, -1, 1, 0).toArray()).toEqual([[0, 1, 2, 3, 4]]);
+    expect(() => lax.sliceInDim(x, 0, 1, 1, 2)).toThrow(AxisError);
+  });
+
+  it("lax.transpose refuses a permutation of the wrong length even when it starts as the identity", () => {
+    expect(() => lax.transpose(np.zeros([1, 2]), [0])).toThrow(/transpose: permutation \(0\) is not a permutation of the 2 axes of f32\[1,2\]/);
+    expect(() => lax.transpose(np.zeros([2]), [0, 1])).toThrow(AxisError);
+  });
+
   it("flip / rev reverse the listed axes", () => {
     fc.assert(
       fc.property(arbX(3, 4, 1), fc.nat(7), (x, mask) => {
@@ -373,6 +386,12 @@ describe("dynamic_slice and dynamic_update_slice", () => {
     expect(() => lax.dynamicSlice(np.zeros([3, 3]), [i32(0)], [1, 1])).toThrow(/needs 2 start indices/);
     expect(() => lax.dynamicSlice(np.zeros([3]), [np.array(0)], [1])).toThrow(/start index 0 \(argument 1\) must be int32/);
     expect(() => lax.dynamicUpdateSlice(np.zeros([3]), np.zeros([4]), [i32(0)])).toThrow(/dynamic_update_slice: update f32\[4\] \(argument 1\) does not fit/);
+  });
+
+  it("start indices may be JS integers, as Python ints in JAX", () => {
+    expect(lax.dynamicSlice(np.arange(5), [3], [2]).toArray()).toEqual([3, 4]);
+    expect(lax.dynamicSlice(np.arange(5), [-1], [2]).toArray()).toEqual([3, 4]);
+    expect(lax.dynamicUpdateSlice(np.arange(4), np.array([9], { dtype: "int32" }), [1]).toArray()).toEqual([0, 9, 2, 3]);
   });
 
   it("transform rules, with batched operands and batched start indices", () => {

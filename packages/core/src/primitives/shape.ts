@@ -21,7 +21,7 @@ import {
 import { type Shape, shapeStr } from "../shape.js";
 import { bind1 } from "../trace.js";
 import { add, mul, sub } from "./binary.js";
-import { normalizeAxes, scalar } from "./common.js";
+import { normalizeAxes, normalizeAxis, scalar } from "./common.js";
 import { reduceSum } from "./reduce.js";
 import { broadcastInDim, convertElementType, full, moveAxis, reshape, zerosOf } from "./structural.js";
 
@@ -106,8 +106,15 @@ export const slice = (x: ArrayBase, startIndices: readonly number[], limitIndice
   return bind1(sliceP, [x], { start_indices: startIndices.slice(), limit_indices: limitIndices.slice(), strides: s });
 };
 
-/** Slice of one axis: `x[..., start:limit:stride, ...]`. */
-export const sliceInDim = (x: ArrayBase, start: number, limit: number, stride: number, axis: number): ArrayBase => {
+/**
+ * Slice of one axis: `x[..., start:limit:stride, ...]`. As in JAX's slice_in_dim, `axis`
+ * and negative `start`/`limit` count from the end, and null bounds mean the whole axis.
+ */
+export const sliceInDim = (x: ArrayBase, start: number | null, limit: number | null, stride = 1, axis = 0): ArrayBase => {
+  axis = normalizeAxis("slice_in_dim", axis, x.ndim);
+  const n = x.shape[axis]!;
+  start = start === null ? 0 : start < 0 ? start + n : start;
+  limit = limit === null ? n : limit < 0 ? limit + n : limit;
   const st = x.shape.map(() => 0);
   const lim = x.shape.slice();
   const strides = x.shape.map(() => 1);
@@ -422,13 +429,16 @@ export const dynamicSliceP = definePrimitive<DynamicSliceParams>({
   },
 });
 
+/** Start indices may be JS integers (as Python ints in JAX): they become int32 scalars. */
+const startArrays = (starts: readonly (ArrayBase | number)[]): ArrayBase[] => starts.map((s) => (typeof s === "number" ? scalar(s, "int32") : s));
+
 /**
  * lax.dynamicSlice: the window of `sizes` starting at `starts` (int32 scalars, read at run
- * time). A negative start counts from the end; starts are then clamped so the window fits,
- * as in JAX, so an out-of-range start never fails.
+ * time, or JS integers). A negative start counts from the end; starts are then clamped so
+ * the window fits, as in JAX, so an out-of-range start never fails.
  */
-export const dynamicSlice = (x: ArrayBase, starts: readonly ArrayBase[], sizes: readonly number[]): ArrayBase =>
-  dsWith([x, ...starts], { slice_sizes: sizes.slice() });
+export const dynamicSlice = (x: ArrayBase, starts: readonly (ArrayBase | number)[], sizes: readonly number[]): ArrayBase =>
+  dsWith([x, ...startArrays(starts)], { slice_sizes: sizes.slice() });
 
 export interface DynamicUpdateSliceParams {
   batch_dims?: number;
@@ -487,7 +497,7 @@ export const dynamicUpdateSliceP = definePrimitive<DynamicUpdateSliceParams>({
  * lax.dynamicUpdateSlice: a copy of `x` with `update` written at `starts` (int32 scalars),
  * clamped as in {@link dynamicSlice} so that the update always fits.
  */
-export const dynamicUpdateSlice = (x: ArrayBase, update: ArrayBase, starts: readonly ArrayBase[]): ArrayBase =>
-  dusWith([x, update, ...starts], {});
+export const dynamicUpdateSlice = (x: ArrayBase, update: ArrayBase, starts: readonly (ArrayBase | number)[]): ArrayBase =>
+  dusWith([x, update, ...startArrays(starts)], {});
 
 export type { MaybeZero };

@@ -126,7 +126,7 @@ export const inversePermutation = (p: readonly number[]): number[] => {
 };
 
 export const transpose = (x: ArrayBase, permutation: readonly number[]): ArrayBase =>
-  permutation.every((a, i) => a === i) ? x : bind1(transposeP, [x], { permutation: permutation.slice() });
+  permutation.length === x.ndim && permutation.every((a, i) => a === i) ? x : bind1(transposeP, [x], { permutation: permutation.slice() });
 
 /** Moves axis `from` to position `to` (both non-negative). */
 export const moveAxis = (x: ArrayBase, from: number, to: number): ArrayBase => {
