@@ -42,6 +42,20 @@ describe("linearize, linearTranspose, stopGradient", () => {
     const t = f64([1, -2]);
     expectClose(fLin(t), jvp(f, [x], [t])[1], 1e-12);
   });
+  it("linearize checks tangents and gives them the primal's dtype, as jvp does", () => {
+    const [, fLin] = linearize((x: any) => np.sin(x), f64([1, 2]));
+    const want = f64([Math.cos(1), 2 * Math.cos(2)]);
+    // int32 and float32 tangents for a float64 primal: the same float64 answer.
+    for (const t of [np.array([1, 2], { dtype: "int32" }), np.array([1, 2])]) {
+      const out = fLin(t);
+      expect(out.dtype).toBe("float64");
+      expectClose(out, want, 1e-12);
+    }
+    const [, sLin] = linearize((x: any) => np.multiply(x, x), f64(3));
+    expect([sLin(1).dtype, sLin(1).item()]).toEqual(["float64", 6]);
+    expect(() => fLin(f64([1, 2, 3]))).toThrow(/linearize: tangent 0 has shape \[3\] but its primal has shape \[2\]/);
+    expect(() => fLin([f64([1, 2])])).toThrow(/linearize: tangents have structure/);
+  });
   it("linearTranspose transposes a linear function", () => {
     const A = f64([[1, 2, 3], [4, 5, 6]]);
     const lin = (v: any) => np.matmul(A, v);

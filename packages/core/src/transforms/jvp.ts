@@ -11,7 +11,7 @@ import { scalar } from "../primitives/common.js";
 import { convertElementType, zerosOf } from "../primitives/structural.js";
 import { ValueError } from "../errors.js";
 import { evalJaxpr } from "../interpreter.js";
-import { treedefEquals, treedefToString, unflatten } from "../tree.js";
+import { type TreeDef, treedefEquals, treedefToString, unflatten } from "../tree.js";
 import { flattenArgs, traceFlat } from "./api_util.js";
 import { bind, traceToJaxpr, withSource } from "../trace.js";
 
@@ -66,6 +66,24 @@ export const jvpJaxpr = (jaxpr: Jaxpr, nonzeros: readonly boolean[]): Jaxpr => {
 };
 
 /**
+ * Flattens user tangents and checks them against the flat primals: same structure and
+ * shapes; each tangent takes its primal's dtype (JS numbers count as floats).
+ */
+export const matchTangents = (op: string, tangents: unknown, inTree: TreeDef, flatIn: readonly ArrayBase[]): ArrayBase[] => {
+  const [flatT, tTree] = flattenArgs(op, tangents as unknown[], true);
+  if (!treedefEquals(inTree, tTree)) {
+    throw new ValueError(`tangents have structure ${treedefToString(tTree)} but primals have ${treedefToString(inTree)}`, { op });
+  }
+  return flatT.map((t, i) => {
+    const p = flatIn[i]!;
+    if (t.shape.join() !== p.shape.join()) {
+      throw new ValueError(`tangent ${i} has shape [${t.shape.join(", ")}] but its primal has shape [${p.shape.join(", ")}]`, { op });
+    }
+    return t.dtype === p.dtype ? t : convertElementType(t, p.dtype);
+  });
+};
+
+/**
  * `jvp(f, primals, tangents)` -> `[out, tangentOut]`: forward-mode derivative of `f` at
  * `primals` along `tangents` (pytrees of the same structure).
  */
@@ -75,20 +93,10 @@ export const jvp = <Out = any>(f: (...args: any[]) => Out, primals: readonly unk
     throw new ValueError("primals and tangents must be arrays (tuples) of arguments", { op, hint: "jvp(f, [x], [t])" });
   }
   const [flatIn, inTree] = flattenArgs(op, primals, true);
-  const [flatT, tTree] = flattenArgs(op, tangents, true);
-  if (!treedefEquals(inTree, tTree)) {
-    throw new ValueError(`tangents have structure ${treedefToString(tTree)} but primals have ${treedefToString(inTree)}`, { op });
-  }
-  flatT.forEach((t, i) => {
-    const p = flatIn[i]!;
-    if (t.shape.join() !== p.shape.join()) {
-      throw new ValueError(`tangent ${i} has shape [${t.shape.join(", ")}] but its primal has shape [${p.shape.join(", ")}]`, { op });
-    }
-  });
   const { jaxpr, outTree } = traceFlat(op, f, inTree, flatIn);
   const nonzeros = jaxpr.inAvals.map((a) => tangentAval(a) !== null);
   const jj = jvpJaxpr(jaxpr, nonzeros);
-  const ts = flatT.map((t, i) => (t.dtype === flatIn[i]!.dtype ? t : convertElementType(t, flatIn[i]!.dtype))).filter((_, i) => nonzeros[i]);
+  const ts = matchTangents(op, tangents, inTree, flatIn).filter((_, i) => nonzeros[i]);
   const outs = evalJaxpr(jj, [...flatIn, ...ts]);
   const m = jaxpr.outvars.length;
   return [unflatten<Out>(outTree, outs.slice(0, m)), unflatten<Out>(outTree, outs.slice(m))];

@@ -13,7 +13,7 @@ import { scalar } from "../primitives/common.js";
 import * as tree from "../tree.js";
 import { type TreeDef, flatten, treedefEquals, treedefToString, unflatten } from "../tree.js";
 import { flattenArgs, leafToArray, normalizeArgnums, traceFlat } from "./api_util.js";
-import { jvpJaxpr, tangentAval } from "./jvp.js";
+import { jvpJaxpr, matchTangents, tangentAval } from "./jvp.js";
 import { partialEvalJaxpr } from "./partial_eval.js";
 import { transposeJaxpr } from "./transpose.js";
 
@@ -166,13 +166,10 @@ export const valueAndGrad =
 /** `linearize(f, ...primals)` -> `[out, fLin]`, with `fLin(...tangents)` the jvp at the primals. */
 export const linearize = <Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]): [Out, (...tangents: unknown[]) => Out] => {
   const op = "linearize";
-  const { inTree, outTree, lin, outs, residuals } = linearizeAt(op, f, primals);
+  const { flatIn, inTree, outTree, lin, outs, residuals } = linearizeAt(op, f, primals);
   const fLin = (...tangents: unknown[]): Out => {
-    const [flatT, tTree] = flattenArgs(op, tangents);
-    if (!treedefEquals(tTree, inTree)) {
-      throw new ValueError(`tangents have structure ${treedefToString(tTree)} but primals have ${treedefToString(inTree)}`, { op });
-    }
-    const ts = flatT.filter((_, i) => lin.nonzeros[i]);
+    // Checked and converted here: the linear jaxpr is evaluated without re-checking types.
+    const ts = matchTangents(op, tangents, inTree, flatIn).filter((_, i) => lin.nonzeros[i]);
     return unflatten<Out>(outTree, evalJaxpr(lin.linear, [...residuals, ...ts]));
   };
   return [unflatten<Out>(outTree, outs), fLin];
