@@ -35,8 +35,8 @@ export abstract class ArrayBase {
   abstract toTypedArray(): TypedArray;
 }
 
-/** Nested JS arrays of numbers or booleans. */
-export type NestedArray = number | boolean | readonly NestedArray[];
+/** Nested JS arrays of numbers or booleans; arrays among them are stacked (`np.array([x, y])`). */
+export type NestedArray = number | boolean | ArrayBase | readonly NestedArray[];
 
 /** Anything an `np` function accepts as an array argument. */
 export type ArrayLike = ArrayBase | number | boolean | readonly NestedArray[] | TypedArray;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { inspect } from "node:util";
-import { DTypeError, NDArray, ValueError, np } from "@cotangent/core";
+import { type ArrayBase, DTypeError, NDArray, ValueError, grad, np } from "@cotangent/core";
 
 describe("np.array", () => {
   it("reads nested arrays, numbers, booleans and typed arrays", () => {
@@ -52,6 +52,22 @@ describe("np.array", () => {
     expect(() => np.array([1], { dtype: "float16" as any })).toThrow(DTypeError);
     expect(() => np.array([1], { dtype: "float16" as any })).toThrow(/np.array: unknown dtype "float16"[\s\S]*hint: use 'float32', 'float64', 'int32' or 'bool'/);
     expect(() => np.array(new Float32Array(6), { shape: [4] })).toThrow(/shape \[4\] does not match the 6 values given/);
+    expect(() => np.array([1, 2, 3], { shape: [2, 2] })).toThrow(/np.array: shape \[2, 2\] does not match the 3 values given/);
+  });
+
+  it("stacks arrays (and tracers) nested in lists, as np.array([x, y]) does in NumPy and JAX", () => {
+    const f64 = (v: number[]) => np.array(v, { dtype: "float64" });
+    const s = np.array([f64([1, 2]), f64([3, 4])]);
+    expect([s.dtype, s.shape, s.toArray()]).toEqual(["float64", [2, 2], [[1, 2], [3, 4]]]);
+    // JS numbers among arrays are weak: an int32 array keeps int32, a float among ints gives float32.
+    const i = np.array([np.array(1, { dtype: "int32" }), 2]);
+    expect([i.dtype, i.toArray()]).toEqual(["int32", [1, 2]]);
+    expect(np.array([np.array(1, { dtype: "int32" }), 2.5]).dtype).toBe("float32");
+    expect(np.array([[1, 2], f64([3, 4])]).toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(np.array([f64([1, 2]), f64([3, 4])], { dtype: "int32", shape: [4] }).toArray()).toEqual([1, 2, 3, 4]);
+    expect(grad((x: ArrayBase) => np.sum(np.multiply(np.array([x, np.multiply(x, 3)]), np.array([1, 10]))))(np.array(2)).item()).toBe(31);
+    expect(() => np.array([f64([1, 2]), f64([3])])).toThrow(/np.array: ragged nested array: element at \[1\] has shape \[1\] but element at \[0\] has \[2\]/);
+    expect(() => np.array([f64([1]), null] as any)).toThrow(/element at \[1\] is null, not a number, boolean or array/);
   });
 });
 

@@ -5,8 +5,10 @@
 import { ArrayBase, fromBuffer } from "../array.js";
 import { type DType, type TypedArray, castTo, isDType, joinWeak, promoteDTypes, typedArrayFor, weakDTypeOf } from "../dtype.js";
 import { DTypeError, ValueError } from "../errors.js";
-import { convertElementType } from "../primitives/structural.js";
+import { convertElementType, reshape } from "../primitives/structural.js";
 import { scalar } from "../primitives/common.js";
+import { concatenate, expandDims } from "../primitives/shape.js";
+import { sizeOf } from "../shape.js";
 
 export type { ArrayLike, NestedArray } from "../array.js";
 import type { ArrayLike, NestedArray } from "../array.js";
@@ -58,6 +60,43 @@ const parseNested = (op: string, x: NestedArray): { shape: number[]; flat: (numb
   return { shape, flat };
 };
 
+const containsArray = (v: unknown): boolean => v instanceof ArrayBase || (Array.isArray(v) && v.some(containsArray));
+
+/**
+ * A nested JS list holding arrays (or tracers), stacked as NumPy and JAX do for
+ * `np.array([x, y])`: the arrays' dtypes promote, JS numbers among them are weak, and
+ * every element of a list must have the same shape. Differentiable (it is a concatenate).
+ */
+const stackNested = (op: string, x: readonly unknown[], dtype: DType | undefined): ArrayBase => {
+  let strong: DType | null = null;
+  let weak: DType | null = null;
+  const scan = (v: unknown, path: number[]): void => {
+    if (v instanceof ArrayBase) strong = strong ? promoteDTypes(strong, v.dtype) : v.dtype;
+    else if (typeof v === "number" || typeof v === "boolean") weak = weak ? promoteDTypes(weak, weakDTypeOf(v)) : weakDTypeOf(v);
+    else if (Array.isArray(v)) v.forEach((c, i) => scan(c, [...path, i]));
+    else throw new ValueError(`element at [${path.join(", ")}] is ${v === null ? "null" : typeof v}, not a number, boolean or array`, { op });
+  };
+  scan(x, []);
+  const d = dtype ?? (weak === null ? strong! : joinWeak(strong!, weak));
+  const build = (v: unknown, path: number[]): ArrayBase => {
+    if (v instanceof ArrayBase) return convertElementType(v, d);
+    if (!Array.isArray(v)) return scalar(Number(v), d);
+    if (v.length === 0) return fromBuffer(typedArrayFor(d, 0), [0], d);
+    const parts = v.map((c, i) => build(c, [...path, i]));
+    const first = parts[0]!;
+    parts.forEach((p, i) => {
+      if (p.ndim !== first.ndim || p.shape.some((n, k) => n !== first.shape[k])) {
+        throw new ValueError(
+          `ragged nested array: element at [${[...path, i].join(", ")}] has shape [${p.shape.join(", ")}] but element at [${[...path, 0].join(", ")}] has [${first.shape.join(", ")}]`,
+          { op, hint: "every element of a list must have the same shape" },
+        );
+      }
+    });
+    return concatenate(parts.map((p) => expandDims(p, [0])), 0);
+  };
+  return build(x, []);
+};
+
 /**
  * `np.array`: an NDArray from nested JS arrays, a typed array, a number or an array.
  * The dtype defaults to float32 for numbers (as in DESIGN.md), bool for booleans, and a
@@ -89,7 +128,18 @@ export const array = (x: ArrayLike, options: DTypeOption & { shape?: readonly nu
   if (!Array.isArray(x)) {
     throw new ValueError(`cannot make an array from ${x === null ? "null" : typeof x}`, { op, hint: "pass numbers, booleans, nested arrays or a typed array" });
   }
+  if (containsArray(x)) {
+    const out = stackNested(op, x as readonly unknown[], dtype);
+    if (options.shape === undefined) return out;
+    if (sizeOf(options.shape) !== out.size) {
+      throw new ValueError(`shape [${options.shape.join(", ")}] does not match the ${out.size} values given`, { op });
+    }
+    return reshape(out, options.shape);
+  }
   const { shape, flat } = parseNested(op, x as NestedArray);
+  if (options.shape !== undefined && sizeOf(options.shape) !== flat.length) {
+    throw new ValueError(`shape [${options.shape.join(", ")}] does not match the ${flat.length} values given`, { op });
+  }
   const d = dtype ?? (flat.length > 0 && flat.every((v) => typeof v === "boolean") ? "bool" : "float32");
   const buf = typedArrayFor(d, flat.length);
   const cast = castTo(d);
