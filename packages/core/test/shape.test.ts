@@ -342,6 +342,9 @@ describe("tile, repeat, iota", () => {
       { numRuns: 30 },
     );
     expect(() => np.repeat(np.zeros([3]), [1, 2])).toThrow(/np.repeat: repeats has 2 entries but axis 0 has size 3/);
+    // A single count in a list applies to every element (NumPy broadcasts it).
+    expect(np.repeat(np.array([1, 2]), [2]).toArray()).toEqual([1, 1, 2, 2]);
+    expect(np.repeat(np.array([[1, 2]]), [3], { axis: 1 }).toArray()).toEqual([[1, 1, 1, 2, 2, 2]]);
     const f = (a: any) => np.tile(np.repeat(a, [2, 0, 1], { axis: 1 }), [2, 1]);
     checkRules(f, [f64([2, 3])], [f64([2, 2, 3])]);
   });

@@ -279,6 +279,8 @@ export const repeat = (x: ArrayLike, repeats: number | readonly number[], option
   if (options.axis === undefined || options.axis === null) a = reshapeOp(a, [a.size]);
   const axis = normalizeAxis(op, options.axis ?? 0, a.ndim);
   const n = a.shape[axis]!;
+  // One count in a list applies to every element, as NumPy broadcasts it.
+  if (typeof repeats !== "number" && repeats.length === 1 && n !== 1) repeats = repeats[0]!;
   if (typeof repeats === "number") {
     if (!Number.isInteger(repeats) || repeats < 0) throw new ValueError(`repeats must be a non-negative integer, got ${repeats}`, { op });
     const inter = [...a.shape.slice(0, axis + 1), repeats, ...a.shape.slice(axis + 1)];
