@@ -179,6 +179,7 @@ describe("np arithmetic semantics", () => {
     expect(np.logicalNot(np.array([0, 2], { dtype: "int32" })).toArray()).toEqual([true, false]);
     expect(np.bitwiseAnd(np.array([12], { dtype: "int32" }), 10).toArray()).toEqual([8]);
     expect(np.bitwiseNot(np.array([0], { dtype: "int32" })).toArray()).toEqual([-1]);
+    expect(() => np.bitwiseNot(np.array([1.5]))).toThrow(/np.bitwiseNot: needs a bool or int32 input, got float32[\s\S]*hint: use np.logicalNot/);
   });
 
   it("astype truncates floats to int32, maps nonzero to true, and passes gradients between floats", () => {

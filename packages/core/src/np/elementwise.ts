@@ -181,7 +181,11 @@ export const bitwiseOr = bitwise("np.bitwiseOr", c.bitwiseOr);
 /** Bitwise exclusive or of int32 or bool arrays. */
 export const bitwiseXor = bitwise("np.bitwiseXor", c.bitwiseXor);
 /** Bitwise not of an int32 or bool array (`~x`). */
-export const bitwiseNot = (x: ArrayLike): ArrayBase => c.bitwiseNot(asArray(x));
+export const bitwiseNot = (x: ArrayLike): ArrayBase => {
+  const a = asArray(x);
+  if (a.dtype !== "bool" && a.dtype !== "int32") throw new DTypeError(`needs a bool or int32 input, got ${a.dtype}`, { op: "np.bitwiseNot", hint: "use np.logicalNot for truth values" });
+  return c.bitwiseNot(a);
+};
 
 // ---------------------------------------------------------------- selection and classification
 
