@@ -136,6 +136,7 @@ describe("np reductions against reference loops", () => {
     expect(() => np.mean(x, { axis: [0, -3] })).toThrow(/np.mean: axis -3 is out of range for an array of rank 2/);
     expect(() => np.max(x, { axis: [1, -1] })).toThrow(/np.max: repeated axis/);
     expect(() => np.argmax(x, { axis: 5 })).toThrow(/np.argmax: axis 5 is out of range for an array of rank 2/);
+    expect(() => np.sum(np.array(2), { axis: 0 })).toThrow(/np.sum: axis 0 is out of range for an array of rank 0 \(a scalar has no axes\)/);
     expect(() => np.cumsum(x, { axis: -3 })).toThrow(/np.cumsum: axis -3 is out of range for an array of rank 2/);
     expect(() => np.max(np.zeros([2, 0]), { axis: 1 })).toThrow(/np.max: zero-size array to reduction operation max which has no identity/);
     expect(() => np.argmin(np.zeros([0]))).toThrow(/np.argmin: attempt to get argmin of an empty sequence/);

@@ -63,7 +63,10 @@ export const ALL_DTYPES: readonly DType[] = ["float32", "float64", "int32", "boo
 /** Normalises a possibly negative axis for rank `ndim`, or throws AxisError. */
 export const normalizeAxis = (op: string, axis: number, ndim: number, what = "axis"): number => {
   if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
-    throw new AxisError(`${what} ${axis} is out of range for an array of rank ${ndim} (valid: ${-ndim} to ${ndim - 1})`, { op });
+    throw new AxisError(
+      `${what} ${axis} is out of range for an array of rank ${ndim} (${ndim === 0 ? "a scalar has no axes" : `valid: ${-ndim} to ${ndim - 1}`})`,
+      { op },
+    );
   }
   return axis < 0 ? axis + ndim : axis;
 };
