@@ -92,6 +92,8 @@ describe("constructors", () => {
     expect(np.linspace(0, 1, 4, { endpoint: false }).toArray()).toEqual([0, 0.25, 0.5, 0.75]);
     expect(np.eye(2, 3, { k: 1 }).toArray()).toEqual([[0, 1, 0], [0, 0, 1]]);
     expect(() => np.arange(0, 1, 0)).toThrow(/np.arange: step must be a finite non-zero number, got 0/);
+    expect(() => np.arange(Infinity)).toThrow(/np.arange: bounds must be finite numbers, got start 0 and stop Infinity/);
+    expect(() => np.arange(NaN, 3)).toThrow(ValueError);
   });
 });
 

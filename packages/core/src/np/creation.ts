@@ -43,6 +43,7 @@ export const onesLike = (x: Like, options?: DTypeOption): ArrayBase => fullLike(
 export const arange = (start: number, stop?: number, step = 1, options?: DTypeOption): ArrayBase => {
   if (stop === undefined) [start, stop] = [0, start];
   if (step === 0 || !Number.isFinite(step)) throw new ValueError(`step must be a finite non-zero number, got ${step}`, { op: "np.arange" });
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ValueError(`bounds must be finite numbers, got start ${start} and stop ${stop}`, { op: "np.arange" });
   const ints = [start, stop, step].every(Number.isInteger);
   const d = dtypeOf("np.arange", options, ints ? "int32" : "float32");
   const n = Math.max(0, Math.ceil((stop - start) / step));
