@@ -5,6 +5,7 @@
  * since the user API sits above this layer.
  */
 import { type DType, type TypedArray, ShapedArray, typedArrayFor } from "./dtype.js";
+import { ValueError } from "./errors.js";
 import { formatArray } from "./format.js";
 import { sizeOf, type Shape } from "./shape.js";
 
@@ -148,7 +149,10 @@ export class NDArray extends ArrayBase {
   /** The single element of a size-1 array, as a number (bool gives 0 or 1). */
   item(): number {
     if (this.#buf.length !== 1) {
-      throw new RangeError(`item: needs an array of size 1, got shape [${this.shape.join(", ")}]`);
+      throw new ValueError(`needs an array of size 1, got shape [${this.shape.join(", ")}]`, {
+        op: "item",
+        hint: this.size === 0 ? undefined : "reduce first (e.g. np.sum(x).item()) or use toArray()",
+      });
     }
     return this.#buf[0]!;
   }

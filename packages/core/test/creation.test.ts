@@ -120,5 +120,6 @@ describe("printing", () => {
     expect(+x).toBe(4);
     expect(x instanceof NDArray).toBe(true);
     expect(() => np.array([1, 2]).item()).toThrow(/item: needs an array of size 1, got shape \[2\]/);
+    expect(() => np.array([1, 2]).item()).toThrow(ValueError);
   });
 });
