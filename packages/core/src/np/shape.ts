@@ -103,6 +103,7 @@ export const expandDims = (x: ArrayLike, axis: number | readonly number[]): Arra
 export const broadcastTo = (x: ArrayLike, shape: number | readonly number[]): ArrayBase => {
   const a = asArray(x);
   const sh = typeof shape === "number" ? [shape] : shape.slice();
+  if (sh.some((d) => !Number.isInteger(d) || d < 0)) throw new ShapeError(`shape ${shapeStr(sh)} must hold non-negative integers`, { op: "np.broadcastTo" });
   const b = broadcastShapes(a.shape, sh);
   if (a.ndim > sh.length || !b || b.some((d, k) => d !== sh[k])) {
     throw new ShapeError(`cannot broadcast an array of shape ${shapeStr(a.shape)} to shape ${shapeStr(sh)}`, {
