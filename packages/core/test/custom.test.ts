@@ -73,6 +73,20 @@ describe("customVjp", () => {
     h.defVjp((x: any) => [np.sin(x), x], (_r: any, ct: any) => [ct, ct]);
     expect(() => vjp(h, f64(1))[1](f64(1))).toThrow(/bwd must return a tuple with one cotangent per argument \(1\), got 2/);
   });
+  it("null in bwd's output is a zero cotangent for a whole argument or subtree", () => {
+    const scale = customVjp((x: any, n: any) => np.multiply(x, np.astype(n, "float64")));
+    scale.defVjp((x: any, n: any) => [scale(x, n), n], (n: any, ct: any) => [np.multiply(ct, np.astype(n, "float64")), null]);
+    const n = np.array([2, 3], { dtype: "int32" });
+    expectClose(grad((x: any) => np.sum(scale(x, n)))(f64([1, 1])), f64([2, 3]), 0);
+    expectClose(vmap(grad((x: any, n: any) => np.sum(scale(x, n))))(f64([[1, 1]]), np.array([[2, 3]], { dtype: "int32" })), f64([[2, 3]]), 0);
+    const prod = customVjp((p: any) => np.multiply(p.a, p.b));
+    prod.defVjp((p: any) => [prod(p), p], (p: any, ct: any) => [{ a: np.multiply(ct, p.b), b: undefined }]);
+    const g = grad((p: any) => np.sum(prod(p)))({ a: f64([1, 1]), b: f64([2, 3]) });
+    expectClose(g, { a: f64([2, 3]), b: f64([0, 0]) }, 0);
+    // A leaf where the argument has a subtree is still a structure error.
+    prod.defVjp((p: any) => [prod(p), p], (_p: any, ct: any) => [ct]);
+    expect(() => grad((p: any) => np.sum(prod(p)))({ a: f64([1, 1]), b: f64([2, 3]) })).toThrow(/bwd returned cotangents of structure \[\*\] but the arguments have \[\{a: \*, b: \*\}\]/);
+  });
 });
 
 describe("custom_lin under batching", () => {

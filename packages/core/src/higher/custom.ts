@@ -14,7 +14,7 @@ import { evalJaxpr } from "../interpreter.js";
 import { reduceSum } from "../primitives/reduce.js";
 import { convertElementType, zerosOf } from "../primitives/structural.js";
 import { bind } from "../trace.js";
-import { type TreeDef, flatten, treedefEquals, treedefToString, unflatten } from "../tree.js";
+import { type TreeDef, flatten, node, treedefEquals, treedefToString, unflatten } from "../tree.js";
 import { flattenArgs, leafToArray, traceFlat } from "../transforms/api_util.js";
 import { batchJaxpr, moveBatchAxis } from "../transforms/vmap.js";
 import { vmapFlat } from "../transforms/vmap_flat.js";
@@ -194,12 +194,41 @@ export const customVjpCallP: Primitive<CustomVjpParams> = definePrimitive<Custom
   },
 });
 
+const ZERO_CT = Symbol("zero cotangent");
+
+/**
+ * The leaves of bwd's cotangents, matched against the arguments they belong to: a null or
+ * undefined where the arguments have a subtree stands for zeros over all of it (as None
+ * does in JAX's custom_vjp), e.g. for an integer argument. Null when the structures differ.
+ */
+const flattenCotangents = (cts: unknown, args: unknown): unknown[] | null => {
+  const out: unknown[] = [];
+  const isEmpty = (x: unknown) => x === null || x === undefined;
+  const go = (c: unknown, a: unknown): boolean => {
+    if (isEmpty(c) && !isEmpty(a)) {
+      for (let n = flatten(a)[0].length; n > 0; n--) out.push(ZERO_CT);
+      return true;
+    }
+    const an = node(a);
+    const cn = node(c);
+    if (!an) {
+      if (isEmpty(a)) return isEmpty(c);
+      if (cn) return false;
+      out.push(c);
+      return true;
+    }
+    return cn !== null && treedefEquals(cn.def, an.def) && an.children.every((ac, i) => go(cn.children[i], ac));
+  };
+  return go(cts, args) ? out : null;
+};
+
 /** A function with custom reverse-mode rules. */
 export interface CustomVjpFunction<F extends (...args: any[]) => any> {
   (...args: Parameters<F>): ReturnType<F>;
   /**
    * Sets the rules: `fwd(...args)` returns `[out, residuals]` (any pytree of residuals);
-   * `bwd(residuals, ct)` returns the cotangents of the arguments as a tuple.
+   * `bwd(residuals, ct)` returns the cotangents of the arguments as a tuple (null for a
+   * zero cotangent of an argument or subtree, e.g. an integer argument).
    */
   defVjp<R>(fwd: (...args: Parameters<F>) => [ReturnType<F>, R], bwd: (residuals: R, ct: ReturnType<F>) => unknown[]): CustomVjpFunction<F>;
 }
@@ -231,11 +260,14 @@ export const customVjp = <F extends (...args: any[]) => any>(f: F): CustomVjpFun
       if (!Array.isArray(cts) || cts.length !== args.length) {
         throw new TransformError(`bwd must return a tuple with one cotangent per argument (${args.length}), got ${Array.isArray(cts) ? cts.length : typeof cts}`, { op });
       }
-      const [flatCts, ctTree] = flatten(cts);
-      if (!treedefEquals(ctTree, inTree)) {
-        throw new TransformError(`bwd returned cotangents of structure ${treedefToString(ctTree)} but the arguments have ${treedefToString(inTree)}`, { op });
+      const flatCts = flattenCotangents(cts, args);
+      if (!flatCts) {
+        throw new TransformError(`bwd returned cotangents of structure ${treedefToString(flatten(cts)[1])} but the arguments have ${treedefToString(inTree)}`, {
+          op,
+          hint: "return one cotangent per argument, shaped like it; null stands for a zero cotangent of a whole argument or subtree",
+        });
       }
-      return checkLike(op, "bwd cotangent", flatCts.map((x) => leafToArray(x, op)), jaxpr.invars);
+      return checkLike(op, "bwd cotangent", flatCts.map((x, i) => (x === ZERO_CT ? zerosOf(jaxpr.invars[i]!.aval) : leafToArray(x, op))), jaxpr.invars);
     };
     const num_consts = jaxpr.constvars.length;
     return unflatten(outTree, bindWithJaxpr(customVjpCallP, jaxpr, flat, { fwd: fwdFlat, bwd: bwdFlat, num_consts }));
