@@ -8,7 +8,7 @@ import { type ArrayBase, NDArray, fromBuffer } from "./array.js";
 import { typedArrayFor } from "./dtype.js";
 import { ValueError } from "./errors.js";
 import type { Atom, Jaxpr, Literal, Var } from "./ir/jaxpr.js";
-import { bind, currentTrace, withSource } from "./trace.js";
+import { bind, currentTrace, requireConcrete, withSource } from "./trace.js";
 
 let liveBytes = 0;
 let peakBytes = 0;
@@ -62,6 +62,10 @@ export const evalJaxpr = (jaxpr: Jaxpr, args: readonly ArrayBase[]): ArrayBase[]
   if (args.length !== jaxpr.invars.length) {
     throw new ValueError(`evalJaxpr: the jaxpr takes ${jaxpr.invars.length} inputs but got ${args.length}`, { op: "evalJaxpr" });
   }
+  // Eager evaluation calls kernels directly, so a tracer that escaped its transform (in the
+  // consts of a jaxpr, or the residuals of a vjp function kept past its trace) is caught here.
+  requireConcrete(jaxpr.consts);
+  requireConcrete(args);
   const env = new Map<Var, ArrayBase>();
   const write = (v: Var, x: ArrayBase) => {
     env.set(v, x);

@@ -153,6 +153,12 @@ export const withSource = <T>(source: SourceInfo | null, f: () => T): T => {
   }
 };
 
+/** Throws UnexpectedTracerError for a tracer among `xs` when no trace is active (it has escaped). */
+export const requireConcrete = (xs: readonly ArrayBase[]): void => {
+  if (current) return;
+  for (const x of xs) if (x instanceof Tracer) throw escapedTracer(x);
+};
+
 /** Applies a primitive: the one way any op happens. */
 export const bind = (prim: Primitive, inputs: ArrayBase[], params: object = {}): ArrayBase[] => {
   inputs.forEach((x, i) => {

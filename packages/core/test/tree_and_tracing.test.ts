@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConcretizationError, UnexpectedTracerError, grad, makeJaxpr, np, tree, vmap } from "@cotangent/core";
+import { ConcretizationError, UnexpectedTracerError, evalJaxpr, grad, linearize, makeJaxpr, np, tree, vjp, vmap } from "@cotangent/core";
 
 class Point {
   constructor(readonly x: any, readonly y: any, readonly label: string) {}
@@ -69,6 +69,21 @@ describe("tracing", () => {
     })(x);
     expect(() => np.add(leaked, 1)).toThrow(UnexpectedTracerError);
     expect(() => np.add(leaked, 1)).toThrow(/a tracer \(f32\[\], made by 'exp' at packages\/core\/test\/tree_and_tracing.test.ts:\d+\) was used after the transform that created it .*had finished/);
+  });
+  it("a vjp or linearize function, or a jaxpr, kept past the trace it closes over is an UnexpectedTracerError", () => {
+    let back: any;
+    let lin: any;
+    let jaxpr: any;
+    grad((a: any) => {
+      const [out, b] = vjp((y: any) => np.sin(np.multiply(a, y)), np.array(1));
+      back = b;
+      lin = linearize((y: any) => np.sin(np.multiply(a, y)), np.array(1))[1];
+      jaxpr = makeJaxpr((y: any) => np.multiply(a, y))(np.array(1));
+      return out;
+    })(np.array(0.5));
+    expect(() => back(np.array(1))).toThrow(UnexpectedTracerError);
+    expect(() => lin(np.array(1))).toThrow(UnexpectedTracerError);
+    expect(() => evalJaxpr(jaxpr, [np.array(2)])).toThrow(/a tracer \(f32\[\], a traced argument\) was used after the transform that created it/);
   });
   it("outer values used inside an inner trace become constvars", () => {
     const j = makeJaxpr((a: any) => grad((b: any) => np.sum(np.multiply(a, b)))(a))(np.array([1, 2]));
