@@ -25,9 +25,10 @@ const formatFloat = (v: number, dtype: DType, precision: number): string => {
   if (Object.is(v, -0)) return "-0.";
   if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.`;
   const a = Math.abs(v);
-  const s = shortest(v, dtype, precision + 1);
-  if (a < 1e-4 || a >= 1e16) return s.toExponential();
-  return String(s);
+  if (a < 1e-4 || a >= 1e16) return shortest(v, dtype, precision + 1).toExponential();
+  // Integer digits are never rounded away: 123456789.5 prints whole, not as 123456790.
+  const r = shortest(v, dtype, Math.max(precision + 1, Math.floor(Math.log10(a)) + 2));
+  return Number.isInteger(r) ? `${r}.` : String(r); // 2.9999999999 rounds to "3.", still a float
 };
 
 /** Formats `buf` of `shape` as NumPy would: `[[1., 2.],\n [3., 4.]]`. */

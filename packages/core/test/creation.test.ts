@@ -114,6 +114,10 @@ describe("printing", () => {
     expect(np.array(1 / 3, { dtype: "float64" }).toString()).toBe("0.33333333");
     expect(np.array([1e-5, 1]).toString()).toBe("[1e-5,   1.]");
     expect(np.array(2.5e-7, { dtype: "float64" }).toString()).toBe("2.5e-7");
+    // Integer digits are never rounded away (it printed 123456790); a value rounding to an integer keeps its point.
+    expect(np.array(123456789.5, { dtype: "float64" }).toString()).toBe("123456789.5");
+    expect(np.array(0.1 + 0.2, { dtype: "float64" }).toString()).toBe("0.3");
+    expect(np.array([2.9999999999, 0.5], { dtype: "float64" }).toString()).toBe("[3. , 0.5]");
   });
   it("item and coercion of concrete arrays", () => {
     const x = np.array(4);
