@@ -265,6 +265,19 @@ describe("np.einsum", () => {
     checkVmap(f, [randArray([2, 2, 3], 8), b, randArray([2, 4], 9)], 1e-12, [0, null, 0]);
   });
 
+  it("broadcasts size-1 axes against the label's size, as NumPy and JAX do", () => {
+    const a = randArray([2, 3], 10);
+    const row = randArray([1, 3], 11);
+    const av = Array.from(a.toTypedArray() as Float64Array);
+    const rv = Array.from(row.toTypedArray() as Float64Array);
+    expectClose(np.einsum("ij,ij->ij", a, row), np.multiply(a, row));
+    // A size-1 axis that is summed: x[0, :] times the sum of y over that label.
+    const dots = [0, 1].map((i) => [0, 1, 2].reduce((t, j) => t + av[i * 3 + j]! * rv[j]!, 0));
+    expectClose(np.einsum("ij,kj->ik", a, row), asF64(dots, [2, 1]));
+    expectClose(np.einsum("ij,ij->", np.ones([1, 3], { dtype: "float64" }), a), np.sum(a));
+    checkGrad((p: any, q: any) => np.einsum("ij,ij->i", p, q), [a, row]);
+  });
+
   it("subscript errors", () => {
     const a = np.ones([2, 3]);
     expect(() => np.einsum("ij,jk->ik", a)).toThrow(/np.einsum: subscripts 'ij,jk->ik' name 2 operands but 1 was given/);

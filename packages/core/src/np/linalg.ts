@@ -179,7 +179,7 @@ interface Labelled {
 const LETTER = /^[a-zA-Z]$/;
 
 /** Parses and validates `subscripts` against the operands: input label lists and the output labels. */
-const parseEinsum = (op: string, subscripts: string, xs: readonly ArrayBase[]): { inputs: string[][]; output: string[] } => {
+const parseEinsum = (op: string, subscripts: string, xs: readonly ArrayBase[]): { inputs: string[][]; output: string[]; sizes: Map<string, number> } => {
   const spec = subscripts.replace(/\s+/g, "");
   if (spec.includes(".")) {
     throw new ValueError(`ellipsis ('...') is not supported in subscripts '${subscripts}'`, { op, hint: "write every axis out with its own letter" });
@@ -205,7 +205,9 @@ const parseEinsum = (op: string, subscripts: string, xs: readonly ArrayBase[]): 
         });
       }
       const seen = sizes.get(l);
-      if (seen && seen[0] !== x.shape[ax]) {
+      // A size-1 axis broadcasts against the label's size elsewhere, as in NumPy and JAX.
+      if (seen && seen[0] === 1 && x.shape[ax] !== 1) sizes.set(l, [x.shape[ax]!, i, ax]);
+      else if (seen && seen[0] !== x.shape[ax] && x.shape[ax] !== 1) {
         throw new ShapeError(
           `subscript '${l}' has size ${seen[0]} in operand ${seen[1]} (axis ${seen[2]} of shape ${shapeStr(xs[seen[1]]!.shape)}) but size ${x.shape[ax]} in operand ${i} (axis ${ax} of shape ${shapeStr(x.shape)})`,
           { op },
@@ -228,7 +230,7 @@ const parseEinsum = (op: string, subscripts: string, xs: readonly ArrayBase[]): 
     for (const labels of inputs) for (const l of labels) count.set(l, (count.get(l) ?? 0) + 1);
     output = [...count].filter(([, c]) => c === 1).map(([l]) => l).sort();
   }
-  return { inputs, output };
+  return { inputs, output, sizes: new Map([...sizes].map(([l, [n]]) => [l, n])) };
 };
 
 /** Sums out the labels of `t` that are not in `keep`. */
@@ -257,7 +259,8 @@ const contractPair = (a: Labelled, b: Labelled, needed: ReadonlySet<string>): La
  * Einstein summation, e.g. `einsum("ij,jk->ik", a, b)`, `einsum("bij,bjk->bik", x, y)`,
  * `einsum("ij->ji", a)`, `einsum("i,i", u, v)` (implicit output: labels used once, sorted).
  * Operands are contracted left to right with dot_general; labels no later operand or the
- * output uses are summed as early as possible. Repeated labels within one operand
+ * output uses are summed as early as possible. A size-1 axis broadcasts against its
+ * label's size in the other operands (as in NumPy). Repeated labels within one operand
  * (traces, diagonals) and ellipses are not supported.
  */
 export const einsum = (subscripts: string, ...xs: ArrayLike[]): ArrayBase => {
@@ -265,8 +268,8 @@ export const einsum = (subscripts: string, ...xs: ArrayLike[]): ArrayBase => {
   if (typeof subscripts !== "string") throw new ValueError(`the first argument must be the subscripts string, got ${typeof subscripts}`, { op });
   if (xs.length === 0) throw new ValueError("needs at least one operand", { op });
   const arrays = operands(op, ...xs);
-  const { inputs, output } = parseEinsum(op, subscripts, arrays);
-  const ts: Labelled[] = arrays.map((x, i) => ({ x, labels: inputs[i]! }));
+  const { inputs, output, sizes } = parseEinsum(op, subscripts, arrays);
+  const ts: Labelled[] = arrays.map((x, i) => ({ x: broadcastTo(x, inputs[i]!.map((l) => sizes.get(l)!)), labels: inputs[i]! }));
   const neededAfter = (from: number): Set<string> => {
     const s = new Set(output);
     for (let i = from; i < ts.length; i++) for (const l of ts[i]!.labels) s.add(l);
