@@ -127,3 +127,14 @@ describe("printing", () => {
     expect(() => np.array([1, 2]).item()).toThrow(ValueError);
   });
 });
+
+describe("np.arange options", () => {
+  it("takes the options object after any number of bounds, and refuses int32 overflow", () => {
+    expect(np.arange(3, { dtype: "float32" }).toArray()).toEqual([0, 1, 2]);
+    expect(np.arange(3, { dtype: "float32" }).dtype).toBe("float32");
+    expect(np.arange(1, 7, 2, { dtype: "float64" }).toArray()).toEqual([1, 3, 5]);
+    expect(np.arange(1, 3, { dtype: "float64" }).dtype).toBe("float64");
+    expect(() => np.arange(3e9, 3e9 + 2)).toThrow(/np.arange: values from 3000000000 to 3000000001 do not fit in int32/);
+    expect(np.arange(3e9, 3e9 + 2, 1, { dtype: "float64" }).toArray()).toEqual([3e9, 3e9 + 1]);
+  });
+});

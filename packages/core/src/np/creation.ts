@@ -40,13 +40,26 @@ export const onesLike = (x: Like, options?: DTypeOption): ArrayBase => fullLike(
  * Evenly spaced values in [start, stop) with `step`. `arange(n)` counts from 0. The dtype
  * is int32 when all bounds are integers, else float32 (JAX's rule).
  */
-export const arange = (start: number, stop?: number, step = 1, options?: DTypeOption): ArrayBase => {
+export const arange = (start: number, ...rest: (number | DTypeOption | undefined)[]): ArrayBase => {
+  const op = "np.arange";
+  // The options object may follow any number of bounds: arange(9, {dtype}), arange(1, 9, 2, {dtype}).
+  const last = rest[rest.length - 1];
+  const options = typeof last === "object" ? (rest.pop() as DTypeOption) : undefined;
+  rest.forEach((v, i) => {
+    if (v !== undefined && typeof v !== "number") throw new ValueError(`${i === 0 ? "stop" : "step"} must be a number, got ${typeof v}`, { op, hint: "np.arange(start, stop?, step?, {dtype}?)" });
+  });
+  let stop = rest[0] as number | undefined;
+  const step = (rest[1] as number | undefined) ?? 1;
+  if (typeof start !== "number") throw new ValueError(`start must be a number, got ${typeof start}`, { op });
   if (stop === undefined) [start, stop] = [0, start];
-  if (step === 0 || !Number.isFinite(step)) throw new ValueError(`step must be a finite non-zero number, got ${step}`, { op: "np.arange" });
-  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ValueError(`bounds must be finite numbers, got start ${start} and stop ${stop}`, { op: "np.arange" });
+  if (step === 0 || !Number.isFinite(step)) throw new ValueError(`step must be a finite non-zero number, got ${step}`, { op });
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ValueError(`bounds must be finite numbers, got start ${start} and stop ${stop}`, { op });
   const ints = [start, stop, step].every(Number.isInteger);
-  const d = dtypeOf("np.arange", options, ints ? "int32" : "float32");
+  const d = dtypeOf(op, options, ints ? "int32" : "float32");
   const n = Math.max(0, Math.ceil((stop - start) / step));
+  if (d === "int32" && n > 0 && Math.max(Math.abs(start), Math.abs(start + (n - 1) * step)) > 2147483647) {
+    throw new ValueError(`values from ${start} to ${start + (n - 1) * step} do not fit in int32`, { op, hint: "pass {dtype: 'float64'}" });
+  }
   const buf = typedArrayFor(d, n);
   for (let i = 0; i < n; i++) buf[i] = start + i * step;
   return fromBuffer(buf, [n], d);
