@@ -96,3 +96,31 @@ describe("checkpoint policies", () => {
     for (const r of dots) expect(r.source).toMatch(/^packages\/core\/test\/checkpoint.test.ts:\d+$/);
   });
 });
+
+describe("checkpoint policies inside control flow", () => {
+  const W = np.array([[0.5, -0.2], [0.1, 0.3]], { dtype: "float64" });
+  const xs = np.array([[0.1, 0.2], [0.3, -0.1], [0.0, 0.5], [0.2, 0.2]], { dtype: "float64" });
+  const body = (c: any, xi: any) => [np.tanh(checkpointName(np.add(np.matmul(c, W), xi), "pre")), null] as [any, null];
+  const loss = (c0: any) => np.sum(lax.scan(body, c0, xs)[0]);
+  const c0 = np.array([0.3, -0.4], { dtype: "float64" });
+  it("reach into a scan: saveOnlyTheseNames keeps the named value of every step", () => {
+    const ck = (policy: any) => (c0: any) => checkpoint(loss, { policy })(c0);
+    const named = savedResiduals(ck(checkpointPolicies.saveOnlyTheseNames("pre")), c0);
+    expect(named.some((r) => r.shape.join() === "4,2" && r.origin === "name")).toBe(true);
+    const nothing = savedResiduals(ck(checkpointPolicies.nothingSaveable), c0);
+    expect(nothing.some((r) => r.origin === "name")).toBe(false);
+    for (const p of [checkpointPolicies.saveOnlyTheseNames("pre"), checkpointPolicies.nothingSaveable, checkpointPolicies.everythingSaveable, checkpointPolicies.dotsSaveable]) {
+      expectClose(grad(ck(p))(c0), grad(loss)(c0), 1e-12);
+      typecheck(makeJaxpr(grad(ck(p)))(c0));
+    }
+  });
+  it("reach into a cond", () => {
+    const f = (x: any) => np.sum(lax.cond(np.greater(np.sum(x), 0), (x: any) => np.sin(checkpointName(np.exp(x), "e")), (x: any) => np.cos(x), x));
+    const x = np.array([0.3, 0.4], { dtype: "float64" });
+    const ck = checkpoint(f, { policy: checkpointPolicies.saveOnlyTheseNames("e") });
+    // The named value is saved, through the cond that produced it; with nothingSaveable only the input is kept.
+    expect(savedResiduals(ck, x).map((r) => r.origin)).toEqual(["argument leaf 0", "cond"]);
+    expect(savedResiduals(checkpoint(f), x).map((r) => r.origin)).toEqual(["argument leaf 0"]);
+    expectClose(grad(ck)(x), grad(f)(x), 1e-12);
+  });
+});

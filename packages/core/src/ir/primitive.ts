@@ -50,9 +50,10 @@ export type BatchRule<P = any> = (
  * Partial evaluation of one equation whose inputs are partly known. The default treats the
  * equation as unknown when any input is. Higher-order primitives (checkpoint, custom_vjp,
  * cond, scan) override it. Returns the known equations and the unknown equations, with
- * the residual vars the unknown part reads from the known part.
+ * the residual vars the unknown part reads from the known part. Inside a checkpoint,
+ * `saveable` is its policy: a rule that splits sub-jaxprs applies it to them too.
  */
-export type PartialEvalRule = (eqn: Eqn, unknowns: boolean[]) => PartialEvalResult | null;
+export type PartialEvalRule = (eqn: Eqn, unknowns: boolean[], saveable?: (e: Eqn) => boolean) => PartialEvalResult | null;
 
 export interface PartialEvalResult {
   /** Equations that compute from known values only, including the known outputs of `eqn`. */
@@ -63,6 +64,11 @@ export interface PartialEvalResult {
   outUnknowns: boolean[];
   /** Vars computed by `known` that `unknown` reads. */
   residuals: import("./jaxpr.js").Var[];
+  /**
+   * Inside a checkpoint: the residuals that the policy itself chose to save (e.g. a named
+   * value of every scan step); the others follow the policy applied to their equation.
+   */
+  policySaved?: import("./jaxpr.js").Var[];
 }
 
 export interface Primitive<P = any> {

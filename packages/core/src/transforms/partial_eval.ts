@@ -84,7 +84,12 @@ export interface RematPartialEvalOutput {
  * the equation producing it; otherwise that equation (and what it needs, recursively) is
  * copied into the unknown side and recomputed there from the known inputs.
  */
-export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[], saveable: (e: Eqn) => boolean): RematPartialEvalOutput => {
+export const partialEvalJaxprRemat = (
+  jaxpr: Jaxpr,
+  unknowns: readonly boolean[],
+  saveable: (e: Eqn) => boolean,
+  instantiate: readonly boolean[] | boolean = false,
+): RematPartialEvalOutput => {
   // Constants (concrete arrays) are available to both sides; neither saved nor recomputed.
   const constSet = new Set<Var>(jaxpr.constvars);
   const unknown = new Set<Var>(jaxpr.invars.filter((_, i) => unknowns[i]));
@@ -94,6 +99,7 @@ export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[]
   // checkpoint) replaced by their known and unknown halves, so their primal outputs stay
   // known; the known half is then saved or recomputed like any other equation.
   const eqns: Eqn[] = [];
+  const ruleResiduals = new Set<Var>();
   const addKnown = (e: Eqn) => {
     eqns.push(e);
     e.outputs.forEach((v) => producer.set(v, e));
@@ -109,8 +115,10 @@ export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[]
       addKnown(e);
       continue;
     }
-    const split = e.primitive.partialEval?.(e, unk);
+    const split = e.primitive.partialEval?.(e, unk, saveable);
     if (split) {
+      // Residuals the rule saved under this policy (e.g. a named value of every scan step) are kept.
+      split.policySaved?.forEach((v) => ruleResiduals.add(v));
       split.known.forEach(addKnown);
       split.unknown.forEach(addUnknown);
     } else addUnknown(e);
@@ -128,7 +136,7 @@ export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[]
       return;
     }
     const e = producer.get(a)!;
-    if (saveable(e)) {
+    if (ruleResiduals.has(a) || saveable(e)) {
       if (!savedSet.has(a)) {
         savedSet.add(a);
         saved.push(a);
@@ -138,8 +146,11 @@ export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[]
       e.inputs.forEach(need);
     }
   };
-  const outUnknowns = jaxpr.outvars.map((a) => isVar(a) && unknown.has(a));
+  const inst = jaxpr.outvars.map((_, i) => (typeof instantiate === "boolean" ? instantiate : instantiate[i]!));
+  // An instantiated known output is read by the unknown side like any other known value.
+  const outUnknowns = jaxpr.outvars.map((a, i) => (isVar(a) && unknown.has(a)) || inst[i]!);
   for (const e of eqns) if (unknownEqns.has(e)) e.inputs.forEach(need);
+  jaxpr.outvars.forEach((a, i) => outUnknowns[i] && need(a));
   const read = [...knownInputsRead].sort((a, b) => a - b);
   const knownEqns = eqns.filter((e) => !unknownEqns.has(e));
   const known = dce(
@@ -155,4 +166,28 @@ export const partialEvalJaxprRemat = (jaxpr: Jaxpr, unknowns: readonly boolean[]
     ),
   );
   return { known, unknown: unknownJaxpr, outUnknowns, knownInputsRead: read, numSaved: saved.length };
+};
+
+/**
+ * Splits a sub-jaxpr of a higher-order equation: plain partial evaluation, or, inside a
+ * checkpoint (`saveable` given), remat partial evaluation under its policy. Either way the
+ * result has the shape of {@link partialEvalJaxpr}'s: the known jaxpr outputs every
+ * residual (known inputs it passes on included), and the unknown jaxpr reads them first.
+ */
+export const splitSubJaxpr = (
+  jaxpr: Jaxpr,
+  unknowns: readonly boolean[],
+  instantiate: readonly boolean[] | boolean = false,
+  saveable?: (e: Eqn) => boolean,
+): PartialEvalOutput => {
+  if (!saveable) return partialEvalJaxpr(jaxpr, unknowns, instantiate);
+  const r = partialEvalJaxprRemat(jaxpr, unknowns, saveable, instantiate);
+  const nKnownOut = r.outUnknowns.filter((u) => !u).length;
+  const readVars = r.knownInputsRead.map((i) => jaxpr.invars[i]!);
+  const known = new Jaxpr(r.known.constvars, r.known.consts, r.known.invars, r.known.eqns, [
+    ...r.known.outvars.slice(0, nKnownOut),
+    ...readVars,
+    ...r.known.outvars.slice(nKnownOut),
+  ]);
+  return { known, unknown: r.unknown, outUnknowns: r.outUnknowns, numResiduals: readVars.length + r.numSaved };
 };

@@ -15,7 +15,7 @@ import { max, min } from "../../primitives/binary.js";
 import { scalar } from "../../primitives/common.js";
 import { bind } from "../../trace.js";
 import { jvpJaxpr } from "../../transforms/jvp.js";
-import { partialEvalJaxpr } from "../../transforms/partial_eval.js";
+import { splitSubJaxpr } from "../../transforms/partial_eval.js";
 import { transposeJaxpr } from "../../transforms/transpose.js";
 import { batchJaxpr } from "../../transforms/vmap.js";
 import { jaxprOf, requireSameTypes } from "./util.js";
@@ -51,14 +51,14 @@ export const condP: Primitive<CondParams> = definePrimitive<CondParams>({
     const m = branches[0]!.outvars.length;
     return [outs.slice(0, m), outs.slice(m)];
   },
-  partialEval(eqn, unknowns) {
+  partialEval(eqn, unknowns, saveable) {
     if (unknowns[0]) return null; // an unknown index makes the whole cond unknown
     const { branches } = eqn.params as unknown as CondParams;
     const opsUk = unknowns.slice(1);
     const m = branches[0]!.outvars.length;
     let outUk = new Array<boolean>(m).fill(false);
-    for (const b of branches) partialEvalJaxpr(b, opsUk).outUnknowns.forEach((u, i) => (outUk[i] = outUk[i] || u));
-    const pes = branches.map((b) => partialEvalJaxpr(b, opsUk, outUk));
+    for (const b of branches) splitSubJaxpr(b, opsUk, false, saveable).outUnknowns.forEach((u, i) => (outUk[i] = outUk[i] || u));
+    const pes = branches.map((b) => splitSubJaxpr(b, opsUk, outUk, saveable));
     outUk = pes[0]!.outUnknowns;
     // Each branch has its own residuals; all branches output every slot (zeros in others' slots).
     const resAvals = pes.map((pe) => pe.unknown.invars.slice(0, pe.numResiduals).map((v) => v.aval));
@@ -85,7 +85,10 @@ export const condP: Primitive<CondParams> = definePrimitive<CondParams>({
     const ops = eqn.inputs.slice(1);
     const knownEqn = new Eqn(condP, [index, ...ops.filter((_, i) => !opsUk[i])], { branches: knownBranches }, [...eqn.outputs.filter((_, i) => !outUk[i]), ...slots], eqn.source);
     const unknownEqn = new Eqn(condP, [index, ...slots, ...ops.filter((_, i) => opsUk[i])], { branches: unknownBranches }, eqn.outputs.filter((_, i) => outUk[i]), eqn.source);
-    return { known: [knownEqn], unknown: [unknownEqn], outUnknowns: outUk, residuals: slots };
+    // Slots holding values a branch computed (not operands it passes on) were chosen by the policy, when there is one.
+    const computed = pes.flatMap((pe, k) => pe.unknown.invars.slice(0, pe.numResiduals).map((v) => !branches[k]!.invars.includes(v)));
+    const policySaved = saveable ? slots.filter((_, j) => computed[j]) : [];
+    return { known: [knownEqn], unknown: [unknownEqn], outUnknowns: outUk, residuals: slots, policySaved };
   },
   transpose(cts, [index, ...ops], { branches }) {
     if (isLinear(index)) throw new Error("cond transpose: the index cannot be linear");

@@ -14,7 +14,7 @@ import { add } from "../../primitives/binary.js";
 import { moveAxis, zerosOf } from "../../primitives/structural.js";
 import { bind } from "../../trace.js";
 import { jvpJaxpr, jvpOutNonzeros } from "../../transforms/jvp.js";
-import { partialEvalJaxpr } from "../../transforms/partial_eval.js";
+import { splitSubJaxpr } from "../../transforms/partial_eval.js";
 import { transposeJaxpr } from "../../transforms/transpose.js";
 import { batchJaxpr, batchOutDims, moveBatchAxis } from "../../transforms/vmap.js";
 import { jaxprOf, requireSameTypes, splitList } from "./util.js";
@@ -113,14 +113,15 @@ export const scanP: Primitive<ScanParams> = definePrimitive<ScanParams>({
     ];
   },
 
-  partialEval(eqn, unknowns) {
+  partialEval(eqn, unknowns, saveable) {
     const { jaxpr, num_consts: nc, num_carry: ncar, length, reverse } = eqn.params as unknown as ScanParams;
     const nOut = jaxpr.outvars.length;
     const [cUk, carryUk0, xsUk] = splitList(unknowns, [nc, ncar]);
     let carryUk = carryUk0!;
     let pe;
     for (;;) {
-      pe = partialEvalJaxpr(jaxpr, [...cUk!, ...carryUk, ...xsUk!], [...carryUk, ...new Array<boolean>(nOut - ncar).fill(false)]);
+      // Inside a checkpoint the body is split under its policy, so only saveable values are stacked per step.
+      pe = splitSubJaxpr(jaxpr, [...cUk!, ...carryUk, ...xsUk!], [...carryUk, ...new Array<boolean>(nOut - ncar).fill(false)], saveable);
       const outUk = pe.outUnknowns.slice(0, ncar);
       const next = carryUk.map((u, i) => u || outUk[i]!);
       if (next.every((v, i) => v === carryUk[i])) break;
@@ -197,7 +198,9 @@ export const scanP: Primitive<ScanParams> = definePrimitive<ScanParams>({
       eqn.outputs.filter((_, i) => (i < ncar ? carryUk[i]! : ysUk[i - ncar]!)),
       eqn.source,
     );
-    return { known: [knownEqn], unknown: [unknownEqn], outUnknowns: [...carryUk, ...ysUk], residuals: stackedRes };
+    // Stacked values computed by the body (not its carry inputs) were chosen by the policy, when there is one.
+    const policySaved = saveable ? stackedRes.filter((_, k) => !invarIndex.has(iterRes[k]!)) : [];
+    return { known: [knownEqn], unknown: [unknownEqn], outUnknowns: [...carryUk, ...ysUk], residuals: stackedRes, policySaved };
   },
 
   transpose(cts, inputs, { jaxpr, num_consts: nc, num_carry: ncar, length, reverse }) {
