@@ -161,9 +161,7 @@ export const requireConcrete = (xs: readonly ArrayBase[]): void => {
 
 /** Applies a primitive: the one way any op happens. */
 export const bind = (prim: Primitive, inputs: ArrayBase[], params: object = {}): ArrayBase[] => {
-  inputs.forEach((x, i) => {
-    if (!(x instanceof ArrayBase)) throw notAnArray(prim.name, x, i);
-  });
+  for (let i = 0; i < inputs.length; i++) if (!(inputs[i] instanceof ArrayBase)) throw notAnArray(prim.name, inputs[i], i);
   if (current) return current.process(prim, inputs, params as Params);
   for (const x of inputs) if (x instanceof Tracer) throw escapedTracer(x);
   prim.abstractEval(
