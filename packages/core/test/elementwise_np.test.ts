@@ -264,6 +264,37 @@ describe("error messages", () => {
     expect(() => makeJaxpr((u: ArrayBase) => np.where(np.greater(u, 0), u, b))(a)).toThrow(/np.where: shapes \[2, 3\], \[2, 3\], \[4\] do not broadcast \(argument 2 of shape \[4\]/);
   });
 
+  it("a broadcast error from an np function names the np function, not the primitive it binds", () => {
+    const a = np.ones([2, 3]);
+    const b = np.ones([4]);
+    const cases: [string, () => unknown][] = [
+      ["np.add", () => np.add(a, b)],
+      ["np.subtract", () => np.subtract(a, b)],
+      ["np.multiply", () => np.multiply(a, b)],
+      ["np.divide", () => np.divide(a, b)],
+      ["np.floorDivide", () => np.floorDivide(a, b)],
+      ["np.mod", () => np.mod(a, b)],
+      ["np.power", () => np.power(a, b)],
+      ["np.maximum", () => np.maximum(a, b)],
+      ["np.minimum", () => np.minimum(a, b)],
+      ["np.clip", () => np.clip(a, b)],
+      ["np.less", () => np.less(a, b)],
+      ["np.equal", () => np.equal(a, b)],
+      ["np.logicalAnd", () => np.logicalAnd(a, b)],
+      ["np.bitwiseOr", () => np.bitwiseOr(np.astype(a, "int32"), np.astype(b, "int32"))],
+      ["np.arctan2", () => np.arctan2(a, b)],
+      ["np.logaddexp", () => np.logaddexp(a, b)],
+    ];
+    for (const [name, f] of cases) {
+      expect(f).toThrow(ShapeError);
+      expect(f).toThrow(new RegExp(`^${name}: shapes \\[2, 3\\], \\[4\\] do not broadcast \\(argument 1 of shape \\[4\\] does not fit \\[2, 3\\]\\)\n  at .*elementwise_np\\.test\\.ts:\\d+\n  hint: NumPy broadcasting`));
+    }
+    // The same message while tracing, before anything runs.
+    expect(() => makeJaxpr((u: ArrayBase) => np.multiply(u, b))(a)).toThrow(/^np\.multiply: shapes \[2, 3\], \[4\] do not broadcast/);
+    // Promotion first: an int32 argument of the wrong shape is reported with its shape, as the others.
+    expect(() => np.add(a, np.ones([4], { dtype: "int32" }))).toThrow(/^np\.add: shapes \[2, 3\], \[4\] do not broadcast/);
+  });
+
   it("a float-only op on int32 at the lax level says which dtypes it accepts and how to convert", () => {
     expect(() => lax.sin(i32)).toThrow(DTypeError);
     expect(() => lax.sin(i32)).toThrow(/sin: input has dtype int32, but sin accepts float32, float64/);

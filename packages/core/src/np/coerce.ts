@@ -6,7 +6,7 @@ import { ArrayBase, fromBuffer } from "../array.js";
 import { type DType, type TypedArray, castTo, isDType, joinWeak, promoteDTypes, typedArrayFor, weakDTypeOf } from "../dtype.js";
 import { DTypeError, ValueError } from "../errors.js";
 import { convertElementType, reshape } from "../primitives/structural.js";
-import { scalar } from "../primitives/common.js";
+import { broadcastAll, scalar } from "../primitives/common.js";
 import { concatenate, expandDims } from "../primitives/shape.js";
 import { sizeOf } from "../shape.js";
 
@@ -110,7 +110,8 @@ export const array = (x: ArrayLike, options: DTypeOption & { shape?: readonly nu
     const src = x as TypedArray;
     const d = dtype ?? TYPED_DTYPE(src) ?? "float32";
     const buf = typedArrayFor(d, src.length);
-    if (d === "float32" || d === "float64" || src instanceof Int32Array || src instanceof Uint8Array) buf.set(src);
+    // A plain copy only where it cannot change a value; bools are cast so every element is 0 or 1.
+    if (d === "float32" || d === "float64" || (d === "int32" && (src instanceof Int32Array || src instanceof Uint8Array))) buf.set(src);
     else {
       const cast = castTo(d);
       for (let i = 0; i < src.length; i++) buf[i] = cast(src[i]!);
@@ -185,6 +186,15 @@ export const resultDType = (...xs: ArrayLike[]): DType => {
 export const promoteArgs = (...xs: ArrayLike[]): ArrayBase[] => {
   const d = resultDType(...xs);
   return xs.map((x) => asArray(x, d));
+};
+
+/**
+ * Checks that the (already converted) arguments of the np function `op` broadcast
+ * together, so that a mismatch names `op` (e.g. `np.add`) rather than the primitive it binds.
+ */
+export const checkBroadcast = <T extends ArrayBase[]>(op: string, xs: T): T => {
+  broadcastAll(op, xs.map((x) => x.aval));
+  return xs;
 };
 
 /** Like {@link promoteArgs}, then integers and bools become float32 (for sin, log, divide, ...). */

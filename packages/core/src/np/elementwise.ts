@@ -11,14 +11,14 @@ import * as c from "../primitives/compare.js";
 import { broadcastAll, scalar } from "../primitives/common.js";
 import { convertElementType, full } from "../primitives/structural.js";
 import * as u from "../primitives/unary.js";
-import { type ArrayLike, asArray, checkDType, promoteArgs, promoteToFloat, resultDType } from "./coerce.js";
+import { type ArrayLike, asArray, checkBroadcast, checkDType, promoteArgs, promoteToFloat, resultDType } from "./coerce.js";
 
 type Pair = [ArrayBase, ArrayBase];
 const zeroOf = (x: ArrayBase) => scalar(0, x.dtype);
 
 /** Arguments promoted to their common dtype; bool is refused where NumPy/JAX refuse it. */
 const numericPair = (op: string, x: ArrayLike, y: ArrayLike): Pair => {
-  const p = promoteArgs(x, y) as Pair;
+  const p = checkBroadcast(op, promoteArgs(x, y) as Pair);
   if (p[0].dtype === "bool") {
     throw new DTypeError(`${op} does not accept bool inputs`, { op, hint: "convert first, e.g. np.astype(x, 'int32')" });
   }
@@ -29,7 +29,7 @@ const numericPair = (op: string, x: ArrayLike, y: ArrayLike): Pair => {
 
 /** `x + y` elementwise, with broadcasting (bool + bool is logical or, as in NumPy). */
 export const add = (x: ArrayLike, y: ArrayLike): ArrayBase => {
-  const [a, z] = promoteArgs(x, y) as Pair;
+  const [a, z] = checkBroadcast("np.add", promoteArgs(x, y) as Pair);
   return a.dtype === "bool" ? c.bitwiseOr(a, z) : b.add(a, z);
 };
 
@@ -38,12 +38,12 @@ export const subtract = (x: ArrayLike, y: ArrayLike): ArrayBase => b.sub(...nume
 
 /** `x * y` elementwise, with broadcasting (bool * bool is logical and). */
 export const multiply = (x: ArrayLike, y: ArrayLike): ArrayBase => {
-  const [a, z] = promoteArgs(x, y) as Pair;
+  const [a, z] = checkBroadcast("np.multiply", promoteArgs(x, y) as Pair);
   return a.dtype === "bool" ? c.bitwiseAnd(a, z) : b.mul(a, z);
 };
 
 /** True division: integers and bools become float32. */
-export const divide = (x: ArrayLike, y: ArrayLike): ArrayBase => b.div(...(promoteToFloat(x, y) as Pair));
+export const divide = (x: ArrayLike, y: ArrayLike): ArrayBase => b.div(...checkBroadcast("np.divide", promoteToFloat(x, y) as Pair));
 export const trueDivide = divide;
 
 /** `-x`. */
@@ -106,15 +106,15 @@ export const power = (x: ArrayLike, y: ArrayLike): ArrayBase => {
     }
     return u.integerPow(a, y);
   }
-  let [a, z] = promoteArgs(x, y) as Pair;
+  let [a, z] = checkBroadcast(op, promoteArgs(x, y) as Pair);
   if (a.dtype === "bool") [a, z] = [convertElementType(a, "int32"), convertElementType(z, "int32")];
   return b.pow(a, z);
 };
 
 /** Elementwise maximum (NaN propagates). */
-export const maximum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.max(...(promoteArgs(x, y) as Pair));
+export const maximum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.max(...checkBroadcast("np.maximum", promoteArgs(x, y) as Pair));
 /** Elementwise minimum (NaN propagates). */
-export const minimum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.min(...(promoteArgs(x, y) as Pair));
+export const minimum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.min(...checkBroadcast("np.minimum", promoteArgs(x, y) as Pair));
 
 /**
  * Limits `x` to `[min, max]` (either bound may be null/undefined). Where a bound equals
@@ -124,6 +124,7 @@ export const clip = (x: ArrayLike, min?: ArrayLike | null, max?: ArrayLike | nul
   const bounds = [min, max].filter((v): v is ArrayLike => v !== null && v !== undefined);
   const d = resultDType(x, ...bounds);
   let out = asArray(x, d);
+  checkBroadcast("np.clip", [out, ...bounds.map((v) => asArray(v, d))]);
   if (min !== null && min !== undefined) out = b.max(out, asArray(min, d));
   if (max !== null && max !== undefined) out = b.min(out, asArray(max, d));
   return out;
@@ -132,22 +133,22 @@ export const clip = (x: ArrayLike, min?: ArrayLike | null, max?: ArrayLike | nul
 // ---------------------------------------------------------------- comparisons
 
 const comparison =
-  (op: (x: ArrayBase, y: ArrayBase) => ArrayBase) =>
+  (name: string, op: (x: ArrayBase, y: ArrayBase) => ArrayBase) =>
   (x: ArrayLike, y: ArrayLike): ArrayBase =>
-    op(...(promoteArgs(x, y) as Pair));
+    op(...checkBroadcast(name, promoteArgs(x, y) as Pair));
 
 /** `x == y` elementwise (bool result). */
-export const equal = comparison(c.eq);
+export const equal = comparison("np.equal", c.eq);
 /** `x != y` elementwise (bool result). */
-export const notEqual = comparison(c.ne);
+export const notEqual = comparison("np.notEqual", c.ne);
 /** `x < y` elementwise (bool result). */
-export const less = comparison(c.lt);
+export const less = comparison("np.less", c.lt);
 /** `x <= y` elementwise (bool result). */
-export const lessEqual = comparison(c.le);
+export const lessEqual = comparison("np.lessEqual", c.le);
 /** `x > y` elementwise (bool result). */
-export const greater = comparison(c.gt);
+export const greater = comparison("np.greater", c.gt);
 /** `x >= y` elementwise (bool result). */
-export const greaterEqual = comparison(c.ge);
+export const greaterEqual = comparison("np.greaterEqual", c.ge);
 
 /** Truthiness, as NumPy reads it: nonzero (NaN included) is true. */
 const truthy = (x: ArrayLike): ArrayBase => {
@@ -156,11 +157,11 @@ const truthy = (x: ArrayLike): ArrayBase => {
 };
 
 /** Elementwise logical and of truth values (bool result). */
-export const logicalAnd = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseAnd(truthy(x), truthy(y));
+export const logicalAnd = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseAnd(...checkBroadcast("np.logicalAnd", [truthy(x), truthy(y)] as Pair));
 /** Elementwise logical or of truth values (bool result). */
-export const logicalOr = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseOr(truthy(x), truthy(y));
+export const logicalOr = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseOr(...checkBroadcast("np.logicalOr", [truthy(x), truthy(y)] as Pair));
 /** Elementwise logical exclusive or of truth values (bool result). */
-export const logicalXor = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseXor(truthy(x), truthy(y));
+export const logicalXor = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseXor(...checkBroadcast("np.logicalXor", [truthy(x), truthy(y)] as Pair));
 /** Elementwise logical not (bool result). */
 export const logicalNot = (x: ArrayLike): ArrayBase => c.bitwiseNot(truthy(x));
 
@@ -171,7 +172,7 @@ const bitwise =
     if (p[0].dtype !== "bool" && p[0].dtype !== "int32") {
       throw new DTypeError(`needs bool or int32 inputs, got ${p[0].dtype}`, { op: name });
     }
-    return op(...p);
+    return op(...checkBroadcast(name, p));
   };
 
 /** Bitwise and of int32 or bool arrays. */

@@ -8,7 +8,7 @@ import * as c from "../primitives/compare.js";
 import { scalar } from "../primitives/common.js";
 import { convertElementType } from "../primitives/structural.js";
 import * as u from "../primitives/unary.js";
-import { type ArrayLike, asArray, promoteToFloat } from "./coerce.js";
+import { type ArrayLike, asArray, checkBroadcast, promoteToFloat } from "./coerce.js";
 
 type Unary = (x: ArrayLike) => ArrayBase;
 
@@ -62,14 +62,14 @@ export const arccosh = floatFn(u.acosh);
 export const arctanh = floatFn(u.atanh);
 
 /** The angle of the point (x2, x1) from the positive x axis: atan(x1 / x2) in the right quadrant. */
-export const arctan2 = (x1: ArrayLike, x2: ArrayLike): ArrayBase => b.atan2(...(promoteToFloat(x1, x2) as [ArrayBase, ArrayBase]));
+export const arctan2 = (x1: ArrayLike, x2: ArrayLike): ArrayBase => b.atan2(...checkBroadcast("np.arctan2", promoteToFloat(x1, x2) as [ArrayBase, ArrayBase]));
 
 /**
  * log(e^x1 + e^x2) without overflow: max + log1p(e^-|x1 - x2|). Where both are the same
  * infinity (x1 - x2 is NaN) the sum is returned. At x1 = x2 the gradient splits evenly.
  */
 export const logaddexp = (x1: ArrayLike, x2: ArrayLike): ArrayBase => {
-  const [a, z] = promoteToFloat(x1, x2) as [ArrayBase, ArrayBase];
+  const [a, z] = checkBroadcast("np.logaddexp", promoteToFloat(x1, x2) as [ArrayBase, ArrayBase]);
   const delta = b.sub(a, z);
   const smooth = b.add(b.max(a, z), u.log1p(u.exp(u.neg(u.abs(delta)))));
   return c.select(c.ne(delta, delta), b.add(a, z), smooth);
