@@ -3,7 +3,7 @@
  * JAX's `jax.nn` gives (including at kinks: relu'(0) = 0). All accept any float array
  * (integers become float32, as np does) and work under every transform.
  */
-import { type ArrayBase, type DType, ValueError, customJvp, lax, np, stopGradient } from "@cotangent/core";
+import { type ArrayBase, AxisError, type DType, ValueError, customJvp, lax, np, stopGradient } from "@cotangent/core";
 
 type ArrayLike = np.ArrayLike;
 
@@ -86,6 +86,22 @@ export interface AxisOptions {
   axis?: number | readonly number[];
 }
 
+/** `axis` (one or several) of `a`, checked so that a bad axis names the activation, not the np op inside it. */
+const axesOption = (op: string, a: ArrayBase, options: AxisOptions): number | readonly number[] => {
+  const axis = options.axis ?? -1;
+  const axes = typeof axis === "number" ? [axis] : axis;
+  const seen = new Set<number>();
+  for (const ax of axes) {
+    if (!Number.isInteger(ax) || ax < -a.ndim || ax >= a.ndim) {
+      throw new AxisError(`axis ${ax} is out of range for an input of shape [${a.shape.join(", ")}] (${a.ndim === 0 ? "a scalar has no axes" : `valid: ${-a.ndim} to ${a.ndim - 1}`})`, { op });
+    }
+    const k = ax < 0 ? ax + a.ndim : ax;
+    if (seen.has(k)) throw new AxisError(`repeated axis in (${axes.join(", ")})`, { op });
+    seen.add(k);
+  }
+  return axis;
+};
+
 /** The max over `axis` (kept), held constant for differentiation, 0 where it is not finite. */
 const shiftOf = (a: ArrayBase, axis: number | readonly number[]): ArrayBase => {
   const m = np.max(a, { axis, keepdims: true });
@@ -98,7 +114,7 @@ const shiftOf = (a: ArrayBase, axis: number | readonly number[]): ArrayBase => {
  */
 export const softmax = (x: ArrayLike, options: AxisOptions = {}): ArrayBase => {
   const a = float(x);
-  const axis = options.axis ?? -1;
+  const axis = axesOption("nn.softmax", a, options);
   const e = np.exp(np.subtract(a, shiftOf(a, axis)));
   return np.divide(e, np.sum(e, { axis, keepdims: true }));
 };
@@ -106,7 +122,7 @@ export const softmax = (x: ArrayLike, options: AxisOptions = {}): ArrayBase => {
 /** `x - logsumexp(x)` over `axis`, computed from the shifted values (stable; exact zeros stay -inf). */
 export const logSoftmax = (x: ArrayLike, options: AxisOptions = {}): ArrayBase => {
   const a = float(x);
-  const axis = options.axis ?? -1;
+  const axis = axesOption("nn.logSoftmax", a, options);
   const shifted = np.subtract(a, shiftOf(a, axis));
   return np.subtract(shifted, np.log(np.sum(np.exp(shifted), { axis, keepdims: true })));
 };
@@ -136,7 +152,7 @@ export const oneHot = (x: ArrayLike, numClasses: number, options: OneHotOptions 
   const outNdim = ids.ndim + 1;
   const ax = axis < 0 ? axis + outNdim : axis;
   if (!Number.isInteger(ax) || ax < 0 || ax >= outNdim) {
-    throw new ValueError(`axis ${axis} is out of range for a result of rank ${outNdim}`, { op });
+    throw new AxisError(`axis ${axis} is out of range for a result of rank ${outNdim}`, { op });
   }
   const classes = lax.iota(ids.dtype === "bool" ? "int32" : ids.dtype, [...ids.shape.slice(0, ax), numClasses, ...ids.shape.slice(ax)], ax);
   const hot = np.equal(np.expandDims(ids, ax), classes);

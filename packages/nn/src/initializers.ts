@@ -18,7 +18,7 @@
  * "Efficient BackProp" (scale 1, fan_in); Saxe et al. (2014), "Exact solutions to the
  * nonlinear dynamics of learning in deep linear neural networks" (orthogonal).
  */
-import { type ArrayBase, type DType, DTypeError, ShapeError, ValueError, np, random } from "@cotangent/core";
+import { type ArrayBase, type DType, AxisError, DTypeError, ShapeError, ValueError, np, random } from "@cotangent/core";
 
 /** A PRNG key (see `random.key`). */
 export type Key = ArrayBase;
@@ -59,7 +59,7 @@ const axesOf = (op: string, what: string, a: number | readonly number[], ndim: n
   (typeof a === "number" ? [a] : a.slice()).map((ax) => {
     const k = ax < 0 ? ax + ndim : ax;
     if (!Number.isInteger(k) || k < 0 || k >= ndim) {
-      throw new ValueError(`${what} ${ax} is out of range for a ${ndim}-dimensional shape`, { op });
+      throw new AxisError(`${what} ${ax} is out of range for a ${ndim}-dimensional shape`, { op });
     }
     return k;
   });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { type ArrayBase, type NDArray, grad, makeJaxpr, np, typecheck, vmap } from "@cotangent/core";
+import { type ArrayBase, AxisError, type NDArray, grad, makeJaxpr, np, typecheck, vmap } from "@cotangent/core";
 import * as nn from "@cotangent/nn";
 import { arbShapedArray, checkGrad, checkVmap, expectClose } from "../../core/test/harness.js";
 
@@ -204,6 +204,16 @@ describe("oneHot", () => {
   it("errors", () => {
     expect(() => nn.oneHot(np.array([1], { dtype: "int32" }), -1)).toThrow(/nn.oneHot: numClasses must be a non-negative integer, got -1/);
     expect(() => nn.oneHot(np.array([1], { dtype: "int32" }), 3, { axis: 2 })).toThrow(/nn.oneHot: axis 2 is out of range for a result of rank 2/);
+    expect(() => nn.oneHot(np.array([1], { dtype: "int32" }), 3, { axis: 2 })).toThrow(AxisError);
+  });
+  it("softmax and logSoftmax name themselves in axis errors (not the np.max inside them)", () => {
+    const x = np.ones([2, 3]);
+    expect(() => nn.softmax(x, { axis: 2 })).toThrow(AxisError);
+    expect(() => nn.softmax(x, { axis: 2 })).toThrow(/^nn\.softmax: axis 2 is out of range for an input of shape \[2, 3\] \(valid: -2 to 1\)\n  at .*activations\.test\.ts:\d+/);
+    expect(() => nn.logSoftmax(x, { axis: [0, -3] })).toThrow(/^nn\.logSoftmax: axis -3 is out of range for an input of shape \[2, 3\]/);
+    expect(() => nn.logSoftmax(x, { axis: [1, -1] })).toThrow(/^nn\.logSoftmax: repeated axis in \(1, -1\)/);
+    expect(() => nn.softmax(np.array(1), {})).toThrow(/^nn\.softmax: axis -1 is out of range for an input of shape \[\] \(a scalar has no axes\)/);
+    expect(nn.softmax(x, { axis: [0, 1] }).toArray()).toEqual([[1 / 6, 1 / 6, 1 / 6], [1 / 6, 1 / 6, 1 / 6]].map((r) => r.map((v) => Math.fround(v))));
   });
 });
 

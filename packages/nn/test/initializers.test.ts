@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { type ArrayBase, DTypeError, ShapeError, ValueError, np, random, vmap } from "@cotangent/core";
+import { type ArrayBase, AxisError, DTypeError, ShapeError, ValueError, np, random, vmap } from "@cotangent/core";
 import * as nn from "@cotangent/nn";
 
 const values = (x: ArrayBase): number[] => Array.from(x.toTypedArray() as Float64Array);
@@ -47,6 +47,7 @@ describe("computeFans", () => {
     expect(() => nn.computeFans([5])).toThrow(ShapeError);
     expect(() => nn.computeFans([5])).toThrow(/can't compute input and output sizes of a 1-dimensional weights tensor \[5\]; it must be at least 2D[^]*hint: initialize biases/);
     expect(() => nn.computeFans([2, 3], { inAxis: 2 })).toThrow(/nn.computeFans: inAxis 2 is out of range for a 2-dimensional shape/);
+    expect(() => nn.computeFans([2, 3], { inAxis: 2 })).toThrow(AxisError);
   });
 });
 

@@ -3,7 +3,7 @@
  * numerically stable for large logits, and differentiable everywhere a gradient is defined
  * (the `np.where` guards keep NaNs out of unselected branches' gradients too).
  */
-import { ArrayBase, DTypeError, ShapeError, np } from "@cotangent/core";
+import { ArrayBase, AxisError, DTypeError, ShapeError, np } from "@cotangent/core";
 import type { Scalar } from "./base.js";
 import { safeNorm } from "./numerics.js";
 import { axis as axisCodec, checkArg, nonNegative, parseOptions, positive, unitInterval } from "./validate.js";
@@ -15,9 +15,9 @@ const arr = (x: ArrayInput): ArrayBase => (x instanceof ArrayBase ? x : np.array
 
 const shapeStr = (s: readonly number[]) => `[${s.join(", ")}]`;
 
-const normAxis = (op: string, axis: number, x: ArrayBase): number => {
+const normAxis = (op: string, axis: number, x: ArrayBase, name = "logits"): number => {
   if (axis < -x.ndim || axis >= x.ndim) {
-    throw new ShapeError(`axis ${axis} is out of range for logits of shape ${shapeStr(x.shape)}`, { op });
+    throw new AxisError(`axis ${axis} is out of range for ${name} of shape ${shapeStr(x.shape)}`, { op });
   }
   return axis < 0 ? axis + x.ndim : axis;
 };
@@ -124,7 +124,7 @@ export const klDivergence = (logPredictions: ArrayInput, targets: ArrayInput, op
   const zero = np.equal(t, 0);
   // log of 1 where the target is 0: keeps -inf (and its NaN gradient) out of the masked branch.
   const logT = np.where(zero, 0, np.log(np.where(zero, 1, t)));
-  return np.sum(np.multiply(t, np.subtract(logT, lp)), { axis: normAxis(op, axis, lp) });
+  return np.sum(np.multiply(t, np.subtract(logT, lp)), { axis: normAxis(op, axis, lp, "logPredictions") });
 };
 
 /**
@@ -140,7 +140,7 @@ export const cosineDistance = (
   const { epsilon = 0, axis = -1 } = parseOptions(op, options, {}, { epsilon: nonNegative, axis: axisCodec });
   const [p, t] = [arr(predictions), arr(targets)];
   requireSameShape(op, p, t, ["predictions", "targets"]);
-  const ax = normAxis(op, axis, p);
+  const ax = normAxis(op, axis, p, "predictions");
   const unit = (x: ArrayBase) => np.divide(x, safeNorm(x, epsilon, { axis: ax, keepdims: true }));
   return np.subtract(1, np.sum(np.multiply(unit(p), unit(t)), { axis: ax }));
 };

@@ -3,7 +3,7 @@
  * on random shapes in float32 and float64, plus gradients against finite differences and
  * stability at extreme logits.
  */
-import { type ArrayBase, type NDArray, grad, np } from "@cotangent/core";
+import { type ArrayBase, AxisError, type NDArray, grad, np } from "@cotangent/core";
 import * as optim from "@cotangent/optim";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -183,6 +183,11 @@ describe("bad inputs", () => {
       /labels have shape \[3\], but logits of shape \[2, 3\] need labels of shape \[2\]/,
     );
     expect(() => optim.softmaxCrossEntropy(x, x, { axis: 2 })).toThrow(/optim.softmaxCrossEntropy: axis 2 is out of range for logits of shape \[2, 3\]/);
+    // An axis out of range is an AxisError (as everywhere else), naming the argument it indexes.
+    expect(() => optim.softmaxCrossEntropy(x, x, { axis: 2 })).toThrow(AxisError);
+    expect(() => optim.softmaxCrossEntropyWithIntegerLabels(x, np.zeros([2], { dtype: "int32" }), { axis: -3 })).toThrow(AxisError);
+    expect(() => optim.klDivergence(x, x, { axis: 2 })).toThrow(/optim.klDivergence: axis 2 is out of range for logPredictions of shape \[2, 3\]/);
+    expect(() => optim.cosineDistance(x, x, { axis: 2 })).toThrow(/optim.cosineDistance: axis 2 is out of range for predictions of shape \[2, 3\]/);
     expect(() => optim.huberLoss(x, x, { delta: 0 })).toThrow(/optim.huberLoss: option delta must be a finite number > 0 \(or a scalar array\), got 0/);
     expect(() => optim.smoothLabels(x, 1.5)).toThrow(/optim.smoothLabels: argument alpha must be a number in \[0, 1\] \(or a scalar array\), got 1.5/);
     expect(() => optim.klDivergence(x, np.zeros([3]))).toThrow(/optim.klDivergence: logPredictions \[2, 3\] and targets \[3\] must have the same shape/);
