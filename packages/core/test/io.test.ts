@@ -156,6 +156,16 @@ describe("serialize / deserialize round trip", () => {
     expect(deserialize(serialize(null))).toBe(null);
   });
 
+  it("saves bool arrays made from typed arrays holding bytes other than 0 and 1", () => {
+    const flags = np.array(Uint8Array.of(5, 0, 255), { dtype: "bool" });
+    const wide = np.array(Int32Array.of(256, 0, -1), { dtype: "bool" });
+    expect(flags.toArray()).toEqual([true, false, true]);
+    expect(wide.toArray()).toEqual([true, false, true]);
+    const back = deserialize(serialize({ flags, wide }));
+    expect(back.flags.toArray()).toEqual([true, false, true]);
+    expect(back.wide.toArray()).toEqual([true, false, true]);
+  });
+
   it("writes the documented layout", () => {
     const bytes = serialize({ w: np.array([1.5, -2], { dtype: "float64" }), b: np.array([true]), c: np.array([3], { dtype: "int32" }) });
     const v = new DataView(bytes.buffer, bytes.byteOffset);
