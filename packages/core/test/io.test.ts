@@ -276,6 +276,15 @@ describe("deserialize rejects bad bytes with a clear ValueError", () => {
   it("a duplicate key", () => {
     expect(() => deserialize(craft(manifestOf({ t: "dict", e: [["a", { t: "null" }], ["a", { t: "null" }]] })))).toThrow(/key "a" appears twice in the object at the root/);
   });
+  it("a manifest nested too deeply to read (not a stack overflow)", () => {
+    // Valid checksums around 100 000 nested lists: refused before anything recurses over it.
+    const json = `{"format":"cotangent-state","endianness":"little","tree":${'{"t":"list","c":['.repeat(100_000)}{"t":"null"}${"]}".repeat(100_000)}}`;
+    expect(() => deserialize(craft(json))).toThrow(ValueError);
+    expect(() => deserialize(craft(json))).toThrow(/invalid manifest: nested more than 256 levels deep/);
+    const lists = (n: number) => `{"format":"cotangent-state","endianness":"little","tree":${'{"t":"list","c":['.repeat(n)}{"t":"null"}${"]}".repeat(n)}}`;
+    expect(() => deserialize(craft(lists(257)))).toThrow(/invalid manifest: nested more than 256 levels deep/);
+    expect(deserialize(craft(lists(256)))).toBeInstanceOf(Array);
+  });
   it("a bool byte other than 0 or 1", () => {
     expect(() => deserialize(craft(manifestOf({ t: "dict", e: [["m", nd("bool", [3], 0, 3)]] }), new Uint8Array([1, 0, 7, 0, 0, 0, 0, 0])))).toThrow(
       /invalid data: the bool array at m holds the byte 7 at element 2; bools are stored as 0 or 1/,
@@ -299,6 +308,22 @@ describe("serialize refuses what it cannot save", () => {
     const shared = { w: np.ones([2]) };
     const back = deserialize(serialize([shared, shared]));
     expect(back[1].w.toArray()).toEqual([1, 1]);
+  });
+  it("trees nested deeper than the format allows, with a ValueError rather than a stack overflow", () => {
+    const nest = (depth: number, leaf: unknown, wrap: (x: unknown) => unknown) => {
+      let x = leaf;
+      for (let i = 0; i < depth; i++) x = wrap(x);
+      return x;
+    };
+    // 256 levels of lists and objects save and load, with a template too; 257 do not.
+    const ok = nest(128, np.arange(3), (x) => ({ a: [x] }));
+    expectIdentical(ok, deserialize(serialize(ok), { like: ok }));
+    expect(() => serialize([ok])).toThrow(/more than 256 levels deep/);
+    for (const wrap of [(x: unknown) => [x], (x: unknown) => ({ k: x })]) {
+      const deep = nest(100_000, 1, wrap);
+      expect(() => serialize(deep)).toThrow(ValueError);
+      expect(() => serialize(deep)).toThrow(/^serialize: the tree nests lists and objects more than 256 levels deep[^]*hint: /);
+    }
   });
   it("registered pytree classes are refused rather than saved without their class", () => {
     class Pair {

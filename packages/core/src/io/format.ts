@@ -24,6 +24,9 @@
  * - `{"t": "bool", "v"}`, `{"t": "str", "v"}`, `{"t": "null"}`, `{"t": "undef"}`,
  * - `{"t": "list", "c": [Node, ...]}` and `{"t": "dict", "e": [[key, Node], ...]}`
  *   (keys in the order the object had them).
+ *
+ * Lists and dicts nest at most {@link MAX_DEPTH} levels deep, so that writing and reading
+ * (both recursive) never run out of stack.
  */
 import * as t from "io-ts";
 
@@ -35,6 +38,14 @@ export const FORMAT_VERSION = 1;
 export const HEADER_BYTES = 32;
 /** Alignment of the data section and of every array in it. */
 export const ALIGN = 8;
+
+/** The most lists and dicts a saved tree nests inside each other. */
+export const MAX_DEPTH = 256;
+/**
+ * The most JSON nesting a manifest within {@link MAX_DEPTH} can have: the manifest object,
+ * three levels per dict (its entries, an entry, the node), the leaf node and an array's shape.
+ */
+export const MAX_JSON_DEPTH = 3 * MAX_DEPTH + 3;
 
 /** Rounds `n` up to a multiple of {@link ALIGN}. */
 export const align = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;

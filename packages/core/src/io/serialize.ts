@@ -10,7 +10,7 @@ import { ValueError } from "../errors.js";
 import { Tracer } from "../trace.js";
 import { type PathEntry, pathToString } from "../tree.js";
 import { crc32 } from "./crc32.js";
-import { FORMAT_VERSION, HEADER_BYTES, LITTLE_ENDIAN, MAGIC, type Manifest, type Node, align, encodeNumber, swapBytes } from "./format.js";
+import { FORMAT_VERSION, HEADER_BYTES, LITTLE_ENDIAN, MAGIC, MAX_DEPTH, type Manifest, type Node, align, encodeNumber, swapBytes } from "./format.js";
 import { type DeserializeOptions, buildTree, checkLike, readManifest } from "./validate.js";
 
 export type { DeserializeOptions } from "./validate.js";
@@ -32,6 +32,12 @@ const encodeTree = (x: unknown, arrays: { array: NDArray; offset: number }[], si
   const container = (v: object, path: PathEntry[], encode: () => Node): Node => {
     if (open.has(v)) {
       throw new ValueError(`the tree contains itself at ${pathToString(path)}`, { op: "serialize", hint: "saved state is a tree: remove the cycle" });
+    }
+    if (path.length >= MAX_DEPTH) {
+      throw new ValueError(`the tree nests lists and objects more than ${MAX_DEPTH} levels deep (at ${pathToString(path.slice(0, 4))}...)`, {
+        op: "serialize",
+        hint: "saved state is limited in depth so that reading it cannot overflow the stack: store long chains as a list (e.g. of layers) instead of nesting them",
+      });
     }
     open.add(v);
     try {

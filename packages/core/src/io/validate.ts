@@ -11,7 +11,7 @@ import { ShapedArray, bytesPerElement, typedArrayFor } from "../dtype.js";
 import { ValueError } from "../errors.js";
 import { type PathEntry, pathToString } from "../tree.js";
 import { crc32 } from "./crc32.js";
-import { FORMAT_VERSION, HEADER_BYTES, LITTLE_ENDIAN, MAGIC, ManifestCodec, type NdNode, type Node, align, decodeNumber, swapBytes } from "./format.js";
+import { FORMAT_VERSION, HEADER_BYTES, LITTLE_ENDIAN, MAGIC, MAX_DEPTH, MAX_JSON_DEPTH, ManifestCodec, type NdNode, type Node, align, decodeNumber, swapBytes } from "./format.js";
 
 export interface DeserializeOptions {
   /**
@@ -91,6 +91,8 @@ export const readManifest = (bytes: Uint8Array, op: string): { tree: Node; data:
   } catch (e) {
     fail(`invalid manifest: not UTF-8 JSON (${(e as Error).message})`, "the file was not written by serialize or save");
   }
+  // io-ts and the checks below recurse over the manifest: measure its depth without recursing first.
+  if (jsonDepth(json, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) fail(`invalid manifest: nested more than ${MAX_DEPTH} levels deep`, "the file was not written by serialize or save");
   const decoded = ManifestCodec.decode(json);
   if (isLeft(decoded)) fail(`invalid manifest ${reportIoTs(decoded.left)}`, "the file was not written by serialize or save");
   const tree = (decoded as { right: { tree: Node } }).right.tree;
@@ -99,10 +101,25 @@ export const readManifest = (bytes: Uint8Array, op: string): { tree: Node; data:
   return { tree, data };
 };
 
+/** The nesting depth of parsed JSON (a scalar is 0), counted without recursion and only up to just past `limit`. */
+const jsonDepth = (json: unknown, limit: number): number => {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[json, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (d + 1 > deepest) deepest = d + 1;
+    if (deepest > limit) break;
+    for (const c of Array.isArray(v) ? v : Object.values(v)) if (typeof c === "object" && c !== null) stack.push([c, d + 1]);
+  }
+  return deepest;
+};
+
 /** Every array must lie inside the data section, aligned, with as many bytes as its shape needs. */
 const checkExtents = (tree: Node, data: Uint8Array, fail: (detail: string, hint?: string) => never): void => {
   const hint = "the file was not written by serialize or save";
   const go = (n: Node, path: PathEntry[]): void => {
+    if ((n.t === "list" || n.t === "dict") && path.length >= MAX_DEPTH) fail(`invalid manifest: nested more than ${MAX_DEPTH} levels deep`, hint);
     if (n.t === "list") n.c.forEach((c, i) => go(c, [...path, i]));
     else if (n.t === "dict") {
       const seen = new Set<string>();
