@@ -83,6 +83,21 @@ describe("constructors", () => {
     expect(np.fullLike(x, 3).toArray()).toEqual([[3, 3]]);
     expect(() => np.zeros([2, -1])).toThrow(/np.zeros|np.full: shape \[2, -1\] must hold non-negative integers/);
   });
+  it("full takes an array or traced fill value that broadcasts to the shape, as jnp.full does", () => {
+    const row = np.array([1, 2, 3], { dtype: "float64" });
+    const f = np.full([2, 3], row);
+    expect(f.shape).toEqual([2, 3]);
+    expect(f.dtype).toBe("float64");
+    expect(f.toArray()).toEqual([[1, 2, 3], [1, 2, 3]]);
+    expect(np.full([2], np.array(5, { dtype: "int32" }), { dtype: "float32" }).dtype).toBe("float32");
+    expect(np.fullLike(np.zeros([2, 3], { dtype: "int32" }), row).toArray()).toEqual([[1, 2, 3], [1, 2, 3]]);
+    expect(np.fullLike(np.zeros([2, 3], { dtype: "int32" }), row).dtype).toBe("int32");
+    // A traced scalar fills (it was a ConcretizationError) and the gradient flows to it.
+    expect(grad((x: ArrayBase) => np.sum(np.full([4], x)))(np.array(2)).item()).toBe(4);
+    // A fill that does not broadcast is a ShapeError naming np.full (it was "item: needs an array of size 1").
+    expect(() => np.full([2], np.ones([3]))).toThrow(/^np\.full: cannot broadcast an array of shape \[3\] to shape \[2\]\n  at .*creation\.test\.ts:\d+/);
+  });
+
   it("arange, linspace, eye", () => {
     expect(np.arange(4).toArray()).toEqual([0, 1, 2, 3]);
     expect(np.arange(4).dtype).toBe("int32");

@@ -3,7 +3,8 @@ import { type ArrayBase, fromBuffer } from "../array.js";
 import { type DType, castTo, typedArrayFor } from "../dtype.js";
 import { ValueError } from "../errors.js";
 import { sizeOf } from "../shape.js";
-import { type DTypeOption, checkDType } from "./coerce.js";
+import { type ArrayLike, type DTypeOption, asArray, checkDType } from "./coerce.js";
+import { broadcastArrayTo } from "./shape.js";
 
 export type ShapeLike = number | readonly number[];
 
@@ -18,9 +19,16 @@ const toShape = (op: string, s: ShapeLike): number[] => {
 const dtypeOf = (op: string, o: DTypeOption | undefined, dflt: DType = "float32"): DType =>
   o?.dtype === undefined ? dflt : checkDType(op, o.dtype);
 
-/** An array of `value` everywhere. */
-export const full = (shape: ShapeLike, value: number | boolean, options?: DTypeOption): ArrayBase => {
+/**
+ * An array of `value` everywhere. As in JAX, `value` may also be an array (or a traced
+ * value) that broadcasts to `shape`; the result then has its dtype unless `dtype` is given.
+ */
+export const full = (shape: ShapeLike, value: ArrayLike, options?: DTypeOption): ArrayBase => {
   const sh = toShape("np.full", shape);
+  if (typeof value !== "number" && typeof value !== "boolean") {
+    const a = asArray(value, options?.dtype === undefined ? undefined : checkDType("np.full", options.dtype));
+    return broadcastArrayTo("np.full", a, sh);
+  }
   const d = dtypeOf("np.full", options, typeof value === "boolean" ? "bool" : "float32");
   const buf = typedArrayFor(d, sizeOf(sh));
   if (value !== 0 && value !== false) buf.fill(castTo(d)(Number(value)));
@@ -31,7 +39,7 @@ export const zeros = (shape: ShapeLike, options?: DTypeOption): ArrayBase => ful
 export const ones = (shape: ShapeLike, options?: DTypeOption): ArrayBase => full(shape, 1, options);
 
 type Like = { shape: readonly number[]; dtype: DType };
-export const fullLike = (x: Like, value: number | boolean, options?: DTypeOption): ArrayBase =>
+export const fullLike = (x: Like, value: ArrayLike, options?: DTypeOption): ArrayBase =>
   full(x.shape, value, { dtype: options?.dtype ?? x.dtype });
 export const zerosLike = (x: Like, options?: DTypeOption): ArrayBase => fullLike(x, 0, options);
 export const onesLike = (x: Like, options?: DTypeOption): ArrayBase => fullLike(x, 1, options);

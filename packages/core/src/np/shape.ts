@@ -100,14 +100,16 @@ export const expandDims = (x: ArrayLike, axis: number | readonly number[]): Arra
 };
 
 /** NumPy broadcast of `x` to `shape`. */
-export const broadcastTo = (x: ArrayLike, shape: number | readonly number[]): ArrayBase => {
-  const a = asArray(x);
+export const broadcastTo = (x: ArrayLike, shape: number | readonly number[]): ArrayBase => broadcastArrayTo("np.broadcastTo", asArray(x), shape);
+
+/** `np.broadcastTo` for the np function `op` (whose name the errors carry). */
+export const broadcastArrayTo = (op: string, a: ArrayBase, shape: number | readonly number[]): ArrayBase => {
   const sh = typeof shape === "number" ? [shape] : shape.slice();
-  if (sh.some((d) => !Number.isInteger(d) || d < 0)) throw new ShapeError(`shape ${shapeStr(sh)} must hold non-negative integers`, { op: "np.broadcastTo" });
+  if (sh.some((d) => !Number.isInteger(d) || d < 0)) throw new ShapeError(`shape ${shapeStr(sh)} must hold non-negative integers`, { op });
   const b = broadcastShapes(a.shape, sh);
   if (a.ndim > sh.length || !b || b.some((d, k) => d !== sh[k])) {
     throw new ShapeError(`cannot broadcast an array of shape ${shapeStr(a.shape)} to shape ${shapeStr(sh)}`, {
-      op: "np.broadcastTo",
+      op,
       hint: "trailing axes are aligned; each input size must be 1 or equal to the target size",
     });
   }
