@@ -3,7 +3,7 @@
  * errors that name the file.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ValueError, load, np, random, save, serialize } from "@cotangent/core";
@@ -86,6 +86,21 @@ describe("save / load", () => {
     expect(err.message).toMatch(new RegExp(`^load\\(".*e\\.ctg"\\): truncated: the header announces ${bytes.length} bytes`));
     await writeFile(p, bytes);
     await expect(load(p, { like: { ...state(7), step: np.array(7) } })).rejects.toThrow(/load\(".*e\.ctg"\): the saved state does not match the template \(1 difference\):\n  step: found a number, expected an array f32\[\]/);
+  });
+
+  it("says clearly when the directory is missing or the path is a directory", async () => {
+    const err = await save(join(dir, "no-such-dir", "x.ctg"), 1).catch((e) => e);
+    expect(err).toBeInstanceOf(ValueError);
+    expect(err.message).toMatch(/^save\(".*x\.ctg"\): the directory ".*no-such-dir" does not exist[^]*hint: create it first/);
+    await writeFile(join(dir, "plain-file"), "x");
+    await expect(save(join(dir, "plain-file", "x.ctg"), 1)).rejects.toThrow(/^save\(".*"\): ".*plain-file" is not a directory/);
+    await expect(save(join(dir, "sub") + "/", 1)).rejects.toThrow(/^save\(".*sub\/"\): the path names a directory, not a file/);
+    await mkdir(join(dir, "sub"));
+    await expect(save(join(dir, "sub"), 1)).rejects.toThrow(/^save\(".*sub"\): ".*sub" is a directory, not a file/);
+    await expect(load(join(dir, "sub"))).rejects.toThrow(/^load\(".*sub"\): ".*sub" is a directory, not a file/);
+    // No temporary file is left behind by the failed saves.
+    expect((await readdir(dir)).filter((f) => f.endsWith(".tmp") && !f.includes("killed"))).toEqual([]);
+    expect(await readdir(join(dir, "sub"))).toEqual([]);
   });
 
   it("checks the path", async () => {

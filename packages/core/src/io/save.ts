@@ -39,6 +39,12 @@ const splitPath = (path: string): [string, string] => {
   return i < 0 ? [".", path] : [path.slice(0, i) || "/", path.slice(i + 1)];
 };
 
+const codeOf = (e: unknown): unknown => (e as { code?: unknown } | null)?.code;
+
+/** A ValueError for `path` naming a directory, or `e` itself. */
+const notADirectoryTarget = (op: string, path: string, e: unknown): unknown =>
+  codeOf(e) === "EISDIR" ? new ValueError(`${JSON.stringify(path)} is a directory, not a file`, { op, hint: "give the path of a file, e.g. a name inside that directory" }) : e;
+
 /**
  * Writes `tree` (any pytree {@link serialize} accepts: params, optimizer state, PRNG keys,
  * the step count, ...) to `path`, atomically: the file at `path` is either the previous
@@ -46,23 +52,33 @@ const splitPath = (path: string): [string, string] => {
  * The tree is serialized before the disk is touched, so an unsavable value changes nothing.
  */
 export const save = async (path: string, tree: unknown): Promise<void> => {
-  const op = "save";
-  checkPath(op, path);
+  checkPath("save", path);
   const bytes = serialize(tree);
-  const fs = await nodeFs(op);
+  const fs = await nodeFs("save");
+  const op = `save(${JSON.stringify(path)})`;
   const [dir, base] = splitPath(path);
+  if (base === "") throw new ValueError("the path names a directory, not a file (it ends with a separator)", { op, hint: "add a file name, e.g. dir/state.ctg" });
   // Same directory as the target, so the rename stays within one file system.
   const tmp = `${dir}/.${base}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`;
   let renamed = false;
   try {
-    const fh = await fs.open(tmp, "wx");
+    const fh = await fs.open(tmp, "wx").catch((e: unknown) => {
+      const code = codeOf(e);
+      if (code === "ENOENT") {
+        throw new ValueError(`the directory ${JSON.stringify(dir)} does not exist`, { op, hint: `create it first, e.g. await fs.mkdir(${JSON.stringify(dir)}, { recursive: true })` });
+      }
+      if (code === "ENOTDIR") throw new ValueError(`${JSON.stringify(dir)} is not a directory (a part of the path is a file)`, { op });
+      throw e;
+    });
     try {
       await fh.writeFile(bytes);
       await fh.sync();
     } finally {
       await fh.close();
     }
-    await fs.rename(tmp, path);
+    await fs.rename(tmp, path).catch((e: unknown) => {
+      throw notADirectoryTarget(op, path, e);
+    });
     renamed = true;
   } finally {
     if (!renamed) await fs.rm(tmp, { force: true }).catch(() => undefined);
@@ -92,6 +108,9 @@ export const load = async <T = any>(path: string, options: LoadOptions = {}): Pr
   const op = "load";
   checkPath(op, path);
   const fs = await nodeFs(op);
-  const bytes = await fs.readFile(path);
-  return deserialize<T>(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { ...options, op: `load(${JSON.stringify(path)})` });
+  const named = `load(${JSON.stringify(path)})`;
+  const bytes = await fs.readFile(path).catch((e: unknown) => {
+    throw notADirectoryTarget(named, path, e);
+  });
+  return deserialize<T>(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { ...options, op: named });
 };
