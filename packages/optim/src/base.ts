@@ -8,7 +8,7 @@
  * `null` for empty nodes, so it survives a serialize/deserialize round trip and can be
  * traced, vmapped and (later) jitted like any other pytree.
  */
-import { type ArrayBase, ValueError, np, tree } from "@cotangent/core";
+import { type ArrayBase, ShapeError, ValueError, np, tree } from "@cotangent/core";
 
 /** Any pytree: arrays and numbers nested in plain arrays and objects. */
 export type PyTree = any;
@@ -115,6 +115,15 @@ export const applyUpdates = <P>(params: P, updates: PyTree): P => {
     pd,
     pl.map((p: any, i) => {
       const u = ul[i] as ArrayBase;
+      // A broadcasting update would silently change the parameter's shape: refuse it.
+      const ps = typeof p === "number" ? [] : (p as ArrayBase).shape;
+      const us = typeof u === "number" ? [] : u.shape;
+      if (ps.join() !== us.join()) {
+        throw new ShapeError(`the update of leaf ${i} has shape [${us.join(", ")}] but the parameter has shape [${ps.join(", ")}]`, {
+          op: "optim.applyUpdates",
+          hint: "updates must match their parameters' shapes exactly",
+        });
+      }
       if (typeof p === "number") return np.add(p, u);
       const sum = np.add(p, u);
       return sum.dtype === p.dtype ? sum : np.astype(sum, p.dtype);

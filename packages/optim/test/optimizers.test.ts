@@ -224,5 +224,9 @@ describe("applyUpdates", () => {
   });
   it("rejects updates of another structure", () => {
     expect(() => optim.applyUpdates({ a: np.ones([2]) }, { b: np.ones([2]) })).toThrow(/optim.applyUpdates: updates have structure \{b: \*\} but params have \{a: \*\}/);
+    // Broadcasting would silently change a parameter's shape (p + u with u of shape [3] and p of [3, 1]).
+    expect(() => optim.applyUpdates({ w: np.ones([3, 1]) }, { w: np.ones([3]) })).toThrow(
+      /optim.applyUpdates: the update of leaf 0 has shape \[3\] but the parameter has shape \[3, 1\]/,
+    );
   });
 });
