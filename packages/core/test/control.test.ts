@@ -220,3 +220,11 @@ describe("control flow properties", () => {
     );
   });
 });
+
+describe("foriLoop errors", () => {
+  it("name lax.foriLoop, not the scan underneath", () => {
+    expect(() => lax.foriLoop(0, 3, (_i: any, c: any) => np.sum(c), np.zeros([2]))).toThrow(
+      /^lax.foriLoop: body \(carry: \[i, value\]\): the carry goes in as \(i32\[\], f32\[2\]\) but comes out as \(i32\[\], f32\[\]\)/,
+    );
+  });
+});

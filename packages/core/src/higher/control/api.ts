@@ -132,8 +132,11 @@ export interface ScanOptions {
  * `scan(f, init, xs)` with `f(carry, x) -> [carry, y]`: loops over the leading axis of
  * every leaf of `xs`, returning `[finalCarry, ys]` with the ys stacked along a new leading axis.
  */
-export const scan = <C, Y = any>(f: (carry: C, x: any) => [C, Y], init: C, xs?: unknown, options: ScanOptions = {}): [C, Y] => {
-  const op = "lax.scan";
+export const scan = <C, Y = any>(f: (carry: C, x: any) => [C, Y], init: C, xs?: unknown, options: ScanOptions = {}): [C, Y] =>
+  scanAs("lax.scan", "scan step", f, init, xs, options);
+
+/** `scan` reporting errors as `op` (foriLoop and map are scans underneath). */
+const scanAs = <C, Y = any>(op: string, what: string, f: (carry: C, x: any) => [C, Y], init: C, xs: unknown, options: ScanOptions): [C, Y] => {
   let [carry, carryTree] = leavesOf(op, init, "init");
   const [xl, xTree] = leavesOf(op, xs ?? null, "xs");
   let length = options.length;
@@ -169,7 +172,7 @@ export const scan = <C, Y = any>(f: (carry: C, x: any) => [C, Y], init: C, xs?: 
     carry = promoted;
     ({ jaxpr } = traceBody());
   }
-  checkCarry(op, "scan step", carryTree, carryOutTree!, avalsOf(carry), jaxpr.outAvals.slice(0, carry.length));
+  checkCarry(op, what, carryTree, carryOutTree!, avalsOf(carry), jaxpr.outAvals.slice(0, carry.length));
   const outs = bind(scanP, [...jaxpr.consts, ...carry, ...xl], {
     jaxpr: new Jaxpr([], [], [...jaxpr.constvars, ...jaxpr.invars], jaxpr.eqns, jaxpr.outvars),
     num_consts: jaxpr.consts.length,
@@ -214,7 +217,8 @@ export const whileLoop = <C>(condFn: (carry: C) => unknown, bodyFn: (carry: C) =
 export const foriLoop = <C>(lower: number | ArrayBase, upper: number | ArrayBase, body: (i: ArrayBase, val: C) => C, init: C): C => {
   if (typeof lower === "number" && typeof upper === "number") {
     const n = Math.max(0, Math.ceil(upper - lower));
-    const [[, val]] = scan<[ArrayBase, C]>(([i, v]) => [[add(i, scalar(1, "int32")), body(i, v)], null], [scalar(lower, "int32"), init], null, { length: n });
+    // The carry is [counter, value]: a type error shows the counter first.
+    const [[, val]] = scanAs<[ArrayBase, C]>("lax.foriLoop", "body (carry: [i, value])", ([i, v]) => [[add(i, scalar(1, "int32")), body(i, v)], null], [scalar(lower, "int32"), init], null, { length: n });
     return val;
   }
   const lo = convertElementType(leafToArray(lower, "lax.foriLoop", "lower"), "int32");
@@ -228,6 +232,6 @@ export const foriLoop = <C>(lower: number | ArrayBase, upper: number | ArrayBase
 };
 
 /** `map(f, xs)`: `f` applied to each slice of `xs` along its leading axis, sequentially (a scan). */
-export const map = <Y = any>(f: (x: any) => Y, xs: unknown): Y => scan<null, Y>((c, x) => [c, f(x)], null, xs)[1];
+export const map = <Y = any>(f: (x: any) => Y, xs: unknown): Y => scanAs<null, Y>("lax.map", "f", (c, x) => [c, f(x)], null, xs, {})[1];
 
 export { ArrayBase };
