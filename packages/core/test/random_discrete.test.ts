@@ -112,6 +112,23 @@ describe("randint", () => {
     expect(nums(random.randint(random.key(28), [5], 4, 5))).toEqual([4, 4, 4, 4, 4]);
   });
 
+  it("makes 2^31 - 1 reachable for a float array maxval above the int32 range, element by element, as JAX", () => {
+    const k = random.key(29);
+    const lo = 2 ** 31 - 3;
+    const f64 = (x: number | number[]) => np.array(x, { dtype: "float64" });
+    const x = nums(random.randint(k, [200], f64(lo), f64(1e12)));
+    expect(new Set(x)).toEqual(new Set([lo, lo + 1, lo + 2]));
+    // The same values as a JS-number maxval above the range.
+    expect(x).toEqual(nums(random.randint(k, [200], lo, 1e12)));
+    // An in-range maxval beside it keeps its exclusive bound; traced bounds (vmap) alike.
+    const cols = random.randint(k, [200, 2], f64(lo), f64([1e12, 2 ** 31 - 1])).toArray() as number[][];
+    expect(new Set(cols.map((r) => r[0]))).toEqual(new Set([lo, lo + 1, lo + 2]));
+    expect(new Set(cols.map((r) => r[1]))).toEqual(new Set([lo, lo + 1]));
+    const mapped = vmap((hi: ArrayBase) => random.randint(k, [200], lo, hi))(f64([1e12, 2 ** 31 - 1])).toArray() as number[][];
+    expect(new Set(mapped[0])).toEqual(new Set([lo, lo + 1, lo + 2]));
+    expect(new Set(mapped[1])).toEqual(new Set([lo, lo + 1]));
+  });
+
   it("names the op and the bad argument in errors", () => {
     const k = random.key(0);
     expect(() => random.randint(k, [3], 5, 5)).toThrow(ValueError);

@@ -8,7 +8,7 @@ import { DTypeError, ValueError } from "../errors.js";
 import { type ArrayLike, asArray } from "../np/coerce.js";
 import { add } from "../primitives/binary.js";
 import { normalizeAxis, scalar } from "../primitives/common.js";
-import { lt } from "../primitives/compare.js";
+import { gt, lt, select } from "../primitives/compare.js";
 import { bitsToRandint, sortByU32Keys } from "../primitives/random_bits.js";
 import { argmax } from "../primitives/reduce.js";
 import { iota } from "../primitives/shape.js";
@@ -116,7 +116,8 @@ export interface RandintOptions {
  * `split(key)`) are combined modulo the span, so the modulo bias is about span / 2^64.
  * Bounds may be arrays that broadcast to `shape`. An empty range (minval >= maxval) is
  * an error when the bounds are known; under tracing the result is minval there, as JAX
- * returns. A JS-number maxval above 2^31 - 1 is clipped and makes 2^31 - 1 reachable.
+ * returns. A maxval above 2^31 - 1 (a JS number, or elements of a float array) is clipped
+ * and makes 2^31 - 1 reachable.
  */
 export const randint = (key: Key, shape: ShapeArg, minval: ArrayLike, maxval: ArrayLike, options: RandintOptions = {}): ArrayBase => {
   const op = "random.randint";
@@ -130,7 +131,17 @@ export const randint = (key: Key, shape: ShapeArg, minval: ArrayLike, maxval: Ar
   checkShape(op, sh, lo.shape, hi.shape);
   checkBounds(op, minval, maxval);
   const [k1, k2] = split(key);
-  return bitsToRandint(randomBits(k1, sh), randomBits(k2, sh), lo, hi, outOfRange);
+  const [b1, b2] = [randomBits(k1, sh), randomBits(k2, sh)];
+  if (typeof maxval !== "number") {
+    const mx = asArray(maxval);
+    if (isFloat(mx.dtype)) {
+      // As JAX, element by element: a float maxval above the int32 range was clipped, which
+      // makes 2^31 - 1 reachable there (its span is one larger than the clipped one).
+      const above = gt(mx, scalar(INT32_MAX, mx.dtype));
+      return select(above, bitsToRandint(b1, b2, lo, hi, true), bitsToRandint(b1, b2, lo, hi, false));
+    }
+  }
+  return bitsToRandint(b1, b2, lo, hi, outOfRange);
 };
 
 /** JAX's round count for shuffling n items by sorts on random 32-bit keys (3 ln n / ln(2^32 - 1), rounded up). */
