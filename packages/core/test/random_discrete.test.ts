@@ -195,6 +195,15 @@ describe("permutation", () => {
     expect((g.toArray() as number[][])[0]).toEqual(want);
   });
 
+  it("takes n as a concrete int32 scalar array too, as JAX", () => {
+    const k = random.key(34);
+    expect(nums(random.permutation(k, np.array(6, { dtype: "int32" })))).toEqual(nums(random.permutation(k, 6)));
+    expect(() => random.permutation(k, np.array(-1, { dtype: "int32" }))).toThrow(/random.permutation: n must be a non-negative integer, got -1/);
+    expect(() => makeJaxpr((n: ArrayBase) => random.permutation(k, n))(np.array(3, { dtype: "int32" }))).toThrow(
+      /random.permutation: n must be known when tracing[^]*hint: pass a JS integer/,
+    );
+  });
+
   it("names the op and the bad argument in errors", () => {
     const k = random.key(0);
     expect(() => random.permutation(k, 2.5)).toThrow(/random.permutation: n must be a non-negative integer, got 2.5/);

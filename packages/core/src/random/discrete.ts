@@ -2,7 +2,7 @@
  * Discrete samplers: bernoulli, categorical, randint and permutation, each JAX's recipe
  * over the threefry bit stream, built from primitives so they trace and vmap over keys.
  */
-import { type ArrayBase, NDArray } from "../array.js";
+import { ArrayBase, NDArray } from "../array.js";
 import { type DType, isFloat } from "../dtype.js";
 import { DTypeError, ValueError } from "../errors.js";
 import { type ArrayLike, asArray } from "../np/coerce.js";
@@ -153,8 +153,8 @@ export interface PermutationOptions {
 }
 
 /**
- * `random.permutation(key, x, {axis})`: for an integer `n`, a random permutation of
- * 0 .. n-1 (int32); for an array, a copy with its slices along `axis` randomly permuted
+ * `random.permutation(key, x, {axis})`: for an integer `n` (a JS integer or a concrete
+ * int32 scalar array), a random permutation of 0 .. n-1 (int32); for an array, a copy with its slices along `axis` randomly permuted
  * (one permutation for all of them). As JAX, the permutation is a stable sort by random
  * uint32 keys, repeated with fresh keys (`ceil(3 ln n / ln(2^32 - 1))` rounds: one for
  * n up to 1625) so that key collisions do not bias it. Differentiable in `x`.
@@ -163,9 +163,15 @@ export const permutation = (key: Key, x: number | ArrayLike, options: Permutatio
   const op = "random.permutation";
   checkKey(op, key);
   let arr: ArrayBase;
-  if (typeof x === "number") {
-    if (!Number.isInteger(x) || x < 0) throw new ValueError(`n must be a non-negative integer, got ${x}`, { op });
-    arr = iota("int32", x);
+  // An int32 scalar array is n too, as in JAX, when its value is known (it sets the shape).
+  const scalarN = x instanceof ArrayBase && x.ndim === 0 && x.dtype === "int32";
+  if (scalarN && isTracer(x)) {
+    throw new ValueError(`n must be known when tracing, got a traced ${x.aval}`, { op, hint: "pass a JS integer n (the result's shape depends on it)" });
+  }
+  const n0 = scalarN ? Number((x as NDArray).item()) : x;
+  if (typeof n0 === "number") {
+    if (!Number.isInteger(n0) || n0 < 0) throw new ValueError(`n must be a non-negative integer, got ${n0}`, { op });
+    arr = iota("int32", n0);
   } else {
     arr = asArray(x);
     if (arr.ndim === 0) {
