@@ -6,6 +6,8 @@
  * dtype of the array they meet (see {@link resultDType}).
  */
 
+import { ValueError } from "./errors.js";
+
 /** The element types Cotangent supports. `float32` is the default, as in JAX. */
 export type DType = "float32" | "float64" | "int32" | "bool";
 
@@ -14,7 +16,14 @@ export const DTYPES: readonly DType[] = ["bool", "int32", "float32", "float64"];
 /** Storage of each dtype: bool is one byte per element. */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
+/** The most elements one array may hold (what engines allow for a typed array, within 4 GiB). */
+const MAX_ELEMENTS = 2 ** 32 / 8;
+
 export const typedArrayFor = (dtype: DType, size: number): TypedArray => {
+  // A typed error instead of a RangeError from deep inside an engine.
+  if (!(size <= MAX_ELEMENTS)) {
+    throw new ValueError(`an array of ${size} elements is too large to allocate (at most ${MAX_ELEMENTS} elements)`, { op: "allocate" });
+  }
   switch (dtype) {
     case "float32":
       return new Float32Array(size);

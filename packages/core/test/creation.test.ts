@@ -153,3 +153,10 @@ describe("np.arange options", () => {
     expect(np.arange(3e9, 3e9 + 2, 1, { dtype: "float64" }).toArray()).toEqual([3e9, 3e9 + 1]);
   });
 });
+
+describe("allocation", () => {
+  it("an impossible size is a typed error, not an engine RangeError", () => {
+    expect(() => np.zeros([2 ** 20, 2 ** 20])).toThrow(ValueError);
+    expect(() => np.zeros([2 ** 20, 2 ** 20])).toThrow(/allocate: an array of 1099511627776 elements is too large to allocate \(at most 536870912 elements\)\n  at packages\/core\/test\/creation.test.ts:\d+/);
+  });
+});
