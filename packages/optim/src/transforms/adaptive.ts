@@ -59,6 +59,14 @@ const firstMomentEstimate = (mu: PyTree, g: PyTree, b1: Scalar, count: ArrayBase
 };
 
 /** `m / (sqrt(v + epsRoot) + eps)`, leaf by leaf. */
+/** Adam's step of the moments, shared by Adam and RAdam: new moments and their bias-corrected estimates. */
+const adamMoments = (g: PyTree, state: ScaleByAdamState, b1: Scalar, b2: Scalar, nesterov: boolean) => {
+  const mu = updateMoment(g, state.mu, b1, 1);
+  const nu = updateMoment(g, state.nu, b2, 2);
+  const count = increment(state.count);
+  return { mu, nu, count, mHat: firstMomentEstimate(mu, g, b1, count, nesterov), vHat: biasCorrection(nu, b2, count) };
+};
+
 const adamDirection = (mHat: PyTree, vHat: PyTree, eps: Scalar, epsRoot: Scalar): PyTree =>
   tree.map((m: ArrayBase, v: ArrayBase) => np.divide(m, np.add(np.sqrt(np.add(v, like(epsRoot, v))), like(eps, v))), mHat, vHat);
 
@@ -70,11 +78,7 @@ export const scaleByAdam = (options: ScaleByAdamOptions = {}): GradientTransform
   const o = parseOptions("optim.scaleByAdam", options, {}, ADAM_OPTIONS);
   const { b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, nesterov = false } = o;
   return transformation(initMoments, (g, state) => {
-    const mu = updateMoment(g, state.mu, b1, 1);
-    const nu = updateMoment(g, state.nu, b2, 2);
-    const count = increment(state.count);
-    const mHat = firstMomentEstimate(mu, g, b1, count, nesterov);
-    const vHat = biasCorrection(nu, b2, count);
+    const { mu, nu, count, mHat, vHat } = adamMoments(g, state, b1, b2, nesterov);
     return [adamDirection(mHat, vHat, eps, epsRoot), { count, mu, nu }];
   });
 };
@@ -136,11 +140,7 @@ export const scaleByRAdam = (options: ScaleByRAdamOptions = {}): GradientTransfo
   const o = parseOptions("optim.scaleByRAdam", options, {}, RADAM_OPTIONS);
   const { b1 = 0.9, b2 = 0.999, eps = 1e-8, epsRoot = 0, threshold = 5, nesterov = false } = o;
   return transformation(initMoments, (g, state) => {
-    const mu = updateMoment(g, state.mu, b1, 1);
-    const nu = updateMoment(g, state.nu, b2, 2);
-    const count = increment(state.count);
-    const mHat = firstMomentEstimate(mu, g, b1, count, nesterov);
-    const vHat = biasCorrection(nu, b2, count);
+    const { mu, nu, count, mHat, vHat } = adamMoments(g, state, b1, b2, nesterov);
     // The rectification is step-count math: float64 scalars, cast per leaf at the end.
     const b2_ = f64(b2);
     const rhoInf = np.subtract(np.divide(2, np.subtract(1, b2_)), 1);
