@@ -104,3 +104,40 @@ export class TypecheckError extends CotangentError {}
 export class TransformError extends CotangentError {}
 /** Two values that must have the same type (shape and dtype) do not: cond branches, a scan or while carry. */
 export class TypeMismatchError extends CotangentError {}
+
+/**
+ * A NaN or infinity appeared with `debugNans` / `debugInfs` on. Names the primitive, the
+ * equation as the jaxpr prints it, the user's line and, for an equation that a transform
+ * emitted (a gradient), the forward equation it was derived from and that one's line.
+ */
+export class FloatingPointError extends CotangentError {
+  /** The primitive whose output was not finite. */
+  readonly primitive: string;
+  /** The equation, printed as in its jaxpr. */
+  readonly equation: string;
+  /** The forward equation this one was derived from by differentiation, when it was. */
+  readonly forwardEquation: string | null;
+  /** The user's line of the forward equation. */
+  readonly forwardSource: string | null;
+  constructor(
+    detail: string,
+    info: { primitive: string; equation: string; forwardEquation: string | null; forwardSource: string | null },
+    details: ErrorDetails = {},
+  ) {
+    super(detail, details);
+    this.primitive = info.primitive;
+    this.equation = info.equation;
+    this.forwardEquation = info.forwardEquation;
+    this.forwardSource = info.forwardSource;
+  }
+  /** The enclosing higher-order equations (scan, cond, while, ...), innermost first. */
+  readonly within: string[] = [];
+  /** Records an enclosing equation (`scan at main.ts:9`) and adds it to the message. */
+  addWithin(where: string): void {
+    this.within.push(where);
+    const parts = [`${this.op ? `${this.op}: ` : ""}${this.detail}`, ...this.within.map((w) => `  inside ${w}`)];
+    if (this.source) parts.push(`  at ${this.source}`);
+    if (this.hint) parts.push(`  hint: ${this.hint}`);
+    this.message = parts.join("\n");
+  }
+}

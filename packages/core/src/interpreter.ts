@@ -7,8 +7,10 @@
 import { type ArrayBase, NDArray, fromBuffer } from "./array.js";
 import { typedArrayFor } from "./dtype.js";
 import { ValueError } from "./errors.js";
-import type { Atom, Jaxpr, Literal, Var } from "./ir/jaxpr.js";
-import { bind, currentTrace, requireConcrete, withSource } from "./trace.js";
+import type { Atom, Eqn, Jaxpr, Literal, Var } from "./ir/jaxpr.js";
+import { debugFlags } from "./config.js";
+import { checkEqnOutputs, withinEqn } from "./nan_check.js";
+import { bind, currentTrace, requireConcrete, withOrigin } from "./trace.js";
 
 let liveBytes = 0;
 let peakBytes = 0;
@@ -57,6 +59,13 @@ const literalArray = (l: Literal): NDArray => {
   return a;
 };
 
+/** Runs one equation with the debugNans/debugInfs check (see nan_check.ts). */
+const checkedImpl = (e: Eqn, ins: ArrayBase[], jaxpr: Jaxpr): ArrayBase[] => {
+  const outs = withinEqn(e.primitive, e.source, () => e.primitive.impl(ins as NDArray[], e.params));
+  checkEqnOutputs(e, outs, jaxpr);
+  return outs;
+};
+
 /** Evaluates `jaxpr` on `args` (its consts come from the jaxpr). */
 export const evalJaxpr = (jaxpr: Jaxpr, args: readonly ArrayBase[]): ArrayBase[] => {
   if (args.length !== jaxpr.invars.length) {
@@ -91,7 +100,10 @@ export const evalJaxpr = (jaxpr: Jaxpr, args: readonly ArrayBase[]): ArrayBase[]
     const e = eqns[k]!;
     const ins = e.inputs.map(read);
     // Eager evaluation skips abstract evaluation: the jaxpr was checked when it was built.
-    const outs = tracing ? withSource(e.source, () => bind(e.primitive, ins, e.params)) : e.primitive.impl(ins as NDArray[], e.params);
+    let outs: ArrayBase[];
+    if (tracing) outs = withOrigin(e.source, e.derivedFrom, () => bind(e.primitive, ins, e.params));
+    else if (debugFlags.check) outs = checkedImpl(e, ins, jaxpr);
+    else outs = e.primitive.impl(ins as NDArray[], e.params);
     e.outputs.forEach((v, i) => write(v, outs[i]!));
     drop(lu[k + 1]!);
   }

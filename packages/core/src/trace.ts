@@ -7,8 +7,10 @@
 import { ArrayBase, NDArray, bufferOf } from "./array.js";
 import type { ShapedArray } from "./dtype.js";
 import { ConcretizationError, SourceInfo, UnexpectedTracerError, ValueError, captureSource } from "./errors.js";
-import { type Atom, Eqn, Jaxpr, Literal, Var } from "./ir/jaxpr.js";
+import { debugFlags } from "./config.js";
+import { type Atom, type DerivedFrom, Eqn, Jaxpr, Literal, Var } from "./ir/jaxpr.js";
 import type { Params, Primitive } from "./ir/primitive.js";
+import { checkedEagerImpl } from "./nan_check.js";
 
 const CONCRETIZATION_HINT =
   "a traced value has no concrete value: use np.where(cond, a, b) for elementwise choices, " +
@@ -104,7 +106,7 @@ export class JaxprTrace {
     );
     const source = ambientSource ?? captureSource();
     const outs = outAvals.map((a) => new Var(a));
-    this.eqns.push(new Eqn(prim, atoms, params, outs, source));
+    this.eqns.push(new Eqn(prim, atoms, params, outs, source, ambientDerived));
     return outs.map((v) => new Tracer(this, v, prim.name, source));
   }
 
@@ -135,6 +137,7 @@ const notAnArray = (op: string, x: unknown, i: number): ValueError =>
 
 let current: JaxprTrace | null = null;
 let ambientSource: SourceInfo | null = null;
+let ambientDerived: DerivedFrom | null = null;
 
 /** The innermost active trace, or null in eager mode. */
 export const currentTrace = (): JaxprTrace | null => current;
@@ -153,6 +156,35 @@ export const withSource = <T>(source: SourceInfo | null, f: () => T): T => {
   }
 };
 
+/**
+ * {@link withSource}, also marking the equations `f` records as derived from a forward
+ * equation (`derivedFrom`): the jvp and transpose transforms use it around each rule, so
+ * a NaN report for a gradient equation can name the user's equation it came from.
+ */
+export const withOrigin = <T>(source: SourceInfo | null, derivedFrom: DerivedFrom | null, f: () => T): T => {
+  const prev = ambientSource;
+  const prevDerived = ambientDerived;
+  ambientSource = source;
+  ambientDerived = derivedFrom;
+  try {
+    return f();
+  } finally {
+    ambientSource = prev;
+    ambientDerived = prevDerived;
+  }
+};
+
+/**
+ * What a transform records about equation `e` of `jaxpr` while applying its `via` rule:
+ * the forward equation at the root of the chain (an equation that was itself derived keeps
+ * pointing at the user's equation), tagged with the latest rule.
+ */
+export const derivedVia = (e: Eqn, jaxpr: Jaxpr | null, via: DerivedFrom["via"]): DerivedFrom => {
+  const d = e.derivedFrom;
+  if (!d) return { eqn: e, jaxpr, via };
+  return d.via === via ? d : { eqn: d.eqn, jaxpr: d.jaxpr, via };
+};
+
 /** Throws UnexpectedTracerError for a tracer among `xs` when no trace is active (it has escaped). */
 export const requireConcrete = (xs: readonly ArrayBase[]): void => {
   if (current) return;
@@ -168,6 +200,7 @@ export const bind = (prim: Primitive, inputs: ArrayBase[], params: object = {}):
     inputs.map((x) => x.aval),
     params,
   );
+  if (debugFlags.check) return checkedEagerImpl(prim, inputs as NDArray[], params as Params);
   return prim.impl(inputs as NDArray[], params);
 };
 
@@ -183,14 +216,17 @@ export const traceToJaxpr = (fn: (...args: Tracer[]) => ArrayBase[], inAvals: re
   const trace = new JaxprTrace(current);
   const prev = current;
   const prevSource = ambientSource;
+  const prevDerived = ambientDerived;
   current = trace;
   ambientSource = null; // the traced function's own ops carry their own call sites
+  ambientDerived = null;
   try {
     const args = inAvals.map((a) => trace.newArg(a));
     return trace.finish(fn(...args));
   } finally {
     current = prev;
     ambientSource = prevSource;
+    ambientDerived = prevDerived;
     trace.active = false;
   }
 };

@@ -92,13 +92,14 @@ export const checkpointP: Primitive<CheckpointParams> = definePrimitive<Checkpoi
     const r = partialEvalJaxprRemat(jaxpr, unknowns, (e) => policy(e.primitive, e.params));
     const knownOuts = eqn.outputs.filter((_, i) => !r.outUnknowns[i]);
     const saved = r.known.outvars.slice(knownOuts.length).map((a) => new Var(a.aval));
-    const knownEqn = new Eqn(checkpointP, eqn.inputs.filter((_, i) => !unknowns[i]), { jaxpr: r.known, policy }, [...knownOuts, ...saved], eqn.source);
+    const knownEqn = new Eqn(checkpointP, eqn.inputs.filter((_, i) => !unknowns[i]), { jaxpr: r.known, policy }, [...knownOuts, ...saved], eqn.source, eqn.derivedFrom);
     const unknownEqn = new Eqn(
       checkpointP,
       [...r.knownInputsRead.map((i) => eqn.inputs[i]!), ...saved, ...eqn.inputs.filter((_, i) => unknowns[i])],
       { jaxpr: r.unknown, policy },
       eqn.outputs.filter((_, i) => r.outUnknowns[i]),
       eqn.source,
+      eqn.derivedFrom,
     );
     return { known: [knownEqn], unknown: [unknownEqn], outUnknowns: r.outUnknowns, residuals: saved };
   },

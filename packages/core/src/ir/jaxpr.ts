@@ -21,6 +21,18 @@ export class Literal {
 
 export type Atom = Var | Literal;
 
+/**
+ * Where a transform-emitted equation came from: the forward (user) equation whose jvp or
+ * transpose rule emitted it, and the jaxpr that equation sits in (to print it with the
+ * names the user sees). A NaN report for a gradient names both.
+ */
+export interface DerivedFrom {
+  readonly eqn: Eqn;
+  readonly jaxpr: Jaxpr | null;
+  /** The rule that emitted it: `jvp` (forward-mode and the primal part of linearize) or `transpose` (the backward pass). */
+  readonly via: "jvp" | "transpose";
+}
+
 /** One primitive application: `outputs = primitive[params] inputs`. */
 export class Eqn {
   constructor(
@@ -30,6 +42,8 @@ export class Eqn {
     readonly outputs: Var[],
     /** The user's call site, for errors, NaN reports and printing. */
     readonly source: SourceInfo | null = null,
+    /** For an equation a jvp or transpose rule emitted: the forward equation it derives from. */
+    readonly derivedFrom: DerivedFrom | null = null,
   ) {}
 }
 

@@ -75,17 +75,22 @@ const eqnText = (e: Eqn, ind: string, namer: Namer, used: Set<Var>): string => {
   } else if (entries.length) {
     params = `[${entries.map(([k, v]) => `${k}=${paramText(v, ind, namer)}`).join(" ")}]`;
   }
-  return `${ind}${outs} = ${e.primitive.name}${params} ${ins}`.trimEnd();
+  // An equation with no outputs (an effect such as debug_callback) prints without `=`, as in JAX.
+  return `${ind}${outs ? `${outs} = ` : ""}${e.primitive.name}${params} ${ins}`.trimEnd();
 };
 
 /** A jaxpr whose first line starts at the current column and whose body is indented from `base`. */
-const printWith = (j: Jaxpr, base: string, namer: Namer): string => {
+const printWith = (j: Jaxpr, base: string, namer: Namer, capture?: { eqn: Eqn; text: string | null }): string => {
   const binders = (vs: Var[]) => vs.map((v) => `${namer.name(v)}:${v.aval.toString()}`).join(" ");
   const head = `{ lambda ${binders(j.constvars)}; ${binders(j.invars)}. let`;
   const used = new Set<Var>();
   for (const e of j.eqns) for (const a of e.inputs) if (!("value" in a)) used.add(a);
   for (const a of j.outvars) if (!("value" in a)) used.add(a);
-  const body = j.eqns.map((e) => eqnText(e, base + "    ", namer, used));
+  const body = j.eqns.map((e) => {
+    const text = eqnText(e, base + "    ", namer, used);
+    if (capture && e === capture.eqn) capture.text = text.trim();
+    return text;
+  });
   const outs = j.outvars.map((a) => atomText(a, namer));
   const tail = `${base}  in (${outs.join(", ")}${outs.length === 1 ? "," : ""}) }`;
   return [head, ...body, tail].join("\n");
@@ -93,3 +98,19 @@ const printWith = (j: Jaxpr, base: string, namer: Namer): string => {
 
 /** JAX's text format: `{ lambda ; a:f32[3]. let b:f32[3] = sin a in (b,) }`. */
 export const printJaxpr = (j: Jaxpr): string => printWith(j, "", new Namer());
+
+/**
+ * One equation as it prints inside `jaxpr` (with the names a printout of that jaxpr gives
+ * its variables), or, without a jaxpr, with fresh names. For error messages: it prints the
+ * whole jaxpr to name the variables consistently, so it is not for hot paths.
+ */
+export const printEqn = (e: Eqn, jaxpr: Jaxpr | null = null): string => {
+  if (jaxpr) {
+    const capture = { eqn: e, text: null as string | null };
+    printWith(jaxpr, "", new Namer(), capture);
+    if (capture.text !== null) return capture.text;
+  }
+  const namer = new Namer();
+  for (const a of e.inputs) if (!("value" in a)) namer.name(a);
+  return eqnText(e, "", namer, new Set(e.outputs)).trim();
+};

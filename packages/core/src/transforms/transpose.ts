@@ -11,7 +11,7 @@ import { type MaybeZero, UndefinedPrimal, requireRule } from "../ir/primitive.js
 import { add } from "../primitives/binary.js";
 import { scalar } from "../primitives/common.js";
 import { convertElementType, zerosOf } from "../primitives/structural.js";
-import { bind, traceToJaxpr, withSource } from "../trace.js";
+import { bind, derivedVia, traceToJaxpr, withOrigin } from "../trace.js";
 
 const isVar = (a: Atom): a is Var => !("value" in a);
 
@@ -35,7 +35,7 @@ export const backwardPass = (jaxpr: Jaxpr, linear: readonly boolean[], nonlinear
       linearEqns.push(e);
       e.outputs.forEach((v) => linearVars.add(v));
     } else {
-      const outs = withSource(e.source, () => bind(e.primitive, e.inputs.map(readPrimal), e.params));
+      const outs = withOrigin(e.source, e.derivedFrom, () => bind(e.primitive, e.inputs.map(readPrimal), e.params));
       e.outputs.forEach((v, i) => primal.set(v, outs[i]!));
     }
   }
@@ -62,7 +62,7 @@ export const backwardPass = (jaxpr: Jaxpr, linear: readonly boolean[], nonlinear
     if (ctsOut.every((c) => c === null)) continue;
     const inputs = e.inputs.map((a) => (isVar(a) && linearVars.has(a) ? new UndefinedPrimal(a.aval) : readPrimal(a)));
     const rule = requireRule(e.primitive, "transpose", e.source);
-    const ctsIn = withSource(e.source, () => rule(ctsOut, inputs, e.params));
+    const ctsIn = withOrigin(e.source, derivedVia(e, jaxpr, "transpose"), () => rule(ctsOut, inputs, e.params));
     e.inputs.forEach((a, i) => {
       if (isVar(a) && linearVars.has(a)) accumulate(a, ctsIn[i] ?? null);
     });

@@ -10,7 +10,7 @@ import { requireRule } from "../ir/primitive.js";
 import { evalJaxpr } from "../interpreter.js";
 import { scalar } from "../primitives/common.js";
 import { broadcastInDim, moveAxis } from "../primitives/structural.js";
-import { bind, traceToJaxpr, withSource } from "../trace.js";
+import { bind, traceToJaxpr, withOrigin } from "../trace.js";
 import { type TreeDef, flatten, node, numLeaves, treedefEquals, treedefToString, unflatten } from "../tree.js";
 import { flattenArgs, traceFlat } from "./api_util.js";
 
@@ -26,7 +26,7 @@ export const batchEval = (jaxpr: Jaxpr, args: ArrayBase[], dims: BatchDim[], siz
     const ins = e.inputs.map(read);
     const vals = ins.map(([x]) => x);
     const ds = ins.map(([, d]) => d);
-    const [outs, odims] = withSource(e.source, () =>
+    const [outs, odims] = withOrigin(e.source, e.derivedFrom, () =>
       ds.every((d) => d === null)
         ? [bind(e.primitive, vals, e.params), e.outputs.map(() => null)]
         : requireRule(e.primitive, "batch", e.source)(vals, ds, e.params, size),

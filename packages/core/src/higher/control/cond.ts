@@ -83,8 +83,8 @@ export const condP: Primitive<CondParams> = definePrimitive<CondParams>({
     const slots = slotAvals.map((s) => new Var(s));
     const index = eqn.inputs[0]!;
     const ops = eqn.inputs.slice(1);
-    const knownEqn = new Eqn(condP, [index, ...ops.filter((_, i) => !opsUk[i])], { branches: knownBranches }, [...eqn.outputs.filter((_, i) => !outUk[i]), ...slots], eqn.source);
-    const unknownEqn = new Eqn(condP, [index, ...slots, ...ops.filter((_, i) => opsUk[i])], { branches: unknownBranches }, eqn.outputs.filter((_, i) => outUk[i]), eqn.source);
+    const knownEqn = new Eqn(condP, [index, ...ops.filter((_, i) => !opsUk[i])], { branches: knownBranches }, [...eqn.outputs.filter((_, i) => !outUk[i]), ...slots], eqn.source, eqn.derivedFrom);
+    const unknownEqn = new Eqn(condP, [index, ...slots, ...ops.filter((_, i) => opsUk[i])], { branches: unknownBranches }, eqn.outputs.filter((_, i) => outUk[i]), eqn.source, eqn.derivedFrom);
     // Slots holding values a branch computed (not operands it passes on) were chosen by the policy, when there is one.
     const computed = pes.flatMap((pe, k) => pe.unknown.invars.slice(0, pe.numResiduals).map((v) => !branches[k]!.invars.includes(v)));
     const policySaved = saveable ? slots.filter((_, j) => computed[j]) : [];

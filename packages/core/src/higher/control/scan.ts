@@ -166,6 +166,7 @@ export const scanP: Primitive<ScanParams> = definePrimitive<ScanParams>({
       { jaxpr: knownBody, num_consts: nKnownConsts, num_carry: nKnownCarry, length, reverse },
       [...knownOuts, ...stackedRes],
       eqn.source,
+      eqn.derivedFrom,
     );
 
     // Unknown scan: consts [const residuals, unknown consts], carry [unknown carries], xs [stacked residuals, xs residuals, unknown xs].
@@ -197,6 +198,7 @@ export const scanP: Primitive<ScanParams> = definePrimitive<ScanParams>({
       { jaxpr: unknownBody, num_consts: constRes.length + ukConstAvals.length, num_carry: ukCarryAvals.length, length, reverse },
       eqn.outputs.filter((_, i) => (i < ncar ? carryUk[i]! : ysUk[i - ncar]!)),
       eqn.source,
+      eqn.derivedFrom,
     );
     // Stacked values computed by the body (not its carry inputs) were chosen by the policy, when there is one.
     const policySaved = saveable ? stackedRes.filter((_, k) => !invarIndex.has(iterRes[k]!)) : [];

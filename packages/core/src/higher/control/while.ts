@@ -113,8 +113,9 @@ export const whileP: Primitive<WhileParams> = definePrimitive<WhileParams>({
       { cond_jaxpr: knownCond, body_jaxpr: knownBody, cond_nconsts: cn, body_nconsts: bcUk!.filter((u) => !u).length },
       eqn.outputs.filter((_, i) => !carryUk[i]),
       eqn.source,
+      eqn.derivedFrom,
     );
-    const unknownEqn = new Eqn(whileP, eqn.inputs, eqn.params, eqn.outputs.map((v, i) => (carryUk[i] ? v : new Var(v.aval))), eqn.source);
+    const unknownEqn = new Eqn(whileP, eqn.inputs, eqn.params, eqn.outputs.map((v, i) => (carryUk[i] ? v : new Var(v.aval))), eqn.source, eqn.derivedFrom);
     return { known: [knownEqn], unknown: [unknownEqn], outUnknowns: carryUk, residuals: [] };
   },
   transpose() {
