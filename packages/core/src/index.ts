@@ -31,4 +31,7 @@ export type { CustomJvpFunction, CustomVjpFunction } from "./higher/custom.js";
 export { jacfwd, jacrev, hessian } from "./transforms/jacobian.js";
 export type { JacobianOptions } from "./transforms/jacobian.js";
 export { serialize, deserialize, type DeserializeOptions } from "./io/serialize.js";
-export { save, load, type LoadOptions } from "./io/save.js";
+export { save, load, FileNotFoundError, type LoadOptions } from "./io/save.js";
+export * as codecs from "./io/codecs_namespace.js";
+export { DecodeError, type DecodeFailure, type ArraySpec, type ArrayEncoding, type ArrayJson, type NestedJson, type TreeSpec, type TreeOf } from "./io/codecs.js";
+export { attempt, attemptTask, arrayE, deserializeE, loadE, saveE } from "./either.js";

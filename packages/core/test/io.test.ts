@@ -255,10 +255,10 @@ describe("deserialize rejects bad bytes with a clear ValueError", () => {
     expect(() => deserialize(craft(new Uint8Array([0xff, 0xfe]) as any))).toThrow(/invalid manifest/);
   });
   it("a manifest that does not fit the format (io-ts)", () => {
-    expect(() => deserialize(craft({ format: "something-else", endianness: "little", tree: { t: "null" } }))).toThrow(/invalid manifest at format: expected "cotangent-state", found "something-else"/);
-    expect(() => deserialize(craft(manifestOf({ t: "dict", e: [["a", nd("float16", [2], 0, 4)]] })))).toThrow(/invalid manifest at tree\.e\.0\.1\.dtype: expected dtype, found "float16"/);
-    expect(() => deserialize(craft(manifestOf({ t: "list", c: [nd("float32", [-1], 0, 4)] })))).toThrow(/invalid manifest at tree\.c\.0\.shape\.0: expected non-negative integer, found -1/);
-    expect(() => deserialize(craft(manifestOf({ t: "num", v: "1e5" })))).toThrow(/invalid manifest at tree\.v: expected number value, found "1e5"/);
+    expect(() => deserialize(craft({ format: "something-else", endianness: "little", tree: { t: "null" } }))).toThrow(/invalid manifest at format: expected "cotangent-state", got "something-else"/);
+    expect(() => deserialize(craft(manifestOf({ t: "dict", e: [["a", nd("float16", [2], 0, 4)]] })))).toThrow(/invalid manifest at tree\.e\[0\]\[1\]\.dtype: expected dtype, got "float16"/);
+    expect(() => deserialize(craft(manifestOf({ t: "list", c: [nd("float32", [-1], 0, 4)] })))).toThrow(/invalid manifest at tree\.c\[0\]\.shape\[0\]: expected non-negative integer, got -1/);
+    expect(() => deserialize(craft(manifestOf({ t: "num", v: "1e5" })))).toThrow(/invalid manifest at tree\.v: expected number value, got "1e5"/);
   });
   it("an array whose size disagrees with its shape", () => {
     expect(() => deserialize(craft(manifestOf({ t: "dict", e: [["w", nd("float32", [2, 3], 0, 8)]] }), new Uint8Array(24)))).toThrow(

@@ -72,8 +72,9 @@ describe("save / load", () => {
     expect((await load(p)).step).toBe(6);
   });
 
-  it("reports a missing file with Node's ENOENT", async () => {
-    await expect(load(join(dir, "nope.ctg"))).rejects.toMatchObject({ code: "ENOENT" });
+  it("reports a missing file as a FileNotFoundError that keeps Node's ENOENT code", async () => {
+    await expect(load(join(dir, "nope.ctg"))).rejects.toMatchObject({ code: "ENOENT", name: "FileNotFoundError" });
+    await expect(load(join(dir, "nope.ctg"))).rejects.toBeInstanceOf(ValueError);
   });
 
   it("names the file in validation errors", async () => {

@@ -30,3 +30,4 @@ export * from "./schedules.js";
 export * as schedules from "./schedules.js";
 export * from "./losses.js";
 export * as losses from "./losses.js";
+export { asState } from "./state.js";

@@ -29,6 +29,7 @@
  * (both recursive) never run out of stack.
  */
 import * as t from "io-ts";
+import { DTypeCodec } from "./codecs.js";
 
 /** The first 8 bytes of every saved state. */
 export const MAGIC: readonly number[] = [0x89, 0x43, 0x54, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -58,7 +59,6 @@ const Count = new t.Type<number, number, unknown>(
   t.identity,
 );
 
-const DTypeCodec = t.keyof({ float32: null, float64: null, int32: null, bool: null }, "dtype");
 
 /** The JSON spellings of a JS number: finite numbers as themselves, the rest as strings. */
 const NumberValue = t.union([t.number, t.keyof({ NaN: null, Infinity: null, "-Infinity": null, "-0": null })], "number value");

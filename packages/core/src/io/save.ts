@@ -39,6 +39,14 @@ const splitPath = (path: string): [string, string] => {
   return i < 0 ? [".", path] : [path.slice(0, i) || "/", path.slice(i + 1)];
 };
 
+/**
+ * `load` of a path where no file exists. It keeps Node's `code: "ENOENT"`, so "no
+ * checkpoint yet" is told apart from a bad file as with Node's own error.
+ */
+export class FileNotFoundError extends ValueError {
+  readonly code = "ENOENT";
+}
+
 const codeOf = (e: unknown): unknown => (e as { code?: unknown } | null)?.code;
 
 /** A ValueError for `path` naming a directory, or `e` itself. */
@@ -101,8 +109,8 @@ export const save = async (path: string, tree: unknown): Promise<void> => {
  * Reads a pytree written by {@link save}. The whole file is validated first (size,
  * format version, CRC-32 checksums, manifest; with `like`, the tree structure, dtypes and
  * shapes against a template) and a ValueError says what is wrong; a valid file gives the
- * complete tree, never part of one. A missing file raises Node's own error (code `ENOENT`),
- * so "no checkpoint yet" can be told apart from a bad one.
+ * complete tree, never part of one. A missing file raises a {@link FileNotFoundError}
+ * (with Node's `code: "ENOENT"`), so "no checkpoint yet" can be told apart from a bad one.
  */
 export const load = async <T = any>(path: string, options: LoadOptions = {}): Promise<T> => {
   const op = "load";
@@ -110,6 +118,8 @@ export const load = async <T = any>(path: string, options: LoadOptions = {}): Pr
   const fs = await nodeFs(op);
   const named = `load(${JSON.stringify(path)})`;
   const bytes = await fs.readFile(path).catch((e: unknown) => {
+    if (codeOf(e) === "ENOENT") throw new FileNotFoundError(`no file at ${JSON.stringify(path)}`, { op: named, hint: "check the path; a run that has not saved yet has no file to load" });
+    if (codeOf(e) === "EACCES") throw new ValueError(`permission denied reading ${JSON.stringify(path)}`, { op: named });
     throw notADirectoryTarget(named, path, e);
   });
   return deserialize<T>(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { ...options, op: named });

@@ -5,11 +5,11 @@
  * and never yields a partial tree.
  */
 import { isLeft } from "fp-ts/lib/Either.js";
-import type * as t from "io-ts";
 import { ArrayBase, fromBuffer } from "../array.js";
 import { ShapedArray, bytesPerElement, typedArrayFor } from "../dtype.js";
 import { ValueError } from "../errors.js";
 import { type PathEntry, pathToString } from "../tree.js";
+import { decodeFailures } from "./codecs.js";
 import { crc32 } from "./crc32.js";
 import { FORMAT_VERSION, HEADER_BYTES, LITTLE_ENDIAN, MAGIC, MAX_DEPTH, MAX_JSON_DEPTH, ManifestCodec, type NdNode, type Node, align, decodeNumber, swapBytes } from "./format.js";
 
@@ -29,24 +29,13 @@ const hex32 = (n: number): string => `0x${n.toString(16).padStart(8, "0")}`;
 const where = (path: readonly PathEntry[]): string => (path.length ? pathToString([...path]) : "the root");
 const shapeText = (s: readonly number[]): string => `[${s.join(", ")}]`;
 
-const CORRUPT_HINT = "the bytes changed after they were written (a partial copy, disk or transfer error); use another copy of the file";
-
-/** The (io-ts) path of a decoding error, without the union-member indices io-ts inserts. */
-const reportIoTs = (errors: t.Errors): string => {
-  // The error that got furthest into the manifest is the most telling one.
-  const e = errors.reduce((a, b) => (b.context.length > a.context.length ? b : a));
-  const keys: string[] = [];
-  e.context.forEach((c, i) => {
-    const parent = e.context[i - 1]?.type as { _tag?: string } | undefined;
-    // Below a union (the recursive Node is one) the key is the index of the member tried.
-    if (c.key !== "" && parent?._tag !== "UnionType" && parent?._tag !== "RecursiveType") keys.push(c.key);
-  });
-  // A failed union reports its own name ("number value") rather than its last member's.
-  const n = e.context.length;
-  const last = n > 1 && (e.context[n - 2]!.type as { _tag?: string })._tag === "UnionType" ? e.context[n - 2]! : e.context[n - 1]!;
-  const actual = JSON.stringify(e.value);
-  return `at ${keys.length ? keys.join(".") : "the top level"}: expected ${last.type.name}, found ${actual === undefined ? "nothing" : actual.length > 60 ? actual.slice(0, 57) + "..." : actual}`;
+/** The first mismatch of a manifest, by its path: `tree.e[0][1].dtype: expected dtype, got "float16"`. */
+const manifestPath = (errors: Parameters<typeof decodeFailures>[0]): string => {
+  const f = decodeFailures(errors)[0]!;
+  return `${f.path || "the top level"}: ${f.message}`;
 };
+
+const CORRUPT_HINT = "the bytes changed after they were written (a partial copy, disk or transfer error); use another copy of the file";
 
 /**
  * Checks the header, size, checksums and manifest of `bytes`, and every array's extent in
@@ -94,7 +83,7 @@ export const readManifest = (bytes: Uint8Array, op: string): { tree: Node; data:
   // io-ts and the checks below recurse over the manifest: measure its depth without recursing first.
   if (jsonDepth(json, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) fail(`invalid manifest: nested more than ${MAX_DEPTH} levels deep`, "the file was not written by serialize or save");
   const decoded = ManifestCodec.decode(json);
-  if (isLeft(decoded)) fail(`invalid manifest ${reportIoTs(decoded.left)}`, "the file was not written by serialize or save");
+  if (isLeft(decoded)) fail(`invalid manifest at ${manifestPath(decoded.left)}`, "the file was not written by serialize or save");
   const tree = (decoded as { right: { tree: Node } }).right.tree;
   const data = bytes.subarray(dataStart, total);
   checkExtents(tree, data, fail);
