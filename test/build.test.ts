@@ -52,7 +52,7 @@ describe("build", () => {
     }
     const createReq = createRequire(join(root, "package.json"));
     expect(typeof createReq.resolve("@cotangent/core")).toBe("string");
-  }, 120_000);
+  }, 600_000);
 });
 
 describe("browser bundle", () => {
