@@ -17,6 +17,8 @@ const registered = new Map<Ctor, Registration>();
 export type TreeDef =
   | { readonly kind: "leaf" }
   | { readonly kind: "none"; readonly value: null | undefined }
+  /** A JS value a transform passes through untraced (never made by `flatten` itself). */
+  | { readonly kind: "static"; readonly value: unknown }
   | { readonly kind: "array"; readonly children: readonly TreeDef[] }
   | { readonly kind: "object"; readonly keys: readonly string[]; readonly children: readonly TreeDef[] }
   | { readonly kind: "custom"; readonly ctor: Ctor; readonly aux: unknown; readonly children: readonly TreeDef[] };
@@ -98,7 +100,7 @@ export const leaves = <L = unknown>(tree: unknown): L[] => flatten<L>(tree)[0];
 export const structure = (tree: unknown): TreeDef => flatten(tree)[1];
 
 export const numLeaves = (def: TreeDef): number =>
-  def.kind === "leaf" ? 1 : def.kind === "none" ? 0 : def.children.reduce((s, c) => s + numLeaves(c), 0);
+  def.kind === "leaf" ? 1 : def.kind === "none" || def.kind === "static" ? 0 : def.children.reduce((s, c) => s + numLeaves(c), 0);
 
 /** Rebuilds a tree of structure `def` from `leaves`. */
 export const unflatten = <T = any>(def: TreeDef, leafValues: readonly unknown[]): T => {
@@ -108,6 +110,7 @@ export const unflatten = <T = any>(def: TreeDef, leafValues: readonly unknown[])
       case "leaf":
         return leafValues[i++];
       case "none":
+      case "static":
         return d.value;
       case "array":
         return d.children.map(go);
@@ -134,6 +137,8 @@ export const treedefEquals = (a: TreeDef, b: TreeDef): boolean => {
       return true;
     case "none":
       return a.value === (b as typeof a).value;
+    case "static":
+      return Object.is(a.value, (b as typeof a).value);
     case "array":
       return a.children.length === (b as typeof a).children.length && a.children.every((c, i) => treedefEquals(c, (b as typeof a).children[i]!));
     case "object": {
@@ -154,6 +159,8 @@ export const treedefToString = (d: TreeDef): string => {
       return "*";
     case "none":
       return String(d.value);
+    case "static":
+      return typeof d.value === "function" ? `static(${d.value.name || "function"})` : typeof d.value === "string" ? `static(${JSON.stringify(d.value)})` : `static(${String(d.value)})`;
     case "array":
       return `[${d.children.map(treedefToString).join(", ")}]`;
     case "object":

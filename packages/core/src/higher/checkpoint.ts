@@ -13,7 +13,7 @@ import { zerosOf } from "../primitives/structural.js";
 import { bind1 } from "../trace.js";
 import { unflatten } from "../tree.js";
 import { linearizeJaxpr } from "../transforms/vjp.js";
-import { flattenArgs, traceFlat } from "../transforms/api_util.js";
+import { flattenArgs, normalizeArgnums, traceFlat } from "../transforms/api_util.js";
 import { jvpJaxpr } from "../transforms/jvp.js";
 import { partialEvalJaxprRemat } from "../transforms/partial_eval.js";
 import { transposeJaxpr } from "../transforms/transpose.js";
@@ -108,6 +108,12 @@ export const checkpointP: Primitive<CheckpointParams> = definePrimitive<Checkpoi
 export interface CheckpointOptions {
   /** Which intermediates the backward pass may keep (default: nothingSaveable). */
   policy?: CheckpointPolicy;
+  /**
+   * Positional arguments passed to `f` as they are, untraced (as `static_argnums` in JAX),
+   * so JS control flow may depend on them. JS booleans, strings and functions are always
+   * passed as they are.
+   */
+  staticArgnums?: number | readonly number[];
 }
 
 /**
@@ -118,9 +124,11 @@ export interface CheckpointOptions {
 export const checkpoint =
   <F extends (...args: any[]) => any>(f: F, options: CheckpointOptions = {}) =>
   (...args: Parameters<F>): ReturnType<F> => {
+    const op = "checkpoint";
     const policy = options.policy ?? checkpointPolicies.nothingSaveable;
-    const [flat, inTree] = flattenArgs("checkpoint", args);
-    const { jaxpr, outTree } = traceFlat("checkpoint", f, inTree, flat);
+    const statics = normalizeArgnums(op, options.staticArgnums ?? [], args.length, "staticArgnums");
+    const [flat, inTree] = flattenArgs(op, args, false, statics);
+    const { jaxpr, outTree } = traceFlat(op, f, inTree, flat);
     return unflatten(outTree, bindWithJaxpr(checkpointP, jaxpr, flat, { policy }));
   };
 

@@ -15,7 +15,7 @@ import { reduceSum } from "../primitives/reduce.js";
 import { convertElementType, zerosOf } from "../primitives/structural.js";
 import { bind } from "../trace.js";
 import { type TreeDef, flatten, node, treedefEquals, treedefToString, unflatten } from "../tree.js";
-import { flattenArgs, leafToArray, traceFlat } from "../transforms/api_util.js";
+import { flattenArgs, flattenTraced, isStaticLeaf, leafToArray, staticsAsNull, traceFlat } from "../transforms/api_util.js";
 import { batchJaxpr, moveBatchAxis } from "../transforms/vmap.js";
 import { vmapFlat } from "../transforms/vmap_flat.js";
 import { bindWithJaxpr, callAbstractEval } from "./closed_call.js";
@@ -93,7 +93,8 @@ export const customJvp = <F extends (...args: any[]) => any>(f: F): CustomJvpFun
     const { jaxpr, outTree } = traceFlat(op, f, inTree, flat);
     const r = rule;
     const flatJvp = (ps: ArrayBase[], ts: ArrayBase[]): ArrayBase[] => {
-      const res = r(unflatten(inTree, ps), unflatten(inTree, ts));
+      // A static argument (a JS boolean, string or function) has no tangent: null stands for it.
+      const res = r(unflatten(inTree, ps), unflatten(staticsAsNull(inTree), ts));
       if (!Array.isArray(res) || res.length !== 2) {
         throw new TransformError("the jvp rule must return a pair [out, tangentOut]", { op });
       }
@@ -205,8 +206,10 @@ const flattenCotangents = (cts: unknown, args: unknown): unknown[] | null => {
   const out: unknown[] = [];
   const isEmpty = (x: unknown) => x === null || x === undefined;
   const go = (c: unknown, a: unknown): boolean => {
+    // A static argument (a JS boolean, string or function) is no input of the jaxpr: its cotangent is ignored.
+    if (isStaticLeaf(a)) return node(c) === null;
     if (isEmpty(c) && !isEmpty(a)) {
-      for (let n = flatten(a)[0].length; n > 0; n--) out.push(ZERO_CT);
+      for (let n = flatten(a)[0].filter((l) => !isStaticLeaf(l)).length; n > 0; n--) out.push(ZERO_CT);
       return true;
     }
     const an = node(a);
@@ -250,9 +253,10 @@ export const customVjp = <F extends (...args: any[]) => any>(f: F): CustomVjpFun
       if (!treedefEquals(oTree, outTree)) {
         throw new TransformError(`fwd returned an output of structure ${treedefToString(oTree)} but the function's is ${treedefToString(outTree)}`, { op });
       }
-      const [res, rt] = flatten(r[1]);
+      // Static residuals (a JS boolean, string or function) reach bwd as they are.
+      const [res, rt] = flattenTraced(op, r[1], "residual");
       resTree = rt;
-      return [...checkLike(op, "fwd output", o.map((x) => leafToArray(x, op)), jaxpr.outvars), ...res.map((x) => leafToArray(x, op, "residual"))];
+      return [...checkLike(op, "fwd output", o.map((x) => leafToArray(x, op)), jaxpr.outvars), ...res];
     };
     const bwdFlat: FlatFn = (...rc) => {
       const nres = rc.length - jaxpr.outvars.length;

@@ -11,8 +11,8 @@ import { scalar } from "../primitives/common.js";
 import { convertElementType, zerosOf } from "../primitives/structural.js";
 import { ValueError } from "../errors.js";
 import { evalJaxpr } from "../interpreter.js";
-import { type TreeDef, treedefEquals, treedefToString, unflatten } from "../tree.js";
-import { flattenArgs, traceFlat } from "./api_util.js";
+import { type TreeDef, treedefToString, unflatten } from "../tree.js";
+import { fitsPrimalStructure, flattenArgs, traceFlat } from "./api_util.js";
 import { bind, derivedVia, traceToJaxpr, withOrigin } from "../trace.js";
 
 /** The aval of a tangent of `a`, or null when `a` cannot carry one (integers, bools). */
@@ -70,7 +70,7 @@ export const jvpJaxpr = (jaxpr: Jaxpr, nonzeros: readonly boolean[]): Jaxpr => {
  */
 export const matchTangents = (op: string, tangents: unknown, inTree: TreeDef, flatIn: readonly ArrayBase[]): ArrayBase[] => {
   const [flatT, tTree] = flattenArgs(op, tangents as unknown[], true);
-  if (!treedefEquals(inTree, tTree)) {
+  if (!fitsPrimalStructure(inTree, tTree)) {
     throw new ValueError(`tangents have structure ${treedefToString(tTree)} but primals have ${treedefToString(inTree)}`, { op });
   }
   return flatT.map((t, i) => {

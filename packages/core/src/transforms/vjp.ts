@@ -12,7 +12,7 @@ import { zerosOf, convertElementType } from "../primitives/structural.js";
 import { scalar } from "../primitives/common.js";
 import * as tree from "../tree.js";
 import { type TreeDef, flatten, treedefEquals, treedefToString, unflatten } from "../tree.js";
-import { flattenArgs, leafToArray, normalizeArgnums, traceFlat } from "./api_util.js";
+import { flattenArgs, leafToArray, normalizeArgnums, staticsAsNull, traceFlat } from "./api_util.js";
 import { jvpJaxpr, matchTangents, tangentAval } from "./jvp.js";
 import { partialEvalJaxpr } from "./partial_eval.js";
 import { transposeJaxpr } from "./transpose.js";
@@ -79,7 +79,7 @@ export const vjp = <Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]
     const grads = evalJaxpr(bwd, [...residuals, ...cts]);
     let k = 0;
     const all = flatIn.map((x, i) => (lin.nonzeros[i] ? grads[k++]! : zerosOf(x.aval)));
-    return unflatten<any[]>(inTree, all);
+    return unflatten<any[]>(staticsAsNull(inTree), all);
   };
   return [unflatten<Out>(outTree, outs), vjpFn];
 };
@@ -186,6 +186,6 @@ export const linearTranspose = (f: (...args: any[]) => unknown, ...primals: unkn
   const bwd = transposeJaxpr(jaxpr, flatIn.map(() => true));
   return (ct) => {
     const cts = checkCotangent(op, outTree, jaxpr.outAvals, ct);
-    return unflatten<any[]>(inTree, evalJaxpr(bwd, cts));
+    return unflatten<any[]>(staticsAsNull(inTree), evalJaxpr(bwd, cts));
   };
 };

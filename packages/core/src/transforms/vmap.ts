@@ -12,7 +12,7 @@ import { scalar } from "../primitives/common.js";
 import { broadcastInDim, moveAxis } from "../primitives/structural.js";
 import { bind, traceToJaxpr, withOrigin } from "../trace.js";
 import { type TreeDef, flatten, node, numLeaves, treedefEquals, treedefToString, unflatten } from "../tree.js";
-import { flattenArgs, traceFlat } from "./api_util.js";
+import { flattenArgs, isStaticLeaf, traceFlat } from "./api_util.js";
 
 export type BatchDim = number | null;
 
@@ -93,7 +93,8 @@ export const broadcastPrefix = (op: string, what: string, prefix: unknown, tree:
   const out: BatchDim[] = [];
   const go = (p: unknown, t: unknown, path: string) => {
     if (p === null || p === undefined || typeof p === "number") {
-      const n = flatten(t)[0].length;
+      // Static values (JS booleans, strings, functions) are not traced, so no axis applies to them.
+      const n = flatten(t)[0].filter((l) => !isStaticLeaf(l)).length;
       for (let i = 0; i < n; i++) out.push((p ?? null) as BatchDim);
       return;
     }

@@ -13,22 +13,28 @@ import { lt, ne } from "../../primitives/compare.js";
 import { convertElementType } from "../../primitives/structural.js";
 import { bind } from "../../trace.js";
 import { type TreeDef, flatten, treedefEquals, treedefToString, unflatten } from "../../tree.js";
-import { leafToArray, traceFlat } from "../../transforms/api_util.js";
+import { flattenTraced, isStaticLeaf, leafToArray, traceFlat } from "../../transforms/api_util.js";
 import { condP } from "./cond.js";
 import { scanP } from "./scan.js";
 import { typesText } from "./util.js";
 import { whileP } from "./while.js";
 
 const avalsOf = (xs: ArrayBase[]) => xs.map((x) => x.aval);
+/** Every leaf as an array (outputs such as scan's ys). */
 const leavesOf = (op: string, t: unknown, what: string): [ArrayBase[], TreeDef] => {
   const [ls, def] = flatten(t);
   return [ls.map((l) => leafToArray(l, op, what)), def];
 };
 
-/** Traces `f` on the avals of `args` (a tuple of pytrees); returns jaxpr (with consts) and output tree. */
-const traceOn = (op: string, f: (...a: any[]) => unknown, args: unknown[]) => {
-  const [flat, inTree] = flatten(args);
-  return traceFlat(op, f, inTree, flat.map((l) => leafToArray(l, op)));
+/**
+ * Traces `f` on the avals of `args` (a tuple of pytrees); returns jaxpr (with consts) and
+ * output tree. Static leaves of `args` (see StaticLeaves) reach `f` as they are; with
+ * `carry`, only untraceable ones do, and they also stay static in the output.
+ */
+const traceOn = (op: string, f: (...a: any[]) => unknown, args: unknown[], carry = false) => {
+  const mode = carry ? "untraceable" : "js";
+  const [flat, inTree] = flattenTraced(op, args, "operand", mode);
+  return traceFlat(op, f, inTree, flat, carry ? mode : undefined);
 };
 
 const checkCarry = (op: string, what: string, inTree: TreeDef, outTree: TreeDef, inAvals: { toString(): string; equals(o: any): boolean }[], outAvals: any[]) => {
@@ -53,7 +59,7 @@ const checkCarry = (op: string, what: string, inTree: TreeDef, outTree: TreeDef,
  * leaves, or null when nothing changes.
  */
 const promoteWeakCarry = (init: unknown, carry: ArrayBase[], outAvals: readonly ShapedArray[]): ArrayBase[] | null => {
-  const leaves = flatten(init)[0];
+  const leaves = flatten(init)[0].filter((l) => !isStaticLeaf(l, "untraceable"));
   if (leaves.length !== carry.length || outAvals.length < carry.length) return null;
   let changed = false;
   const next = carry.map((c, i) => {
@@ -96,7 +102,7 @@ export const switchCase = (index: ArrayBase | number, branches: readonly ((...op
     }
   });
   const { branches: js, consts } = joinBranches(traced.map((t) => t.jaxpr));
-  const [ops] = leavesOf(op, operands, "operand");
+  const [ops] = flattenTraced(op, operands, "operand");
   return unflatten(traced[0]!.outTree, bind(condP, [idx, ...consts, ...ops], { branches: js }));
 };
 
@@ -137,8 +143,9 @@ export const scan = <C, Y = any>(f: (carry: C, x: any) => [C, Y], init: C, xs?: 
 
 /** `scan` reporting errors as `op` (foriLoop and map are scans underneath). */
 const scanAs = <C, Y = any>(op: string, what: string, f: (carry: C, x: any) => [C, Y], init: C, xs: unknown, options: ScanOptions): [C, Y] => {
-  let [carry, carryTree] = leavesOf(op, init, "init");
-  const [xl, xTree] = leavesOf(op, xs ?? null, "xs");
+  let [carry, carryTree] = flattenTraced(op, init, "init", "untraceable");
+  // Static leaves of xs (JS booleans, strings, functions) reach every step as they are.
+  const [xl, xTree] = flattenTraced(op, xs ?? null, "xs");
   let length = options.length;
   xl.forEach((x, i) => {
     const n = x.ndim === 0 ? -1 : x.shape[0]!;
@@ -159,7 +166,7 @@ const scanAs = <C, Y = any>(op: string, what: string, f: (carry: C, x: any) => [
     if (!Array.isArray(r) || r.length !== 2) {
       throw new ValueError(`the step function must return a pair [carry, y], got ${Array.isArray(r) ? `an array of length ${r.length}` : typeof r}`, { op });
     }
-    const [co, ct] = leavesOf(op, r[0], "the carry");
+    const [co, ct] = flattenTraced(op, r[0], "the carry", "untraceable");
     const [ys, yt] = leavesOf(op, r[1], "y");
     carryOutTree = ct;
     yTree = yt;
@@ -186,14 +193,14 @@ const scanAs = <C, Y = any>(op: string, what: string, f: (carry: C, x: any) => [
 /** `whileLoop(condFn, bodyFn, init)`: repeats `bodyFn` while `condFn(carry)` holds. */
 export const whileLoop = <C>(condFn: (carry: C) => unknown, bodyFn: (carry: C) => C, init: C): C => {
   const op = "lax.whileLoop";
-  let [carry, carryTree] = leavesOf(op, init, "init");
-  let b = traceOn(op, bodyFn, [init]);
+  let [carry, carryTree] = flattenTraced(op, init, "init", "untraceable");
+  let b = traceOn(op, bodyFn, [init], true);
   const promoted = promoteWeakCarry(init, carry, b.jaxpr.outAvals);
   if (promoted) {
     carry = promoted;
-    b = traceOn(op, bodyFn, [unflatten(carryTree, carry)]);
+    b = traceOn(op, bodyFn, [unflatten(carryTree, carry)], true);
   }
-  const c = traceOn(op, condFn, [unflatten(carryTree, carry)]);
+  const c = traceOn(op, condFn, [unflatten(carryTree, carry)], true);
   const p = c.jaxpr.outAvals;
   if (p.length !== 1 || p[0]!.ndim !== 0 || p[0]!.dtype !== "bool") {
     throw new DTypeError(`condFn must return a bool scalar, got ${typesText(p)}`, { op, hint: "compare with np.less / np.greater etc." });
