@@ -84,7 +84,7 @@ describe("JS booleans stay booleans", () => {
     const p = np.array(true);
     expect(lax.cond(p, h, (x: any, flag: boolean) => h(np.negative(x), flag), x, false).toArray()).toEqual([-1, 2, -3]);
     expect(lax.switch(np.array(0, { dtype: "int32" }), [h, h], x, false).toArray()).toEqual([-1, 2, -3]);
-    const [c, ys] = lax.scan(
+    const [c, ys]: [any, any] = lax.scan(
       (c: any, xs: { v: ArrayBase; flag: boolean }) => [np.add(c, h(xs.v, xs.flag)), xs.flag ? 1 : 0],
       np.array(0, { dtype: "float64" }),
       { v: x, flag: false },
