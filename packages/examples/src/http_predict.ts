@@ -14,7 +14,7 @@ import { pipe } from "fp-ts/lib/function.js";
 import { type ArrayBase, type CotangentError, DecodeError, ValueError, attempt, codecs, np } from "@cotangent/core";
 
 /** The body: a linear layer's params (4 inputs, 3 outputs) and a batch of inputs. */
-export const Body = codecs.tree({
+const Body = codecs.tree({
   params: { w: codecs.array({ dtype: "float32", shape: [4, 3] }), b: codecs.array({ dtype: "float32", shape: [3] }) },
   inputs: codecs.array({ dtype: "float32", shape: [-1, 4] }),
 });
@@ -37,7 +37,7 @@ const parseJson = (text: string): E.Either<CotangentError, unknown> =>
 export const handle = (text: string): [number, unknown] =>
   pipe(
     parseJson(text),
-    E.chain((json) => codecs.decode(Body, json, "body")),
+    E.chainW((json) => codecs.decode(Body, json, "body")),
     E.chain(({ params, inputs }) => attempt(predict)(params, inputs)),
     E.map((y) => codecs.encode(Outputs, y)),
     E.match(
