@@ -15,6 +15,7 @@ export default defineConfig({
       project("core", ["packages/core/test/**/*.test.ts"]),
       project("optim", ["packages/optim/test/**/*.test.ts"]),
       project("nn", ["packages/nn/test/**/*.test.ts"]),
+      project("onnx", ["packages/onnx/test/**/*.test.ts"]),
       project("cross", ["test/**/*.test.ts"]),
     ],
   },

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 
 const root = join(__dirname, "..");
 const tsup = join(root, "node_modules", ".bin", "tsup");
-const packages = ["core", "optim", "nn"];
+const packages = ["core", "optim", "nn", "onnx"];
 
 describe("build", () => {
   it("tsup emits ESM, CJS and .d.ts for each published package, and the bundles run", () => {

@@ -1,0 +1,20 @@
+/** The shape of a lowering rule: one primitive's equation to ONNX nodes. */
+import type { Eqn, Jaxpr, ShapedArray } from "@cotangent/core";
+import type { GraphBuilder } from "../builder.js";
+
+export interface LowerArgs<P = any> {
+  g: GraphBuilder;
+  eqn: Eqn;
+  params: P;
+  /** ONNX value names of the equation's inputs. */
+  inputs: string[];
+  inAvals: ShapedArray[];
+  outAvals: ShapedArray[];
+  /** Lowers a sub-jaxpr inline into builder `g` on the given input names; returns its output names. */
+  lowerJaxpr(g: GraphBuilder, jaxpr: Jaxpr, inputs: readonly string[]): string[];
+}
+
+/** Emits the nodes of one equation into `a.g` and returns the names of its outputs. */
+export type LoweringRule<P = any> = (a: LowerArgs<P>) => string[];
+
+export type LoweringTable = Readonly<Record<string, LoweringRule>>;
