@@ -7,3 +7,4 @@ export { toOnnx, DEFAULT_OPSET, type ToOnnxOptions } from "./export.js";
 export { runOnnx, OnnxSession, type RunOnnxOptions, type OnnxEngine } from "./run.js";
 export { loweringRules, type LowerArgs, type LoweringRule, type LoweringTable } from "./lower/index.js";
 export { OnnxExportError, OnnxImportError, OnnxRuntimeError } from "./errors.js";
+export { fromOnnx, type OnnxFunction } from "./import/index.js";
