@@ -36,3 +36,5 @@ export { save, load, FileNotFoundError, type LoadOptions } from "./io/save.js";
 export * as codecs from "./io/codecs_namespace.js";
 export { DecodeError, type DecodeFailure, type ArraySpec, type ArrayEncoding, type ArrayJson, type NestedJson, type TreeSpec, type TreeOf } from "./io/codecs.js";
 export { attempt, attemptTask, arrayE, deserializeE, loadE, saveE } from "./either.js";
+export { jit, DEFAULT_CACHE_SIZE } from "./compile/jit.js";
+export type { JitOptions, Jitted, Lowered, CacheInfo, Retrace } from "./compile/jit.js";

@@ -34,7 +34,7 @@ export class Tracer extends ArrayBase {
     const made = this.producer ? `the output of '${this.producer}'` : "a traced argument";
     throw new ConcretizationError(
       `${how} of a traced value (${this.aval}, ${made}${this.source?.location ? ` from ${this.source.location}` : ""}) is not available while tracing`,
-      { op: this.producer ?? "traced argument", hint: CONCRETIZATION_HINT },
+      { op: this.producer ?? "traced argument", hint: this.trace.concretizationHint?.(this) ?? CONCRETIZATION_HINT },
     );
   }
   [Symbol.toPrimitive](hint: string): never {
@@ -71,6 +71,8 @@ export class JaxprTrace {
   private readonly constIndex = new Map<ArrayBase, Var>();
   /** Where the trace began (the transform's call site), for error messages. */
   readonly source = captureSource();
+  /** A better hint for ConcretizationError than the generic one (jit names `staticArgnums`). */
+  readonly concretizationHint: ((t: Tracer) => string) | null = concretizationHint;
 
   constructor(readonly parent: JaxprTrace | null) {}
 
@@ -138,6 +140,18 @@ const notAnArray = (op: string, x: unknown, i: number): ValueError =>
 let current: JaxprTrace | null = null;
 let ambientSource: SourceInfo | null = null;
 let ambientDerived: DerivedFrom | null = null;
+let concretizationHint: ((t: Tracer) => string) | null = null;
+
+/** Runs `f` with every trace it begins giving `hint` for coercions of its tracers (jit uses it). */
+export const withConcretizationHint = <T>(hint: (t: Tracer) => string, f: () => T): T => {
+  const prev = concretizationHint;
+  concretizationHint = hint;
+  try {
+    return f();
+  } finally {
+    concretizationHint = prev;
+  }
+};
 
 /** The innermost active trace, or null in eager mode. */
 export const currentTrace = (): JaxprTrace | null => current;
