@@ -258,3 +258,27 @@ describe("jit arguments and errors", () => {
     expectClose(g, g0, 1e-12);
   });
 });
+
+describe("jit and debugNans", () => {
+  it("a NaN from a compiled program reruns it op by op and names the equation and line", async () => {
+    const { config, FloatingPointError } = await import("@cotangent/core");
+    const f = jit((x: V) => np.sum(np.log(np.subtract(x, 1))));
+    const x = f64([0.5, 2]);
+    expect(Number.isNaN(f(x).item())).toBe(true); // off: no check
+    config.update("debugNans", true);
+    try {
+      let err: unknown;
+      try {
+        f(x);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(FloatingPointError);
+      expect(String(err)).toContain("log");
+      expect(String(err)).toMatch(/jit\.test\.ts:\d+/);
+      expect(() => grad(f)(x)).toThrow(FloatingPointError);
+    } finally {
+      config.update("debugNans", false);
+    }
+  });
+});

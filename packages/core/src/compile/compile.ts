@@ -4,7 +4,10 @@
  * primitive's kernel directly. `compileJaxpr` optimizes first; results are memoised per
  * jaxpr object (transforms memoise the jaxprs they derive, so a derived program compiles once).
  */
+import { type ArrayBase, type NDArray, bufferOf } from "../array.js";
+import { debugFlags } from "../config.js";
 import type { Jaxpr } from "../ir/jaxpr.js";
+import { evalJaxpr } from "../interpreter.js";
 import { installSubCompiler } from "./control.js";
 import { optimize, type OptimizeReport } from "./passes/pipeline.js";
 import { type CompiledProgram, PrimitiveStep, Program, Slots, type Step, stepBuilders } from "./program.js";
@@ -47,4 +50,27 @@ export const compileJaxpr = (jaxpr: Jaxpr): Compiled => {
   c = { traced: jaxpr, optimized, program, report, optimizeMs: t1 - t0, compileMs: t2 - t1 };
   compiled.set(jaxpr, c);
   return c;
+};
+
+const hasForbidden = (outs: readonly NDArray[]): boolean => {
+  for (const x of outs) {
+    if (x.dtype !== "float32" && x.dtype !== "float64") continue;
+    const b = bufferOf(x);
+    for (let i = 0; i < b.length; i++) {
+      const v = b[i]!;
+      if ((debugFlags.nans && v !== v) || (debugFlags.infs && (v === Infinity || v === -Infinity))) return true;
+    }
+  }
+  return false;
+};
+
+/**
+ * Runs a compiled program. With `debugNans`/`debugInfs` on, its outputs are checked and, on
+ * a hit, the traced jaxpr is rerun op by op by the interpreter, whose check names the
+ * equation and the user's line (as JAX reruns a jitted function un-jitted on a NaN).
+ */
+export const runCompiled = (c: Compiled, args: readonly ArrayBase[]): NDArray[] => {
+  const outs = c.program.run(args);
+  if (debugFlags.check && hasForbidden(outs)) evalJaxpr(c.traced, args);
+  return outs;
 };

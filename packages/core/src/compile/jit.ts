@@ -14,7 +14,7 @@ import { scalar } from "../primitives/common.js";
 import { type Tracer, currentTrace, traceToJaxpr, withConcretizationHint } from "../trace.js";
 import { type TreeDef, flatten, unflatten } from "../tree.js";
 import { leafToArray } from "../transforms/api_util.js";
-import { type Compiled, compileJaxpr } from "./compile.js";
+import { type Compiled, compileJaxpr, runCompiled } from "./compile.js";
 import { listProgram } from "./listing.js";
 import { jitP } from "./primitive.js";
 import { type LeafKind, type Signature, explainRetrace, splitArgs } from "./signature.js";
@@ -106,6 +106,7 @@ const leafNames = (tree: TreeDef, argIndex: (k: number) => number): string[] => 
         out.push(path);
         return;
       case "none":
+      case "static":
         return;
       case "array":
         d.children.forEach((c, i) => go(c, `${path}[${i}]`));
@@ -252,7 +253,7 @@ export const jit = <F extends (...args: any[]) => any>(f: F, options: JitOptions
   const jitted = ((...args: unknown[]) => {
     const { entry, split } = lookup(args);
     const xs = flatInputs(entry, split);
-    const outs = currentTrace() ? bindWithJaxpr(jitP, entry.jaxpr, xs, { name: fname }) : compiledOf(entry).program.run(xs);
+    const outs = currentTrace() ? bindWithJaxpr(jitP, entry.jaxpr, xs, { name: fname }) : runCompiled(compiledOf(entry), xs);
     return unflatten(entry.outTree, outs);
   }) as unknown as Jitted<F>;
 

@@ -15,7 +15,7 @@ import { jvpJaxpr } from "../transforms/jvp.js";
 import { type PartialEvalOutput, partialEvalJaxpr, splitSubJaxpr } from "../transforms/partial_eval.js";
 import { transposeJaxpr } from "../transforms/transpose.js";
 import { batchJaxpr } from "../transforms/vmap.js";
-import { compileJaxpr } from "./compile.js";
+import { compileJaxpr, runCompiled } from "./compile.js";
 import { callDceRule, dceRules } from "./passes/dce.js";
 import { inlinablePrimitives } from "./passes/inline.js";
 
@@ -45,7 +45,7 @@ const peMemo = memo<PartialEvalOutput>();
 export const jitP: Primitive<JitParams> = definePrimitive<JitParams>({
   name: "jit",
   abstractEval: (avals, { jaxpr }) => callAbstractEval("jit", avals, jaxpr),
-  impl: (args, { jaxpr }) => compileJaxpr(jaxpr).program.run(args),
+  impl: (args, { jaxpr }) => runCompiled(compileJaxpr(jaxpr), args),
   subJaxprs: ({ jaxpr }) => [jaxpr],
   jvp: (primals, tangents, { jaxpr, name }) => {
     const nonzeros = tangents.map((t) => t !== null);
@@ -80,6 +80,7 @@ export const jitP: Primitive<JitParams> = definePrimitive<JitParams>({
       { jaxpr: pe.known, name },
       [...eqn.outputs.filter((_, i) => !pe.outUnknowns[i]), ...residuals],
       eqn.source,
+      eqn.derivedFrom,
     );
     const unknownEqn = new Eqn(
       jitP,
@@ -87,6 +88,7 @@ export const jitP: Primitive<JitParams> = definePrimitive<JitParams>({
       { jaxpr: pe.unknown, name },
       eqn.outputs.filter((_, i) => pe.outUnknowns[i]),
       eqn.source,
+      eqn.derivedFrom,
     );
     const computed = pe.unknown.invars.slice(0, pe.numResiduals).map((v) => !jaxpr.invars.includes(v));
     const policySaved = saveable ? residuals.filter((_, j) => computed[j]) : undefined;

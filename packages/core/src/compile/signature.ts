@@ -28,6 +28,8 @@ export const treeKey = (d: TreeDef): string => {
       return "*";
     case "none":
       return String(d.value);
+    case "static":
+      return `S<${staticKey("jit", d.value, "a static leaf")}>`;
     case "array":
       return `[${d.children.map(treeKey).join(",")}]`;
     case "object":

@@ -41,7 +41,7 @@ export const dceJaxpr = (jaxpr: Jaxpr, usedOutputs?: readonly boolean[], pruneIn
       usedIn = r.usedInputs;
     } else {
       const params = mapSubJaxprs(e.params, (j) => dce(j));
-      if (params !== e.params) ne = new Eqn(e.primitive, e.inputs, params, e.outputs, e.source);
+      if (params !== e.params) ne = new Eqn(e.primitive, e.inputs, params, e.outputs, e.source, e.derivedFrom);
       usedIn = e.inputs.map(() => true);
     }
     if (ne !== e) changed = true;
@@ -77,7 +77,7 @@ export const callDceRule: DceRule = (eqn, used) => {
   const r = dceJaxpr(sub, used, true);
   if (!used.some(Boolean) && !r.jaxpr.eqns.some((e) => e.primitive.effectful)) return { eqn: null, usedInputs: eqn.inputs.map(() => false) };
   if (r.jaxpr === sub && used.every(Boolean) && r.usedInputs.every(Boolean)) return { eqn, usedInputs: r.usedInputs };
-  const ne = new Eqn(eqn.primitive, pick(eqn.inputs, r.usedInputs), { ...eqn.params, jaxpr: r.jaxpr }, pick(eqn.outputs, used), eqn.source);
+  const ne = new Eqn(eqn.primitive, pick(eqn.inputs, r.usedInputs), { ...eqn.params, jaxpr: r.jaxpr }, pick(eqn.outputs, used), eqn.source, eqn.derivedFrom);
   return { eqn: ne, usedInputs: r.usedInputs };
 };
 dceRules.set(checkpointP, callDceRule);
@@ -89,7 +89,7 @@ dceRules.set(condP, (eqn, used) => {
   const ds = branches.map((b) => dceJaxpr(b, used).jaxpr);
   if (ds.every((d, k) => d === branches[k]) && usedOps.every(Boolean)) return { eqn, usedInputs: [true, ...usedOps] };
   const nb = ds.map((d) => new Jaxpr(d.constvars, d.consts, pick(d.invars, usedOps), d.eqns, d.outvars));
-  const ne = new Eqn(condP, [eqn.inputs[0]!, ...pick(eqn.inputs.slice(1), usedOps)], { ...eqn.params, branches: nb }, pick(eqn.outputs, used), eqn.source);
+  const ne = new Eqn(condP, [eqn.inputs[0]!, ...pick(eqn.inputs.slice(1), usedOps)], { ...eqn.params, branches: nb }, pick(eqn.outputs, used), eqn.source, eqn.derivedFrom);
   return { eqn: ne, usedInputs: [true, ...usedOps] };
 });
 

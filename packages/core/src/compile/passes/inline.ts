@@ -38,7 +38,7 @@ export const inlineCalls = (jaxpr: Jaxpr): Jaxpr => {
         local.set(v, n);
         return n;
       });
-      eqns.push(new Eqn(be.primitive, be.inputs.map(local.read), be.params, outs, be.source));
+      eqns.push(new Eqn(be.primitive, be.inputs.map(local.read), be.params, outs, be.source, be.derivedFrom));
     }
     body.outvars.forEach((a: Atom, i) => ren.set(e.outputs[i]!, local.read(a)));
   };

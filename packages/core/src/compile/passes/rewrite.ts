@@ -42,7 +42,7 @@ export const mapEqnsSubJaxprs = (jaxpr: Jaxpr, pass: (j: Jaxpr) => Jaxpr): Jaxpr
     const params = mapSubJaxprs(e.params, pass);
     if (params === e.params) return e;
     changed = true;
-    return new Eqn(e.primitive, e.inputs, params, e.outputs, e.source);
+    return new Eqn(e.primitive, e.inputs, params, e.outputs, e.source, e.derivedFrom);
   });
   return changed ? new Jaxpr(jaxpr.constvars, jaxpr.consts, jaxpr.invars, eqns, jaxpr.outvars) : jaxpr;
 };
@@ -66,7 +66,7 @@ export class Renamer {
       if (b !== a) changed = true;
       return b;
     });
-    return changed ? new Eqn(e.primitive, inputs, e.params, e.outputs, e.source) : e;
+    return changed ? new Eqn(e.primitive, inputs, e.params, e.outputs, e.source, e.derivedFrom) : e;
   }
 }
 

@@ -60,7 +60,7 @@ rule(transposeP, (e, cx) => {
   const inner = (p.params as { permutation: readonly number[] }).permutation;
   const composed = perm.map((a) => inner[a]!);
   if (composed.every((a, i) => a === i)) return p.inputs[0]!;
-  return new Eqn(transposeP, [p.inputs[0]!], { permutation: composed }, e.outputs, e.source);
+  return new Eqn(transposeP, [p.inputs[0]!], { permutation: composed }, e.outputs, e.source, e.derivedFrom);
 });
 
 rule(reshapeP, (e, cx) => {
@@ -70,7 +70,7 @@ rule(reshapeP, (e, cx) => {
   if (!p || p.primitive !== reshapeP) return null;
   const src = p.inputs[0]!;
   if (same(e, src)) return src;
-  return new Eqn(reshapeP, [src], e.params, e.outputs, e.source);
+  return new Eqn(reshapeP, [src], e.params, e.outputs, e.source, e.derivedFrom);
 });
 
 rule(broadcastInDimP, (e, cx) => {
@@ -80,7 +80,7 @@ rule(broadcastInDimP, (e, cx) => {
   const p = cx.producer(x);
   if (!p || p.primitive !== broadcastInDimP) return null;
   const inner = (p.params as { broadcast_dimensions: readonly number[] }).broadcast_dimensions;
-  return new Eqn(broadcastInDimP, [p.inputs[0]!], { shape, broadcast_dimensions: inner.map((d) => dims[d]!) }, e.outputs, e.source);
+  return new Eqn(broadcastInDimP, [p.inputs[0]!], { shape, broadcast_dimensions: inner.map((d) => dims[d]!) }, e.outputs, e.source, e.derivedFrom);
 });
 
 rule(convertElementTypeP, (e) => same(e, e.inputs[0]!));
