@@ -5,6 +5,7 @@
  * since the user API sits above this layer.
  */
 import { type DType, type TypedArray, ShapedArray, typedArrayFor } from "./dtype.js";
+import type { ArgReduceArgs, MaxArgs, SqueezeArgs, SumArgs, TakeArgs } from "./api/arg_types.js";
 import { ValueError } from "./errors.js";
 import { formatArray } from "./format.js";
 import { sizeOf, type Shape } from "./shape.js";
@@ -42,7 +43,6 @@ export type NestedArray = number | boolean | ArrayBase | readonly NestedArray[];
 /** Anything an `np` function accepts as an array argument. */
 export type ArrayLike = ArrayBase | number | boolean | readonly NestedArray[] | TypedArray;
 
-type AxisOptions = { axis?: number | readonly number[] | null; keepdims?: boolean };
 
 /**
  * Fluent methods, sugar over `np.*` (which stays the reference). They are declared here,
@@ -75,23 +75,23 @@ export interface ArrayBase {
   cos(): ArrayBase;
   tanh(): ArrayBase;
   sigmoid(): ArrayBase;
-  sum(options?: AxisOptions): ArrayBase;
-  mean(options?: AxisOptions): ArrayBase;
-  prod(options?: AxisOptions): ArrayBase;
-  max(options?: AxisOptions): ArrayBase;
-  min(options?: AxisOptions): ArrayBase;
-  argmax(options?: { axis?: number | null; keepdims?: boolean }): ArrayBase;
-  argmin(options?: { axis?: number | null; keepdims?: boolean }): ArrayBase;
+  sum(...args: SumArgs): ArrayBase;
+  mean(...args: SumArgs): ArrayBase;
+  prod(...args: SumArgs): ArrayBase;
+  max(...args: MaxArgs): ArrayBase;
+  min(...args: MaxArgs): ArrayBase;
+  argmax(...args: ArgReduceArgs): ArrayBase;
+  argmin(...args: ArgReduceArgs): ArrayBase;
   reshape(shape: number | readonly number[]): ArrayBase;
   transpose(axes?: readonly number[]): ArrayBase;
   /** The transpose (all axes reversed). */
   readonly T: ArrayBase;
-  squeeze(options?: { axis?: number | readonly number[] | null }): ArrayBase;
+  squeeze(...args: SqueezeArgs): ArrayBase;
   expandDims(axis: number | readonly number[]): ArrayBase;
   flatten(): ArrayBase;
   astype(dtype: DType): ArrayBase;
   clip(lo: ArrayLike | null, hi: ArrayLike | null): ArrayBase;
-  take(indices: ArrayLike, options?: { axis?: number }): ArrayBase;
+  take(indices: ArrayLike, ...args: TakeArgs): ArrayBase;
   /** Iterates over the first axis, as NumPy and JAX arrays do: `const [k1, k2] = random.split(k)`. */
   [Symbol.iterator](): Iterator<ArrayBase>;
 }

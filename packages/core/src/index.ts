@@ -10,6 +10,8 @@ export { ArrayBase, NDArray } from "./array.js";
 export type { DType, TypedArray } from "./dtype.js";
 export { ShapedArray } from "./dtype.js";
 export * from "./errors.js";
+export { signature, signatures, signatureOf, parseArgs, withSignature, checkParam, describeValue, kinds } from "./api/args.js";
+export type { Signature, Param, ParamKind, PositionalOr, Prefixes, Axis, Axes } from "./api/args.js";
 export { config, withConfig, withDebugNans, withDebugInfs, type ConfigKey, type ConfigValues } from "./config.js";
 export { Jaxpr, Eqn, Var, Literal, type DerivedFrom } from "./ir/jaxpr.js";
 export type { Primitive, Params } from "./ir/primitive.js";

@@ -96,7 +96,7 @@ describe("reshape, transpose and friends", () => {
     expect(() => np.squeeze(np.zeros([1, 3]), { axis: 2 })).toThrow(/axis 2 is out of range for an array of rank 2/);
     expect(() => np.expandDims(np.zeros([2]), 3)).toThrow(/np.expandDims: axis 3 is out of range for an array of rank 2/);
     expect(() => np.broadcastTo(np.zeros([2, 3]), [3, 3])).toThrow(/np.broadcastTo: cannot broadcast an array of shape \[2, 3\] to shape \[3, 3\]/);
-    expect(() => np.broadcastTo(np.zeros([1]), [-1])).toThrow(/np.broadcastTo: shape \[-1\] must hold non-negative integers/);
+    expect(() => np.broadcastTo(np.zeros([1]), [-1])).toThrow(/np.broadcastTo: shape must be a shape .*got \[-1\]/);
     expect(() => lax.squeeze(np.zeros([2, 3]), [0])).toThrow(/squeeze: cannot squeeze axis 0 of size 2/);
   });
 });

@@ -3,7 +3,7 @@
  * JAX's `jax.nn` gives (including at kinks: relu'(0) = 0). All accept any float array
  * (integers become float32, as np does) and work under every transform.
  */
-import { type ArrayBase, AxisError, type DType, ValueError, customJvp, lax, np, stopGradient } from "@cotangent/core";
+import { type ArrayBase, AxisError, type DType, type PositionalOr, ValueError, customJvp, lax, np, parseArgs, signature, stopGradient } from "@cotangent/core";
 
 type ArrayLike = np.ArrayLike;
 
@@ -86,6 +86,9 @@ export interface AxisOptions {
   axis?: number | readonly number[];
 }
 
+/** `nn.softmax(x, axis)` (JAX's order) and its options form. */
+export type AxisArgs = PositionalOr<[axis: number | readonly number[]], AxisOptions>;
+
 /** `axis` (one or several) of `a`, checked so that a bad axis names the activation, not the np op inside it. */
 const axesOption = (op: string, a: ArrayBase, options: AxisOptions): number | readonly number[] => {
   const axis = options.axis ?? -1;
@@ -112,7 +115,9 @@ const shiftOf = (a: ArrayBase, axis: number | readonly number[]): ArrayBase => {
  * `exp(x) / sum(exp(x))` over `axis`, shifted by the maximum first so no exp overflows.
  * (The shift does not change the value or, held constant, the gradient.)
  */
-export const softmax = (x: ArrayLike, options: AxisOptions = {}): ArrayBase => {
+const softmaxSig = signature("nn.softmax", ["x:array!", "axis:axisList"]);
+export const softmax = (x: ArrayLike, ...args: AxisArgs): ArrayBase => {
+  const options = parseArgs<AxisOptions>(softmaxSig, [x, ...args]);
   const a = float(x);
   const axis = axesOption("nn.softmax", a, options);
   const e = np.exp(np.subtract(a, shiftOf(a, axis)));
@@ -120,7 +125,9 @@ export const softmax = (x: ArrayLike, options: AxisOptions = {}): ArrayBase => {
 };
 
 /** `x - logsumexp(x)` over `axis`, computed from the shifted values (stable; exact zeros stay -inf). */
-export const logSoftmax = (x: ArrayLike, options: AxisOptions = {}): ArrayBase => {
+const logSoftmaxSig = signature("nn.logSoftmax", ["x:array!", "axis:axisList"]);
+export const logSoftmax = (x: ArrayLike, ...args: AxisArgs): ArrayBase => {
+  const options = parseArgs<AxisOptions>(logSoftmaxSig, [x, ...args]);
   const a = float(x);
   const axis = axesOption("nn.logSoftmax", a, options);
   const shifted = np.subtract(a, shiftOf(a, axis));
@@ -128,7 +135,7 @@ export const logSoftmax = (x: ArrayLike, options: AxisOptions = {}): ArrayBase =
 };
 
 /** `log(sum(exp(x)))` over `axis` (all axes when absent), stably: `np.logsumexp`. */
-export const logsumexp = (x: ArrayLike, options: np.ReduceOptions = {}): ArrayBase => np.logsumexp(x, options);
+export const logsumexp = np.logsumexp;
 
 export interface OneHotOptions {
   /** float32 (default), float64, int32 or bool. */
@@ -142,8 +149,10 @@ export interface OneHotOptions {
  * length `numClasses` that is 1 at the id and 0 elsewhere. Ids outside [0, numClasses)
  * give all zeros, as in JAX.
  */
+const oneHotSig = signature("nn.oneHot", ["x:array!", "numClasses:count!", "dtype:dtype=", "axis:requiredAxis="]);
 export const oneHot = (x: ArrayLike, numClasses: number, options: OneHotOptions = {}): ArrayBase => {
   const op = "nn.oneHot";
+  parseArgs(oneHotSig, [x, numClasses, options]);
   if (!Number.isInteger(numClasses) || numClasses < 0) {
     throw new ValueError(`numClasses must be a non-negative integer, got ${numClasses}`, { op });
   }

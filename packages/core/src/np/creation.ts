@@ -1,8 +1,10 @@
 /** Array constructors: zeros, ones, full, arange, linspace, eye and the *Like variants. */
 import { type ArrayBase, fromBuffer } from "../array.js";
-import { type DType, castTo, typedArrayFor } from "../dtype.js";
+import { type DType, castTo, isDType as isDTypeName, typedArrayFor } from "../dtype.js";
 import { ValueError } from "../errors.js";
 import { sizeOf } from "../shape.js";
+import type { PositionalOr } from "../api/arg_types.js";
+import { describeValue, parseArgs, signature, withSignature } from "../api/args.js";
 import { type ArrayLike, type DTypeOption, asArray, checkDType } from "./coerce.js";
 import { broadcastArrayTo } from "./shape.js";
 
@@ -16,17 +18,27 @@ const toShape = (op: string, s: ShapeLike): number[] => {
   return shape;
 };
 
-const dtypeOf = (op: string, o: DTypeOption | undefined, dflt: DType = "float32"): DType =>
-  o?.dtype === undefined ? dflt : checkDType(op, o.dtype);
+const dtypeOf = (op: string, o: { dtype?: DType | null } | undefined, dflt: DType = "float32"): DType =>
+  o?.dtype === undefined || o.dtype === null ? dflt : checkDType(op, o.dtype);
+
+/** A dtype, positionally (as JAX's `np.zeros(shape, dtype)`) or in an options object. */
+export type DTypeArgs = PositionalOr<[dtype: DType | null], DTypeOption>;
+
+const fullSig = signature("np.full", ["shape:shape!", "value:array!", "dtype:dtype"]);
 
 /**
  * An array of `value` everywhere. As in JAX, `value` may also be an array (or a traced
  * value) that broadcasts to `shape`; the result then has its dtype unless `dtype` is given.
  */
-export const full = (shape: ShapeLike, value: ArrayLike, options?: DTypeOption): ArrayBase => {
+export const full = (shape: ShapeLike, value: ArrayLike, ...args: DTypeArgs): ArrayBase => {
+  const options = parseArgs<{ dtype?: DType | null }>(fullSig, [shape, value, ...args]);
+  return fullOf(shape, value, options);
+};
+
+const fullOf = (shape: ShapeLike, value: ArrayLike, options: { dtype?: DType | null }): ArrayBase => {
   const sh = toShape("np.full", shape);
   if (typeof value !== "number" && typeof value !== "boolean") {
-    const a = asArray(value, options?.dtype === undefined ? undefined : checkDType("np.full", options.dtype));
+    const a = asArray(value, options.dtype === undefined || options.dtype === null ? undefined : checkDType("np.full", options.dtype));
     return broadcastArrayTo("np.full", a, sh);
   }
   const d = dtypeOf("np.full", options, typeof value === "boolean" ? "bool" : "float32");
@@ -35,30 +47,58 @@ export const full = (shape: ShapeLike, value: ArrayLike, options?: DTypeOption):
   return fromBuffer(buf, sh, d);
 };
 
-export const zeros = (shape: ShapeLike, options?: DTypeOption): ArrayBase => full(shape, 0, options);
-export const ones = (shape: ShapeLike, options?: DTypeOption): ArrayBase => full(shape, 1, options);
+const constant = (name: string, value: number) => {
+  const sig = signature(name, ["shape:shape!", "dtype:dtype"]);
+  return withSignature(sig, (shape: ShapeLike, ...args: DTypeArgs): ArrayBase => fullOf(shape, value, parseArgs(sig, [shape, ...args])));
+};
+/** An array of zeros: `np.zeros(shape, dtype?)`. */
+export const zeros = constant("np.zeros", 0);
+/** An array of ones: `np.ones(shape, dtype?)`. */
+export const ones = constant("np.ones", 1);
 
 type Like = { shape: readonly number[]; dtype: DType };
-export const fullLike = (x: Like, value: ArrayLike, options?: DTypeOption): ArrayBase =>
-  full(x.shape, value, { dtype: options?.dtype ?? x.dtype });
-export const zerosLike = (x: Like, options?: DTypeOption): ArrayBase => fullLike(x, 0, options);
-export const onesLike = (x: Like, options?: DTypeOption): ArrayBase => fullLike(x, 1, options);
+/** `np.fullLike(x, value, dtype?, shape?)` and its options form. */
+export type LikeArgs = PositionalOr<[dtype: DType | null, shape: ShapeLike | null], { dtype?: DType | null; shape?: ShapeLike | null }>;
+
+const fullLikeSig = signature("np.fullLike", ["x:any!", "value:array!", "dtype:dtype", { name: "shape", kind: "shape", nullable: true }]);
+/** An array of `value` with `x`'s shape and dtype (or those given). `x` may be an array, a tracer or any `{shape, dtype}`. */
+export const fullLike = (x: Like, value: ArrayLike, ...args: LikeArgs): ArrayBase => {
+  const o = parseArgs<{ dtype?: DType | null; shape?: ShapeLike | null }>(fullLikeSig, [x, value, ...args]);
+  return fullOf(o.shape ?? likeShape("np.fullLike", x), value, { dtype: o.dtype ?? x.dtype });
+};
+
+/** `x.shape`, checked: a typed error rather than a TypeError on junk. */
+const likeShape = (op: string, x: Like): readonly number[] => {
+  if (typeof x !== "object" || x === null || !Array.isArray(x.shape) || !isDTypeName(x.dtype)) {
+    throw new ValueError(`x must be an array (or an object with shape and dtype), got ${describeValue(x)}`, { op });
+  }
+  return x.shape;
+};
+
+const constantLike = (name: string, value: number) => {
+  const sig = signature(name, ["x:any!", "dtype:dtype", { name: "shape", kind: "shape", nullable: true }]);
+  return withSignature(sig, (x: Like, ...args: LikeArgs): ArrayBase => {
+    const o = parseArgs<{ dtype?: DType | null; shape?: ShapeLike | null }>(sig, [x, ...args]);
+    const sh = o.shape ?? likeShape(name, x);
+    return fullOf(sh, value, { dtype: o.dtype ?? x.dtype });
+  });
+};
+/** Zeros with `x`'s shape and dtype (or those given). */
+export const zerosLike = constantLike("np.zerosLike", 0);
+/** Ones with `x`'s shape and dtype (or those given). */
+export const onesLike = constantLike("np.onesLike", 1);
 
 /**
  * Evenly spaced values in [start, stop) with `step`. `arange(n)` counts from 0. The dtype
  * is int32 when all bounds are integers, else float32 (JAX's rule).
  */
-export const arange = (start: number, ...rest: (number | DTypeOption | undefined)[]): ArrayBase => {
+const arangeSig = signature("np.arange", ["start:number!", { name: "stop", kind: "number", nullable: true }, { name: "step", kind: "number", nullable: true }, "dtype:dtype"]);
+export const arange = (start: number, ...rest: PositionalOr<[stop: number | null, step: number | null, dtype: DType | null], DTypeOption>): ArrayBase => {
   const op = "np.arange";
   // The options object may follow any number of bounds: arange(9, {dtype}), arange(1, 9, 2, {dtype}).
-  const last = rest[rest.length - 1];
-  const options = typeof last === "object" ? (rest.pop() as DTypeOption) : undefined;
-  rest.forEach((v, i) => {
-    if (v !== undefined && typeof v !== "number") throw new ValueError(`${i === 0 ? "stop" : "step"} must be a number, got ${typeof v}`, { op, hint: "np.arange(start, stop?, step?, {dtype}?)" });
-  });
-  let stop = rest[0] as number | undefined;
-  const step = (rest[1] as number | undefined) ?? 1;
-  if (typeof start !== "number") throw new ValueError(`start must be a number, got ${typeof start}`, { op });
+  const options = parseArgs<{ start: number; stop?: number | null; step?: number | null; dtype?: DType | null }>(arangeSig, [start, ...rest]);
+  let stop = options.stop ?? undefined;
+  const step = options.step ?? 1;
   if (stop === undefined) [start, stop] = [0, start];
   if (step === 0 || !Number.isFinite(step)) throw new ValueError(`step must be a finite non-zero number, got ${step}`, { op });
   if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ValueError(`bounds must be finite numbers, got start ${start} and stop ${stop}`, { op });
@@ -73,22 +113,38 @@ export const arange = (start: number, ...rest: (number | DTypeOption | undefined
   return fromBuffer(buf, [n], d);
 };
 
-/** `num` evenly spaced values from start to stop (inclusive unless `endpoint: false`). */
-export const linspace = (start: number, stop: number, num = 50, options: DTypeOption & { endpoint?: boolean } = {}): ArrayBase => {
-  if (!Number.isInteger(num) || num < 0) throw new ValueError(`num must be a non-negative integer, got ${num}`, { op: "np.linspace" });
+/** Options of `np.linspace`. */
+export interface LinspaceOptions extends DTypeOption {
+  /** Include `stop` (default true). */
+  endpoint?: boolean;
+  /** The number of values (default 50). */
+  num?: number;
+}
+const linspaceSig = signature("np.linspace", ["start:finite!", "stop:finite!", "num:count", "endpoint:bool", "retstep:out", "dtype:dtype"]);
+/**
+ * `num` evenly spaced values from start to stop (inclusive unless `endpoint: false`):
+ * `np.linspace(start, stop, num?, endpoint?, retstep?, dtype?)` as in JAX, or options. With
+ * an integer dtype the values are floored, as JAX does (not truncated towards zero).
+ */
+export const linspace = (start: number, stop: number, ...args: PositionalOr<[num: number, endpoint: boolean, retstep: null, dtype: DType | null], LinspaceOptions>): ArrayBase => {
+  const options = parseArgs<{ num?: number; endpoint?: boolean; dtype?: DType | null }>(linspaceSig, [start, stop, ...args]);
+  const num = options.num ?? 50;
   const d = dtypeOf("np.linspace", options);
   const endpoint = options.endpoint ?? true;
   const div = endpoint ? num - 1 : num;
   const stepv = div > 0 ? (stop - start) / div : 0;
   const buf = typedArrayFor(d, num);
-  for (let i = 0; i < num; i++) buf[i] = start + i * stepv;
-  if (endpoint && num > 1) buf[num - 1] = stop;
+  const round = d === "int32" ? Math.floor : (v: number) => v;
+  for (let i = 0; i < num; i++) buf[i] = round(start + i * stepv);
+  if (endpoint && num > 1) buf[num - 1] = round(stop);
   return fromBuffer(buf, [num], d);
 };
 
 /** The identity matrix (or `n`×`m` with ones on diagonal `k`). */
-export const eye = (n: number, m?: number, options: DTypeOption & { k?: number } = {}): ArrayBase => {
-  const cols = m ?? n;
+const eyeSig = signature("np.eye", ["n:count!", { name: "m", kind: "count", nullable: true }, "k:int", "dtype:dtype"]);
+export const eye = (n: number, ...args: PositionalOr<[m: number | null, k: number, dtype: DType | null], DTypeOption & { k?: number }>): ArrayBase => {
+  const options = parseArgs<{ m?: number | null; k?: number; dtype?: DType | null }>(eyeSig, [n, ...args]);
+  const cols = options.m ?? n;
   const sh = toShape("np.eye", [n, cols]);
   const d = dtypeOf("np.eye", options);
   const k = options.k ?? 0;

@@ -11,6 +11,9 @@ import * as m from "./math.js";
 import * as r from "./reductions.js";
 import * as sh from "./shape.js";
 
+/** The np functions take a prefix of their positional arguments; the methods pass theirs through. */
+type Variadic = (...a: any[]) => ArrayBase;
+
 const methods: Record<string, (this: ArrayBase, ...a: any[]) => ArrayBase> = {
   add(y) { return el.add(this, y); },
   sub(y) { return el.subtract(this, y); },
@@ -37,21 +40,21 @@ const methods: Record<string, (this: ArrayBase, ...a: any[]) => ArrayBase> = {
   cos() { return m.cos(this); },
   tanh() { return m.tanh(this); },
   sigmoid() { return m.sigmoid(this); },
-  sum(o) { return r.sum(this, o); },
-  mean(o) { return r.mean(this, o); },
-  prod(o) { return r.prod(this, o); },
-  max(o) { return r.max(this, o); },
-  min(o) { return r.min(this, o); },
-  argmax(o) { return r.argmax(this, o); },
-  argmin(o) { return r.argmin(this, o); },
+  sum(...a) { return (r.sum as Variadic)(this, ...a); },
+  mean(...a) { return (r.mean as Variadic)(this, ...a); },
+  prod(...a) { return (r.prod as Variadic)(this, ...a); },
+  max(...a) { return (r.max as Variadic)(this, ...a); },
+  min(...a) { return (r.min as Variadic)(this, ...a); },
+  argmax(...a) { return (r.argmax as Variadic)(this, ...a); },
+  argmin(...a) { return (r.argmin as Variadic)(this, ...a); },
   reshape(s) { return sh.reshape(this, s); },
   transpose(a) { return sh.transpose(this, a); },
-  squeeze(o) { return sh.squeeze(this, o); },
+  squeeze(...a) { return (sh.squeeze as Variadic)(this, ...a); },
   expandDims(a) { return sh.expandDims(this, a); },
   flatten() { return sh.ravel(this); },
   astype(d) { return el.astype(this, d); },
   clip(lo, hi) { return el.clip(this, lo, hi); },
-  take(i, o) { return ix.take(this, i, o); },
+  take(i, ...a) { return (ix.take as Variadic)(this, i, ...a); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {

@@ -14,7 +14,11 @@ import { gather, scatterAdd as scatterAddOp } from "../primitives/indexing.js";
 import { rev, slice as sliceOp } from "../primitives/shape.js";
 import { broadcastTo, moveAxis, reshape } from "../primitives/structural.js";
 import { broadcastShapes, shapeStr } from "../shape.js";
+import type { Axis, PositionalOr, TakeArgs, TakeOptions } from "../api/arg_types.js";
+import { describeValue, parseArgs, signature } from "../api/args.js";
 import { type ArrayLike, array, asArray, promoteArgs } from "./coerce.js";
+
+export type { TakeArgs, TakeOptions } from "../api/arg_types.js";
 
 /** Integer indices as an int32 array; JS numbers must be integers, arrays must be int32. */
 export const asIndices = (op: string, idx: ArrayLike): ArrayBase => {
@@ -45,10 +49,8 @@ const checkInRange = (op: string, idx: ArrayBase, n: number, axis: number): void
   }
 };
 
-export interface AxisOption {
-  /** The axis; `null`/absent flattens the array first (NumPy's default). */
-  axis?: number | null;
-}
+/** The options of `np.scatterAdd`. */
+export type AxisOption = TakeOptions;
 
 /**
  * `np.take(x, indices, {axis})`: the elements of `x` at integer `indices` along `axis`;
@@ -57,8 +59,10 @@ export interface AxisOption {
  * indices raise IndexError; traced ones are clamped (see the module comment).
  * Differentiable in `x` (its gradient is a scatter-add).
  */
-export const take = (x: ArrayLike, indices: ArrayLike, options: AxisOption = {}): ArrayBase => {
+const takeSig = signature("np.take", ["x:array!", "indices:array!", "axis:axis", "out:out"]);
+export const take = (x: ArrayLike, indices: ArrayLike, ...args: TakeArgs): ArrayBase => {
   const op = "np.take";
+  const options = parseArgs<{ axis?: Axis }>(takeSig, [x, indices, ...args]);
   let a = asArray(x);
   const idx = asIndices(op, indices);
   let axis: number;
@@ -92,8 +96,10 @@ const alongAxis = (op: string, a: ArrayBase, idx: ArrayBase, axis: number): [Arr
  * along `axis`, with the other axes of `x` and `indices` broadcast together (as the
  * indices from `argsort`/`argmax` with keepdims). `axis = null` works on the flattened arrays.
  */
+const takeAlongAxisSig = signature("np.takeAlongAxis", ["x:array!", "indices:array!", "axis:axis!"]);
 export const takeAlongAxis = (x: ArrayLike, indices: ArrayLike, axis: number | null): ArrayBase => {
   const op = "np.takeAlongAxis";
+  parseArgs(takeAlongAxisSig, [x, indices, axis]);
   let a = asArray(x);
   let idx = asIndices(op, indices);
   if (axis === null) {
@@ -115,8 +121,10 @@ export const takeAlongAxis = (x: ArrayLike, indices: ArrayLike, axis: number | n
  * have. Without an axis, `x` is flattened and the result keeps `x`'s shape. Index rules as
  * in {@link take}. This is the transpose of `take`.
  */
-export const scatterAdd = (x: ArrayLike, indices: ArrayLike, updates: ArrayLike, options: AxisOption = {}): ArrayBase => {
+const scatterAddSig = signature("np.scatterAdd", ["x:array!", "indices:array!", "updates:array!", "axis:axis"]);
+export const scatterAdd = (x: ArrayLike, indices: ArrayLike, updates: ArrayLike, ...args: PositionalOr<[axis: Axis], AxisOption>): ArrayBase => {
   const op = "np.scatterAdd";
+  const options = parseArgs<{ axis?: Axis }>(scatterAddSig, [x, indices, updates, ...args]);
   const [a0, u0] = promoteArgs(x, updates) as [ArrayBase, ArrayBase];
   const idx = asIndices(op, indices);
   const flat = options.axis === undefined || options.axis === null;
@@ -186,8 +194,11 @@ const sliceIndices = (op: string, s: Slice, n: number): [number, number, number,
  *    shape replacing the axis. A traced scalar int32 array indexes dynamically (clamped).
  * Differentiable: it lowers to rev, slice, gather and reshape.
  */
+const indexSig = signature("np.index", ["x:array!", { name: "entries", kind: "any", required: true, pass: "positional" }]);
 export const index = (x: ArrayLike, entries: readonly IndexEntry[]): ArrayBase => {
   const op = "np.index";
+  parseArgs(indexSig, [x, entries]);
+  if (!Array.isArray(entries)) throw new IndexError(`entries must be a list of index entries, got ${describeValue(entries)}`, { op, hint: "e.g. np.index(x, [0, np.sl(1, null)])" });
   const a = asArray(x);
   const nEll = entries.filter((e) => e === "...").length;
   if (nEll > 1) throw new IndexError("an index can only have a single ellipsis ('...')", { op });

@@ -10,11 +10,18 @@ import { gather } from "../primitives/indexing.js";
 import * as S from "../primitives/shape.js";
 import { broadcastInDim, broadcastTo as broadcastToOp, reshape as reshapeOp, transpose as transposeOp } from "../primitives/structural.js";
 import { broadcastShapes, shapeStr, sizeOf } from "../shape.js";
+import type { Axes, Axis, PositionalOr, SqueezeArgs, SqueezeOptions } from "../api/arg_types.js";
+import { parseArgs, signature, withSignature } from "../api/args.js";
+import type { DType } from "../dtype.js";
 import { type ArrayLike, array, asArray, promoteArgs } from "./coerce.js";
 
+export type { SqueezeArgs, SqueezeOptions } from "../api/arg_types.js";
+
 /** Reshapes `x`; one entry of `shape` may be -1 to infer it. */
-export const reshape = (x: ArrayLike, shape: number | readonly number[]): ArrayBase => {
+const reshapeSig = signature("np.reshape", ["x:array!", "shape:newShape!"]);
+export const reshape = withSignature(reshapeSig, (x: ArrayLike, shape: number | readonly number[]): ArrayBase => {
   const op = "np.reshape";
+  parseArgs(reshapeSig, [x, shape]);
   const a = asArray(x);
   const sh = typeof shape === "number" ? [shape] : shape.slice();
   const bad = () =>
@@ -32,18 +39,23 @@ export const reshape = (x: ArrayLike, shape: number | readonly number[]): ArrayB
   }
   if (sizeOf(sh) !== a.size) throw bad();
   return reshapeOp(a, sh);
-};
+});
 
 /** The array as a vector (row-major order). */
+const ravelSig = signature("np.ravel", ["x:array!"]);
 export const ravel = (x: ArrayLike): ArrayBase => {
+  parseArgs(ravelSig, [x]);
   const a = asArray(x);
   return reshapeOp(a, [a.size]);
 };
 
 /** Permutes the axes (reverses them when `axes` is absent). */
-export const transpose = (x: ArrayLike, axes?: readonly number[]): ArrayBase => {
+const transposeSig = signature("np.transpose", ["x:array!", { name: "axes", kind: "axisList", nullable: true }]);
+export const transpose = (x: ArrayLike, axes?: readonly number[] | null): ArrayBase => {
+  parseArgs(transposeSig, [x, axes]);
   const a = asArray(x);
-  if (axes === undefined) return transposeOp(a, a.shape.map((_, i) => a.ndim - 1 - i));
+  if (typeof axes === "number") axes = [axes];
+  if (axes === undefined || axes === null) return transposeOp(a, a.shape.map((_, i) => a.ndim - 1 - i));
   if (axes.length !== a.ndim) {
     throw new AxisError(`axes (${axes.join(", ")}) must list each of the ${a.ndim} axes of an array of shape ${shapeStr(a.shape)} once`, { op: "np.transpose" });
   }
@@ -51,7 +63,9 @@ export const transpose = (x: ArrayLike, axes?: readonly number[]): ArrayBase => 
 };
 
 /** Swaps two axes. */
+const swapaxesSig = signature("np.swapaxes", ["x:array!", "axis1:requiredAxis!", "axis2:requiredAxis!"]);
 export const swapaxes = (x: ArrayLike, axis1: number, axis2: number): ArrayBase => {
+  parseArgs(swapaxesSig, [x, axis1, axis2]);
   const a = asArray(x);
   const i = normalizeAxis("np.swapaxes", axis1, a.ndim);
   const j = normalizeAxis("np.swapaxes", axis2, a.ndim);
@@ -60,8 +74,10 @@ export const swapaxes = (x: ArrayLike, axis1: number, axis2: number): ArrayBase 
 };
 
 /** Moves axes `source` to positions `destination`; the other axes keep their order. */
+const moveaxisSig = signature("np.moveaxis", ["x:array!", "source:axisList!", "destination:axisList!"]);
 export const moveaxis = (x: ArrayLike, source: number | readonly number[], destination: number | readonly number[]): ArrayBase => {
   const op = "np.moveaxis";
+  parseArgs(moveaxisSig, [x, source, destination]);
   const a = asArray(x);
   const src = normalizeAxes(op, typeof source === "number" ? [source] : source, a.ndim);
   const dst = normalizeAxes(op, typeof destination === "number" ? [destination] : destination, a.ndim);
@@ -76,10 +92,11 @@ export const moveaxis = (x: ArrayLike, source: number | readonly number[], desti
 };
 
 /** Removes axes of size 1: those given, or all of them. */
-export const squeeze = (x: ArrayLike, options: { axis?: number | readonly number[] | null } = {}): ArrayBase => {
+const squeezeSig = signature("np.squeeze", ["x:array!", "axis:axes"]);
+export const squeeze = (x: ArrayLike, ...args: SqueezeArgs): ArrayBase => {
   const op = "np.squeeze";
+  const { axis } = parseArgs<{ axis?: Axes }>(squeezeSig, [x, ...args]);
   const a = asArray(x);
-  const { axis } = options;
   const axes =
     axis === undefined || axis === null
       ? a.shape.flatMap((d, k) => (d === 1 ? [k] : []))
@@ -93,14 +110,20 @@ export const squeeze = (x: ArrayLike, options: { axis?: number | readonly number
 };
 
 /** Inserts axes of size 1 at `axis` (positions in the result; negative counts from its end). */
+const expandDimsSig = signature("np.expandDims", ["x:array!", "axis:axisList!"]);
 export const expandDims = (x: ArrayLike, axis: number | readonly number[]): ArrayBase => {
+  parseArgs(expandDimsSig, [x, axis]);
   const a = asArray(x);
   const list = typeof axis === "number" ? [axis] : axis;
   return S.expandDims(a, normalizeAxes("np.expandDims", list, a.ndim + list.length));
 };
 
 /** NumPy broadcast of `x` to `shape`. */
-export const broadcastTo = (x: ArrayLike, shape: number | readonly number[]): ArrayBase => broadcastArrayTo("np.broadcastTo", asArray(x), shape);
+const broadcastToSig = signature("np.broadcastTo", ["x:array!", "shape:shape!"]);
+export const broadcastTo = (x: ArrayLike, shape: number | readonly number[]): ArrayBase => {
+  parseArgs(broadcastToSig, [x, shape]);
+  return broadcastArrayTo("np.broadcastTo", asArray(x), shape);
+};
 
 /** `np.broadcastTo` for the np function `op` (whose name the errors carry). */
 export const broadcastArrayTo = (op: string, a: ArrayBase, shape: number | readonly number[]): ArrayBase => {
@@ -122,13 +145,26 @@ const promoteList = (op: string, arrays: readonly ArrayLike[]): ArrayBase[] => {
   return promoteArgs(...arrays);
 };
 
+/** Options of `np.concatenate`. */
+export interface ConcatenateOptions {
+  /** The axis to join along (default 0); `null` flattens the arrays first. */
+  axis?: Axis;
+  /** The result dtype (default: the promoted dtype of the arrays). */
+  dtype?: DType | null;
+}
+/** `np.concatenate(arrays, axis, dtype)` and its options form. */
+export type ConcatenateArgs = PositionalOr<[axis: Axis, dtype: DType | null], ConcatenateOptions>;
+const concatenateSig = signature("np.concatenate", ["arrays:arrays!", "axis:axis", "dtype:dtype"]);
+
 /**
  * Joins arrays along an existing axis (default 0; `null` flattens them first). Dtypes are
  * promoted; the shapes must agree on every other axis.
  */
-export const concatenate = (arrays: readonly ArrayLike[], options: { axis?: number | null } = {}): ArrayBase => {
+export const concatenate = (arrays: readonly ArrayLike[], ...args: ConcatenateArgs): ArrayBase => {
   const op = "np.concatenate";
+  const options = parseArgs<{ axis?: Axis; dtype?: DType | null }>(concatenateSig, [arrays, ...args]);
   let xs = promoteList(op, arrays);
+  if (options.dtype) xs = xs.map((x) => asArray(x, options.dtype!));
   if (options.axis === null) xs = xs.map((x) => reshapeOp(x, [x.size]));
   const first = xs[0]!;
   if (first.ndim === 0) throw new ValueError("zero-dimensional arrays cannot be concatenated", { op, hint: "use np.stack" });
@@ -144,10 +180,23 @@ export const concatenate = (arrays: readonly ArrayLike[], options: { axis?: numb
   return S.concatenate(xs, axis);
 };
 
+/** Options of `np.stack`. */
+export interface StackOptions {
+  /** The position of the new axis in the result (default 0). */
+  axis?: number;
+  /** The result dtype (default: the promoted dtype of the arrays). */
+  dtype?: DType | null;
+}
+/** `np.stack(arrays, axis, out, dtype)` and its options form. */
+export type StackArgs = PositionalOr<[axis: number, out: null, dtype: DType | null], StackOptions>;
+const stackSig = signature("np.stack", ["arrays:arrays!", "axis:requiredAxis", "out:out", "dtype:dtype"]);
+
 /** Joins arrays of one shape along a new axis (default 0). */
-export const stack = (arrays: readonly ArrayLike[], options: { axis?: number } = {}): ArrayBase => {
+export const stack = (arrays: readonly ArrayLike[], ...args: StackArgs): ArrayBase => {
   const op = "np.stack";
-  const xs = promoteList(op, arrays);
+  const options = parseArgs<{ axis?: number; dtype?: DType | null }>(stackSig, [arrays, ...args]);
+  let xs = promoteList(op, arrays);
+  if (options.dtype) xs = xs.map((x) => asArray(x, options.dtype!));
   const first = xs[0]!;
   const axis = normalizeAxis(op, options.axis ?? 0, first.ndim + 1);
   xs.forEach((x, i) => {
@@ -158,12 +207,15 @@ export const stack = (arrays: readonly ArrayLike[], options: { axis?: number } =
   return S.concatenate(xs.map((x) => S.expandDims(x, [axis])), axis);
 };
 
+const splitSig = signature("np.split", ["x:array!", "sections:ints!", "axis:requiredAxis"]);
+
 /**
  * Splits `x` along `axis` (default 0) into `sections` equal parts, or at the given
  * increasing `indices` (as NumPy: `[2, 5]` gives `x[:2]`, `x[2:5]`, `x[5:]`).
  */
-export const split = (x: ArrayLike, sections: number | readonly number[], options: { axis?: number } = {}): ArrayBase[] => {
+export const split = (x: ArrayLike, sections: number | readonly number[], ...args: PositionalOr<[axis: number], { axis?: number }>): ArrayBase[] => {
   const op = "np.split";
+  const options = parseArgs<{ axis?: number }>(splitSig, [x, sections, ...args]);
   const a = asArray(x);
   if (a.ndim === 0) throw new ValueError("cannot split a scalar (rank-0 array)", { op });
   const axis = normalizeAxis(op, options.axis ?? 0, a.ndim);
@@ -192,9 +244,10 @@ export const split = (x: ArrayLike, sections: number | readonly number[], option
 };
 
 /** Reverses the order of elements along `axis` (all axes when absent). */
-export const flip = (x: ArrayLike, options: { axis?: number | readonly number[] | null } = {}): ArrayBase => {
+const flipSig = signature("np.flip", ["x:array!", "axis:axes"]);
+export const flip = (x: ArrayLike, ...args: PositionalOr<[axis: Axes], { axis?: Axes }>): ArrayBase => {
+  const { axis } = parseArgs<{ axis?: Axes }>(flipSig, [x, ...args]);
   const a = asArray(x);
-  const { axis } = options;
   const axes = axis === undefined || axis === null ? a.shape.map((_, k) => k) : normalizeAxes("np.flip", typeof axis === "number" ? [axis] : axis, a.ndim);
   return S.rev(a, axes);
 };
@@ -219,9 +272,12 @@ const padPairs = (op: string, w: PadWidth, ndim: number): [number, number][] => 
   return pairs;
 };
 
+/** The padding modes of `np.pad`. */
+export type PadMode = "constant" | "edge" | "reflect" | "wrap";
+
 export interface PadOptions {
   /** `constant` (default) fills with `constantValues`; `edge` repeats the edge; `reflect` mirrors without the edge; `wrap` wraps around. */
-  mode?: "constant" | "edge" | "reflect" | "wrap";
+  mode?: PadMode;
   /** The fill value of `constant` mode (default 0), converted to the array's dtype. */
   constantValues?: number;
 }
@@ -230,8 +286,15 @@ export interface PadOptions {
  * Pads `x` with `widths` (see {@link PadWidth}; a flat `[a, b]` is a before/after pair for
  * every axis, as in NumPy). Modes: constant, edge, reflect, wrap.
  */
-export const pad = (x: ArrayLike, widths: PadWidth, options: PadOptions = {}): ArrayBase => {
+const padSig = signature("np.pad", [
+  "x:array!",
+  "widths:padWidths!",
+  { name: "mode", kind: "string", choices: ["constant", "edge", "reflect", "wrap"] },
+  "constantValues:number=",
+]);
+export const pad = (x: ArrayLike, widths: PadWidth, ...args: PositionalOr<[mode: PadMode], PadOptions>): ArrayBase => {
   const op = "np.pad";
+  const options = parseArgs<PadOptions>(padSig, [x, widths, ...args]);
   const mode = options.mode ?? "constant";
   const a = asArray(x);
   // The fill value takes the array's dtype, as in NumPy and JAX (an int32 array stays int32).
@@ -260,7 +323,9 @@ export const pad = (x: ArrayLike, widths: PadWidth, options: PadOptions = {}): A
 };
 
 /** Repeats the whole array `reps` times along each axis (NumPy's tile). */
+const tileSig = signature("np.tile", ["x:array!", "reps:ints!"]);
 export const tile = (x: ArrayLike, reps: number | readonly number[]): ArrayBase => {
+  parseArgs(tileSig, [x, reps]);
   let a = asArray(x);
   let r = typeof reps === "number" ? [reps] : reps.slice();
   if (r.some((v) => !Number.isInteger(v) || v < 0)) throw new ValueError(`reps (${r.join(", ")}) must be non-negative integers`, { op: "np.tile" });
@@ -272,13 +337,35 @@ export const tile = (x: ArrayLike, reps: number | readonly number[]): ArrayBase 
   return reshapeOp(b, a.shape.map((n, k) => n * r[k]!));
 };
 
+/** Options of `np.repeat`. */
+export interface RepeatOptions {
+  /** The axis to repeat along; `null`/absent flattens the array first. */
+  axis?: Axis;
+  /** JAX's static output length along the axis: checked against the repeats when given. */
+  totalRepeatLength?: number | null;
+}
+/** `np.repeat(x, repeats, axis, totalRepeatLength)` and its options form. */
+export type RepeatArgs = PositionalOr<[axis: Axis, totalRepeatLength: number | null], RepeatOptions>;
+const repeatSig = signature("np.repeat", ["x:array!", "repeats:ints!", "axis:axis", { name: "totalRepeatLength", kind: "count", nullable: true }]);
+
 /**
  * Repeats each element `repeats` times along `axis` (flattened when absent). `repeats` is
  * a number, or one count per element of the axis.
  */
-export const repeat = (x: ArrayLike, repeats: number | readonly number[], options: { axis?: number | null } = {}): ArrayBase => {
+export const repeat = (x: ArrayLike, repeats: number | readonly number[], ...args: RepeatArgs): ArrayBase => {
   const op = "np.repeat";
-  let a = asArray(x);
+  const options = parseArgs<RepeatOptions>(repeatSig, [x, repeats, ...args]);
+  const out = repeatAlong(op, asArray(x), repeats, options.axis);
+  const total = options.totalRepeatLength;
+  const along = out.shape[options.axis === undefined || options.axis === null ? 0 : normalizeAxis(op, options.axis, out.ndim)];
+  if (total !== undefined && total !== null && along !== total) {
+    throw new ValueError(`totalRepeatLength is ${total} but the repeats give ${along} elements`, { op });
+  }
+  return out;
+};
+
+const repeatAlong = (op: string, a: ArrayBase, repeats: number | readonly number[], axisArg: Axis | undefined): ArrayBase => {
+  const options = { axis: axisArg };
   if (options.axis === undefined || options.axis === null) a = reshapeOp(a, [a.size]);
   const axis = normalizeAxis(op, options.axis ?? 0, a.ndim);
   const n = a.shape[axis]!;

@@ -1,0 +1,307 @@
+/**
+ * The one argument validator of the public API. Each function declares its signature as
+ * data (its name and JAX's positional parameter list, each parameter with a kind), and
+ * {@link parseArgs} turns the arguments of a call into named values:
+ *
+ *     np.sum(x, 1)                          // positional, as in JAX
+ *     np.sum(x, 1, null, null, true)        // JAX's full positional list (dtype, out, keepdims)
+ *     np.sum(x, { axis: 1, keepdims: true }) // or one options object, last
+ *     np.sum(x, 1, { keepdims: true })       // or both
+ *
+ * An unknown option key, a parameter given twice, too many positional arguments or a value
+ * of the wrong kind is a typed error naming the function and the parameter (with "did you
+ * mean" for near-miss keys): AxisError for axes, DTypeError for dtypes, ValueError otherwise.
+ * Axis *ranges* depend on the array's rank and are checked by the function itself
+ * (`normalizeAxis`), which names the axis and the rank.
+ *
+ * Signatures are registered, so they can be enumerated ({@link signatures}): the docs, the
+ * junk-argument tests and generated APIs read the same data the parser uses.
+ *
+ * The kinds are io-ts codecs (as optim's hyperparameter checks are), so they compose with
+ * other codecs; the parser around them is hand-written because io-ts has no notion of
+ * "a prefix of positional arguments followed by an options object".
+ */
+import * as t from "io-ts";
+import { ArrayBase } from "../array.js";
+import { isDType } from "../dtype.js";
+import { AxisError, DTypeError, ValueError } from "../errors.js";
+
+export type { Prefixes, PositionalOr, Axis, Axes } from "./arg_types.js";
+
+/** A codec that accepts what `is` accepts; `name` is the expectation shown in errors. */
+const codec = <A>(name: string, is: (u: unknown) => u is A): t.Type<A, A, unknown> =>
+  new t.Type<A, A, unknown>(name, is, (u, c) => (is(u) ? t.success(u) : t.failure(u, c)), t.identity);
+
+const isInt = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u);
+const isCount = (u: unknown): u is number => isInt(u) && u >= 0;
+const isList = (u: unknown): u is readonly unknown[] => Array.isArray(u);
+
+/** What `np` accepts as an array: an array or tracer, a JS number or boolean, nested lists, a typed array. */
+const isArrayLike = (u: unknown): boolean =>
+  u instanceof ArrayBase ||
+  typeof u === "number" ||
+  typeof u === "boolean" ||
+  Array.isArray(u) ||
+  (ArrayBuffer.isView(u) && !(u instanceof DataView));
+
+/** The kinds a parameter may have. Each is an io-ts codec; `name` is what errors say was expected. */
+export const kinds = {
+  /** An array argument (array, tracer, number, boolean, nested list or typed array). */
+  array: codec("an array, a number, a boolean or a nested list of numbers", (u): u is unknown => isArrayLike(u)),
+  /** A list of array arguments. */
+  arrays: codec("a list of arrays", (u): u is readonly unknown[] => isList(u) && u.every(isArrayLike)),
+  /** One integer axis, or null. */
+  axis: codec("an integer axis or null", (u): u is number | null => u === null || isInt(u)),
+  /** An integer axis, a list of distinct integer axes, or null for all axes. */
+  axes: codec("an integer axis, a list of integer axes or null", (u): u is number | readonly number[] | null => u === null || isInt(u) || (isList(u) && u.every(isInt))),
+  /** An integer axis (never null). */
+  requiredAxis: codec("an integer axis", (u): u is number => isInt(u)),
+  /** A list of integer axes (or one). */
+  axisList: codec("an integer axis or a list of integer axes", (u): u is number | readonly number[] => isInt(u) || (isList(u) && u.every(isInt))),
+  /** An integer or a list of integers (repeats, reps, split points). */
+  ints: codec("an integer or a list of integers", (u): u is number | readonly number[] => isInt(u) || (isList(u) && u.every(isInt))),
+  /** Pad widths: an integer, or a list of integers or [before, after] pairs of integers. */
+  padWidths: codec("an integer or a list of integers or [before, after] pairs", (u): u is number | readonly unknown[] =>
+    isInt(u) || (isList(u) && u.every((v) => isInt(v) || (isList(v) && v.length === 2 && v.every(isInt))))),
+  /** Any safe integer. */
+  int: codec("an integer", (u): u is number => isInt(u)),
+  /** A non-negative integer (a size or count). */
+  count: codec("a non-negative integer", (u): u is number => isCount(u)),
+  /** Any JS number (NaN and infinities included). */
+  number: codec("a number", (u): u is number => typeof u === "number"),
+  /** A finite JS number. */
+  finite: codec("a finite number", (u): u is number => typeof u === "number" && Number.isFinite(u)),
+  /** A JS boolean. */
+  bool: codec("true or false", (u): u is boolean => typeof u === "boolean"),
+  /** A dtype name, or null for the default. */
+  dtype: codec("a dtype ('float32', 'float64', 'int32' or 'bool') or null", (u): u is string | null => u === null || isDType(u)),
+  /** A shape: a non-negative integer or a list of them. */
+  shape: codec("a shape (a non-negative integer or a list of them)", (u): u is number | readonly number[] => isCount(u) || (isList(u) && u.every(isCount))),
+  /** A shape that may hold one -1 (to infer it), as `reshape` takes. */
+  newShape: codec("a shape (an integer or a list of integers; one may be -1)", (u): u is number | readonly number[] => isInt(u) || (isList(u) && u.every(isInt))),
+  /** JAX's `out`: arrays are immutable, so only null is accepted. */
+  out: codec("null (arrays are immutable: use the returned array)", (u): u is null => u === null),
+  /** A JS function. */
+  function: codec("a function", (u): u is (...a: unknown[]) => unknown => typeof u === "function"),
+  /** A string (checked against the parameter's choices when it lists them). */
+  string: codec("a string", (u): u is string => typeof u === "string"),
+  /** Anything (pytrees, keys checked by the function itself, ...). */
+  any: codec("any value", (u): u is unknown => true),
+} as const;
+
+export type ParamKind = keyof typeof kinds;
+
+/** One parameter of a public function. */
+export interface Param {
+  /** The name used in errors and as the option key. */
+  readonly name: string;
+  readonly kind: ParamKind;
+  /**
+   * How it may be passed: `positional` only (the leading arrays), `keyword` only (in the
+   * options object), or `both` (the default for everything but required arrays).
+   */
+  readonly pass?: "positional" | "keyword" | "both";
+  /** It must be given (and not be undefined). */
+  readonly required?: boolean;
+  /** For `string` parameters: the accepted values. */
+  readonly choices?: readonly string[];
+  /** Null is accepted (and means "absent") even if the kind does not list it. */
+  readonly nullable?: boolean;
+}
+
+/** A public function's signature: its name and its parameters in JAX's positional order, then keyword-only ones. */
+export interface Signature {
+  /** The qualified name, e.g. `np.sum`; errors carry it as their op. */
+  readonly name: string;
+  readonly params: readonly Param[];
+}
+
+const registry = new Map<string, Signature>();
+
+/**
+ * Declares (and registers) a signature. Shorthand: a parameter given as a string is
+ * `"name:kind"`, `"name:kind!"` (required), `"name:kind?"` (nullable) or `"name:kind="`
+ * (keyword only).
+ */
+export const signature = (name: string, params: readonly (Param | string)[]): Signature => {
+  const sig: Signature = { name, params: params.map(parseParam) };
+  registry.set(name, sig);
+  return sig;
+};
+
+const parseParam = (p: Param | string): Param => {
+  if (typeof p !== "string") return p;
+  const m = /^(\w+):(\w+)([!?=]*)$/.exec(p);
+  if (!m || !(m[2]! in kinds)) throw new Error(`bad parameter spec ${p}`);
+  const flags = m[3]!;
+  const kind = m[2] as ParamKind;
+  const required = flags.includes("!");
+  return {
+    name: m[1]!,
+    kind,
+    required,
+    nullable: flags.includes("?"),
+    pass: flags.includes("=") ? "keyword" : required && (kind === "array" || kind === "arrays") ? "positional" : "both",
+  };
+};
+
+/** Every registered signature (for docs, tests and generated APIs). */
+export const signatures = (): readonly Signature[] => [...registry.values()];
+
+/** The registered signature of `name`, if any. */
+export const signatureOf = (name: string): Signature | undefined => registry.get(name);
+
+/** A short description of a value for error messages (never throws, even for Symbols). */
+export const describeValue = (u: unknown): string => {
+  if (u instanceof ArrayBase) return `an array of shape [${u.shape.join(", ")}] and dtype ${u.dtype}`;
+  if (typeof u === "number") return Object.is(u, -0) ? "-0" : String(u);
+  if (typeof u === "string") return JSON.stringify(u.length > 40 ? u.slice(0, 37) + "..." : u);
+  if (typeof u === "symbol") return u.toString();
+  if (typeof u === "bigint") return `${u.toString()}n`;
+  if (typeof u === "function") return "a function";
+  if (Array.isArray(u)) {
+    const simple = u.length <= 8 && u.every((v) => v === null || v === undefined || ["number", "boolean", "string", "symbol", "bigint"].includes(typeof v));
+    return simple ? `[${u.map(describeValue).join(", ")}]` : `a list of length ${u.length}`;
+  }
+  if (ArrayBuffer.isView(u)) return `a ${u.constructor.name}`;
+  if (u === null || u === undefined || typeof u === "boolean") return String(u);
+  return isPlainObject(u) ? "an object" : `an object (${safeConstructorName(u)})`;
+};
+
+const safeConstructorName = (u: object): string => {
+  try {
+    const c = (u as { constructor?: { name?: unknown } }).constructor;
+    return typeof c?.name === "string" ? c.name : "no constructor";
+  } catch {
+    return "unknown";
+  }
+};
+
+/** An object literal (not an array, array, typed array, class instance or function). */
+export const isPlainObject = (u: unknown): u is Record<string, unknown> => {
+  if (typeof u !== "object" || u === null) return false;
+  const proto = Object.getPrototypeOf(u);
+  return proto === Object.prototype || proto === null;
+};
+
+/** Edit distance, for "did you mean". */
+const distance = (a: string, b: string): number => {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length]!;
+};
+
+/** The known key closest to `key` (case-insensitive match first, then edit distance <= 2). */
+export const closestKey = (key: string, known: readonly string[]): string | undefined => {
+  const lower = key.toLowerCase();
+  const exact = known.find((k) => k.toLowerCase() === lower);
+  if (exact) return exact;
+  let best: string | undefined;
+  let bestD = 3;
+  for (const k of known) {
+    const d = distance(lower, k.toLowerCase());
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
+};
+
+const errorFor = (kind: ParamKind): typeof ValueError => (kind.toLowerCase().includes("axis") || kind === "axes" ? AxisError : kind === "dtype" ? DTypeError : ValueError);
+
+/** Checks one value against its parameter; throws the typed error naming `op` and the parameter. */
+export const checkParam = (op: string, p: Param, value: unknown): void => {
+  if (value === null && p.nullable) return;
+  const c = kinds[p.kind];
+  if (!c.is(value)) {
+    const Err = errorFor(p.kind);
+    throw new Err(`${p.name} must be ${c.name}${p.nullable ? " (or null)" : ""}, got ${describeValue(value)}`, {
+      op,
+      hint: p.kind === "out" ? "drop the out argument and use the returned array" : undefined,
+    });
+  }
+  if (p.choices && !p.choices.includes(value as string)) {
+    const near = closestKey(value as string, p.choices);
+    throw new ValueError(`${p.name} must be one of ${p.choices.map((s) => `'${s}'`).join(", ")}, got ${describeValue(value)}`, {
+      op,
+      hint: near ? `did you mean '${near}'?` : undefined,
+    });
+  }
+};
+
+const positionalParams = (sig: Signature): Param[] => sig.params.filter((p) => p.pass !== "keyword");
+const keywordParams = (sig: Signature): Param[] => sig.params.filter((p) => p.pass !== "positional");
+
+/**
+ * Parses the arguments of a call to the function of `sig`: a prefix of its positional
+ * parameters, then optionally one options object (a plain object in last position where the
+ * parameter there is not itself allowed to be one). Returns the values by name; absent
+ * parameters (and `undefined` ones) are missing from the result.
+ */
+export const parseArgs = <T = Record<string, any>>(sig: Signature, args: readonly unknown[]): T => {
+  const op = sig.name;
+  const positional = positionalParams(sig);
+  let n = args.length;
+  while (n > 0 && args[n - 1] === undefined) n--;
+  let options: Record<string, unknown> | undefined;
+  if (n > 0 && isPlainObject(args[n - 1])) {
+    const p = positional[n - 1];
+    if (p === undefined || p.kind !== "any") {
+      options = args[n - 1] as Record<string, unknown>;
+      n--;
+    }
+  }
+  if (n > positional.length) {
+    const names = positional.map((p) => p.name).join(", ");
+    throw new ValueError(`takes at most ${positional.length} positional argument${positional.length === 1 ? "" : "s"} (${names}), got ${n}`, {
+      op,
+      hint: keywordParams(sig).length ? `pass the others in an options object, e.g. { ${keywordParams(sig)[0]!.name}: ... }` : undefined,
+    });
+  }
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < n; i++) {
+    if (args[i] !== undefined) out[positional[i]!.name] = args[i];
+  }
+  if (options) {
+    const known = keywordParams(sig);
+    for (const key of Object.keys(options)) {
+      const p = known.find((q) => q.name === key);
+      if (!p) {
+        const names = known.map((q) => q.name);
+        const near = closestKey(key, names);
+        throw new ValueError(`unknown option '${key}' (known options: ${names.join(", ") || "none"})`, {
+          op,
+          hint: near ? `did you mean '${near}'?` : undefined,
+        });
+      }
+      const v = options[key];
+      if (v === undefined) continue;
+      if (key in out) throw new ValueError(`${key} is given twice: positionally and in the options object`, { op });
+      out[key] = v;
+    }
+  }
+  for (const p of sig.params) {
+    const v = out[p.name];
+    if (v === undefined) {
+      if (p.required) throw new ValueError(`${p.name} is required (${kinds[p.kind].name})`, { op });
+      continue;
+    }
+    checkParam(op, p, v);
+  }
+  return out as T;
+};
+
+/**
+ * Attaches `sig` to `fn` (as a non-enumerable `signature` property), so a function object
+ * tells what it accepts.
+ */
+export const withSignature = <F extends (...args: any[]) => any>(sig: Signature, fn: F): F & { readonly signature: Signature } => {
+  Object.defineProperty(fn, "signature", { value: sig, enumerable: false });
+  return fn as F & { readonly signature: Signature };
+};
