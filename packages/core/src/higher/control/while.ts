@@ -6,6 +6,7 @@
  */
 import type { ArrayBase, NDArray } from "../../array.js";
 import { DTypeError, ShapeError, TransformError } from "../../errors.js";
+import { isEffectful } from "../../ir/effects.js";
 import { Eqn, Jaxpr, Var } from "../../ir/jaxpr.js";
 import { dce } from "../../transforms/dce.js";
 import { partialEvalJaxpr } from "../../transforms/partial_eval.js";
@@ -115,7 +116,10 @@ export const whileP: Primitive<WhileParams> = definePrimitive<WhileParams>({
       eqn.source,
       eqn.derivedFrom,
     );
-    const unknownEqn = new Eqn(whileP, eqn.inputs, eqn.params, eqn.outputs.map((v, i) => (carryUk[i] ? v : new Var(v.aval))), eqn.source, eqn.derivedFrom);
+    // The unknown loop reruns the whole body; the effects of its known part (debug prints) already ran in the known loop.
+    const knownEffects = new Set(pe.known.eqns.filter(isEffectful));
+    const rerunBody = knownEffects.size ? new Jaxpr(body_jaxpr.constvars, body_jaxpr.consts, body_jaxpr.invars, body_jaxpr.eqns.filter((e) => !knownEffects.has(e)), body_jaxpr.outvars) : body_jaxpr;
+    const unknownEqn = new Eqn(whileP, eqn.inputs, { ...eqn.params, body_jaxpr: rerunBody }, eqn.outputs.map((v, i) => (carryUk[i] ? v : new Var(v.aval))), eqn.source, eqn.derivedFrom);
     return { known: [knownEqn], unknown: [unknownEqn], outUnknowns: carryUk, residuals: [] };
   },
   transpose() {
