@@ -199,6 +199,26 @@ export const derivedVia = (e: Eqn, jaxpr: Jaxpr | null, via: DerivedFrom["via"])
   return d.via === via ? d : { eqn: d.eqn, jaxpr: d.jaxpr, via };
 };
 
+/** How many equations the current trace holds: a mark for {@link relabelProducers}. */
+export const traceMark = (): number => current?.eqns.length ?? 0;
+
+/**
+ * Gives the equations recorded since `mark` that produce one of `outs` the origin
+ * `derivedFrom`. The jvp transform uses it for a rule's primal outputs: the equation that
+ * recomputes the forward value is the forward equation again, not part of its derivative.
+ */
+export const relabelProducers = (mark: number, outs: readonly ArrayBase[], derivedFrom: DerivedFrom | null): void => {
+  const t = current;
+  if (!t || t.eqns.length === mark) return;
+  const vars = new Set<Var>();
+  for (const x of outs) if (x instanceof Tracer && x.trace === t) vars.add(x.variable);
+  if (vars.size === 0) return;
+  for (let k = mark; k < t.eqns.length; k++) {
+    const e = t.eqns[k]!;
+    if (e.derivedFrom !== derivedFrom && e.outputs.some((v) => vars.has(v))) t.eqns[k] = new Eqn(e.primitive, e.inputs, e.params, e.outputs, e.source, derivedFrom);
+  }
+};
+
 /** Throws UnexpectedTracerError for a tracer among `xs` when no trace is active (it has escaped). */
 export const requireConcrete = (xs: readonly ArrayBase[]): void => {
   if (current) return;

@@ -98,14 +98,22 @@ describe("debugNans in eager code and the interpreter", () => {
     config.update("debugInfs", true);
     expect(() => np.log(np.array([0]))).toThrow(FloatingPointError);
   });
-  it("catches a NaN in the forward pass of grad, naming the forward equation", () => {
+  it("catches a NaN in the forward pass of grad as a forward equation, not as part of a derivative", () => {
     const f = (x: any) => np.sum(np.log(x)); // @grad-fwd
     const e = fpe(() => withDebugNans(() => grad(f)(np.array([2, -1]))));
     expect(e.primitive).toBe("log");
     expect(e.equation).toMatch(/^[a-z]+:f32\[2\] = log [a-z]+$/);
-    expect(e.forwardEquation).toBe("b:f32[2] = log a");
-    expect(e.forwardSource).toContain(at("grad-fwd"));
+    expect(e.forwardEquation).toBeNull();
+    expect(e.message).not.toContain("jvp rule");
     expect(e.source).toContain(at("grad-fwd"));
+  });
+  it("names the forward equation of a value its jvp rule computes in the forward pass of grad", () => {
+    // arcsin(1) is finite, its derivative 1 / sqrt(1 - x^2) is not; the rule computes it in the forward pass.
+    const f = (x: any) => np.sum(np.arcsin(x)); // @grad-res
+    const e = fpe(() => withDebugInfs(() => grad(f)(np.array([1]))));
+    expect(e.forwardEquation).toMatch(/= asin [a-z]+$/);
+    expect(e.forwardSource).toContain(at("grad-res"));
+    expect(e.message).toContain("emitted by the jvp rule");
   });
   it("catches a NaN of the backward pass, naming the forward equation whose gradient it is", () => {
     // sqrt at 0 has an infinite derivative; the masked branch multiplies it by a zero cotangent.

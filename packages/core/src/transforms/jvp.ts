@@ -13,7 +13,7 @@ import { ValueError } from "../errors.js";
 import { evalJaxpr } from "../interpreter.js";
 import { type TreeDef, treedefToString, unflatten } from "../tree.js";
 import { fitsPrimalStructure, flattenArgs, traceFlat } from "./api_util.js";
-import { bind, derivedVia, traceToJaxpr, withOrigin } from "../trace.js";
+import { bind, derivedVia, relabelProducers, traceMark, traceToJaxpr, withOrigin } from "../trace.js";
 
 /** The aval of a tangent of `a`, or null when `a` cannot carry one (integers, bools). */
 export const tangentAval = (a: ShapedArray): ShapedArray | null => (isFloat(a.dtype) ? a : null);
@@ -33,10 +33,13 @@ export const jvpEval = (jaxpr: Jaxpr, primals: ArrayBase[], tangents: MaybeZero[
   for (const e of jaxpr.eqns) {
     const ins = e.inputs.map(read);
     const tins = e.inputs.map(readT);
-    // An equation no tangent reaches is copied as it is; one whose rule runs is derived from it.
+    // An equation no tangent reaches is copied as it is; what its rule emits derives from it,
+    // except the equations recomputing its primal outputs, which are the forward equation again.
+    const mark = traceMark();
     const [outs, touts] = tins.every((t) => t === null)
       ? [withOrigin(e.source, e.derivedFrom, () => bind(e.primitive, ins, e.params)), []]
       : withOrigin(e.source, derivedVia(e, jaxpr, "jvp"), () => requireRule(e.primitive, "jvp", e.source)(ins, tins, e.params));
+    if (touts.length) relabelProducers(mark, outs, e.derivedFrom);
     e.outputs.forEach((v, i) => {
       env.set(v, outs[i]!);
       const t = touts[i];
