@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ValueError, checkpoint, debug, grad, jvp, lax, makeJaxpr, np, typecheck, vjp, vmap, linearize } from "@cotangent/core";
+import { ValueError, checkpoint, debug, grad, jit, jvp, lax, makeJaxpr, np, typecheck, vjp, vmap, linearize } from "@cotangent/core";
 import { dce } from "../src/transforms/dce.js";
 
 let printed: string[] = [];
@@ -133,6 +133,28 @@ describe("debug.print inside transforms", () => {
     const [, fLin] = linearize(f, f64(1));
     fLin(f64(1));
     expect(printed).toEqual(["it 0", "it 1"]);
+  });
+});
+
+describe("debug.print under jit", () => {
+  it("keeps prints nested in control flow through the compiler's DCE and CSE, once per run", () => {
+    const f = (x: any) => {
+      const body = (c: any, y: any) => {
+        lax.cond(np.greater(y, 0), (z: any) => { debug.print("pos {}", z); return z; }, (z: any) => z, y);
+        return [c, null];
+      };
+      // Two identical loops whose results nobody reads: neither is dead, nor are they one loop.
+      lax.scan(body, f64(0), f64([1, -1, 2]));
+      lax.scan(body, f64(0), f64([1, -1, 2]));
+      debug.print("x {}", x);
+      return np.sin(x);
+    };
+    const g = jit(f);
+    g(f64(1));
+    expect(printed).toEqual(["pos 1.", "pos 2.", "pos 1.", "pos 2.", "x 1."]);
+    printed = [];
+    grad(g)(f64(2));
+    expect(printed).toEqual(["pos 1.", "pos 2.", "pos 1.", "pos 2.", "x 2."]);
   });
 });
 

@@ -4,6 +4,7 @@
  * outputs read from the first. Effectful equations (debug callbacks) are never merged.
  * Runs inside sub-jaxprs too, each body on its own.
  */
+import { isEffectful } from "../../ir/effects.js";
 import { Jaxpr, type Var } from "../../ir/jaxpr.js";
 import type { Eqn } from "../../ir/jaxpr.js";
 import { Renamer, identityOf, isVar, mapEqnsSubJaxprs, paramsKey } from "./rewrite.js";
@@ -18,7 +19,7 @@ export const cse = (jaxpr: Jaxpr): Jaxpr => {
   const eqns: Eqn[] = [];
   for (const e0 of inner.eqns) {
     const e = ren.eqn(e0);
-    if (e.primitive.effectful) {
+    if (isEffectful(e)) {
       eqns.push(e);
       continue;
     }

@@ -6,6 +6,7 @@
  * branch. Rules live in a table keyed by primitive, as JAX's `dce_rules`: passes never
  * switch on primitive names. Extends `transforms/dce.ts`, which partial evaluation uses.
  */
+import { isEffectful } from "../../ir/effects.js";
 import { type Atom, Eqn, Jaxpr, type Var } from "../../ir/jaxpr.js";
 import type { Primitive } from "../../ir/primitive.js";
 import { checkpointP } from "../../higher/checkpoint.js";
@@ -28,7 +29,7 @@ export const dceJaxpr = (jaxpr: Jaxpr, usedOutputs?: readonly boolean[], pruneIn
   for (let k = jaxpr.eqns.length - 1; k >= 0; k--) {
     const e = jaxpr.eqns[k]!;
     const used = e.outputs.map((v) => live.has(v));
-    if (!e.primitive.effectful && !used.some(Boolean)) {
+    if (!used.some(Boolean) && !isEffectful(e)) {
       changed = true;
       continue;
     }
@@ -75,7 +76,7 @@ const pick = <T>(xs: readonly T[], mask: readonly boolean[]): T[] => xs.filter((
 export const callDceRule: DceRule = (eqn, used) => {
   const sub = (eqn.params as { jaxpr: Jaxpr }).jaxpr;
   const r = dceJaxpr(sub, used, true);
-  if (!used.some(Boolean) && !r.jaxpr.eqns.some((e) => e.primitive.effectful)) return { eqn: null, usedInputs: eqn.inputs.map(() => false) };
+  if (!used.some(Boolean) && !r.jaxpr.eqns.some(isEffectful)) return { eqn: null, usedInputs: eqn.inputs.map(() => false) };
   if (r.jaxpr === sub && used.every(Boolean) && r.usedInputs.every(Boolean)) return { eqn, usedInputs: r.usedInputs };
   const ne = new Eqn(eqn.primitive, pick(eqn.inputs, r.usedInputs), { ...eqn.params, jaxpr: r.jaxpr }, pick(eqn.outputs, used), eqn.source, eqn.derivedFrom);
   return { eqn: ne, usedInputs: r.usedInputs };
@@ -116,7 +117,7 @@ dceRules.set(scanP, (eqn, used) => {
   if (body === jaxpr && carryUsed.every(Boolean) && ysUsed.every(Boolean) && keepIn.every(Boolean)) return { eqn, usedInputs: keepIn };
   const keepOutVars: Atom[] = body.outvars; // already filtered to [used carries..., used ys...]
   const nb = new Jaxpr(body.constvars, body.consts, pick(jaxpr.invars, keepIn), body.eqns, keepOutVars);
-  const effectful = nb.eqns.some((e) => e.primitive.effectful);
+  const effectful = nb.eqns.some(isEffectful);
   if (!carryUsed.some(Boolean) && !ysUsed.some(Boolean) && !effectful) return { eqn: null, usedInputs: eqn.inputs.map(() => false) };
   const ne = new Eqn(
     scanP,
@@ -124,6 +125,7 @@ dceRules.set(scanP, (eqn, used) => {
     { ...p, jaxpr: nb, num_consts: keepIn.slice(0, nc).filter(Boolean).length, num_carry: carryUsed.filter(Boolean).length },
     [...pick(eqn.outputs.slice(0, ncar), carryUsed), ...pick(eqn.outputs.slice(ncar), ysUsed)],
     eqn.source,
+    eqn.derivedFrom,
   );
   return { eqn: ne, usedInputs: keepIn };
 });
