@@ -139,7 +139,7 @@ describe("debug.print inside transforms", () => {
 describe("debug.print under jit", () => {
   it("keeps prints nested in control flow through the compiler's DCE and CSE, once per run", () => {
     const f = (x: any) => {
-      const body = (c: any, y: any) => {
+      const body = (c: any, y: any): [any, null] => {
         lax.cond(np.greater(y, 0), (z: any) => { debug.print("pos {}", z); return z; }, (z: any) => z, y);
         return [c, null];
       };
