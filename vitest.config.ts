@@ -1,9 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 const conditions = ["@cotangent/source"];
-const project = (name: string, include: string[]) => ({
+const project = (name: string, include: string[], exclude: string[] = []) => ({
   extends: true as const,
-  test: { name, include, setupFiles: ["./test/setup.ts"] },
+  test: { name, include, exclude: ["**/node_modules/**", ...exclude], setupFiles: ["./test/setup.ts"] },
   ssr: { resolve: { conditions } },
   resolve: { conditions },
 });
@@ -16,7 +16,9 @@ export default defineConfig({
       project("optim", ["packages/optim/test/**/*.test.ts"]),
       project("nn", ["packages/nn/test/**/*.test.ts"]),
       project("onnx", ["packages/onnx/test/**/*.test.ts"]),
-      project("cross", ["test/**/*.test.ts"]),
+      project("cross", ["test/**/*.test.ts"], ["test/build*.test.ts"]),
+      // Building the bundles takes minutes on 2 cores: `pnpm test:build`, run by CI after `pnpm test`.
+      project("build", ["test/build*.test.ts"]),
     ],
   },
 });
