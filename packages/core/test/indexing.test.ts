@@ -270,7 +270,9 @@ describe("np.index (basic indexing)", () => {
     const x = np.reshape(np.arange(24), [2, 3, 4]);
     expect(np.index(x, [1, "...", np.sl(null, null, -2)]).toArray()).toEqual([[15, 13], [19, 17], [23, 21]]);
     expect(np.index(x, [np.ellipsis, 0]).shape).toEqual([2, 3]);
-    expect(np.index(x, [0, np.newaxis, [2, 0]]).toArray()).toEqual([[[8, 9, 10, 11], [0, 1, 2, 3]]]);
+    // A newaxis between the integer and the index array separates them: the array's axis goes first (NumPy, JAX).
+    expect(np.index(x, [0, np.newaxis, [2, 0]]).toArray()).toEqual([[[8, 9, 10, 11]], [[0, 1, 2, 3]]]);
+    expect(np.index(x, [np.newaxis, 0, [2, 0]]).toArray()).toEqual([[[8, 9, 10, 11], [0, 1, 2, 3]]]);
     expect(np.index(x, [np.sl(), np.sl(), i32([[3], [0]])]).shape).toEqual([2, 3, 2, 1]);
   });
 

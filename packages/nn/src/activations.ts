@@ -78,7 +78,8 @@ export const tanh = (x: ArrayLike): ArrayBase => np.tanh(float(x));
  */
 export const softplus = (x: ArrayLike): ArrayBase => {
   const a = float(x);
-  return np.add(np.maximum(a, 0), np.log1p(np.exp(np.negative(np.abs(a)))));
+  // -|a| as min(a, -a), whose derivative at 0 is 0 (abs'(0) is 1, as in JAX): softplus'(0) = 1/2.
+  return np.add(np.maximum(a, 0), np.log1p(np.exp(np.minimum(a, np.negative(a)))));
 };
 
 export interface AxisOptions {

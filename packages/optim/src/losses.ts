@@ -29,7 +29,8 @@ const requireSameShape = (op: string, a: ArrayBase, b: ArrayBase, names: [string
 };
 
 /** `log(1 + exp(x))` without overflow: `max(x, 0) + log1p(exp(-|x|))`. */
-const softplus = (x: ArrayBase): ArrayBase => np.add(np.maximum(x, 0), np.log1p(np.exp(np.negative(np.abs(x)))));
+// -|x| as min(x, -x): its derivative at 0 is 0 (abs'(0) is 1, as in JAX), so softplus'(0) = 1/2.
+const softplus = (x: ArrayBase): ArrayBase => np.add(np.maximum(x, 0), np.log1p(np.exp(np.minimum(x, np.negative(x)))));
 
 /** `x - logsumexp(x)` along `axis`. */
 const logSoftmax = (x: ArrayBase, axis: number): ArrayBase => np.subtract(x, np.logsumexp(x, { axis, keepdims: true }));

@@ -88,9 +88,15 @@ export const reduceKernel = (src: TypedArray, shape: Shape, axes: readonly numbe
         acc[d] += s;
       } else for (let i = 0; i < n; i++) acc[d + i * ds] += src[so + i * ss]!;
     },
-    prod: (so, d, n, ss, ds) => {
-      for (let i = 0; i < n; i++) acc[d + i * ds] *= src[so + i * ss]!;
-    },
+    // int32 products wrap exactly (as XLA's): a float64 product would lose the low bits past 2^53.
+    prod:
+      dtype === "int32"
+        ? (so, d, n, ss, ds) => {
+            for (let i = 0; i < n; i++) acc[d + i * ds] = Math.imul(acc[d + i * ds]!, src[so + i * ss]!);
+          }
+        : (so, d, n, ss, ds) => {
+            for (let i = 0; i < n; i++) acc[d + i * ds] *= src[so + i * ss]!;
+          },
     max: (so, d, n, ss, ds) => {
       for (let i = 0; i < n; i++) {
         const v = src[so + i * ss]!;

@@ -26,7 +26,8 @@ export const cumulativeKernel = (src: TypedArray, shape: Shape, axis: number, op
         const v = src[j]!;
         if (s === 0) acc = v;
         else if (op === "sum") acc += v;
-        else if (op === "prod") acc *= v;
+        // int32 products wrap exactly, as XLA's (a float64 product loses low bits past 2^53).
+        else if (op === "prod") acc = dtype === "int32" ? Math.imul(acc, v) : acc * v;
         // Once NaN, always NaN; otherwise a NaN or a better value replaces the running extreme.
         else if (op === "max") {
           if (acc === acc && (v > acc || v !== v)) acc = v;

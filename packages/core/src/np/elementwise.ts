@@ -25,6 +25,12 @@ const numericPair = (op: string, x: ArrayLike, y: ArrayLike): Pair => {
   return p;
 };
 
+/** Arguments promoted to their common numeric dtype: two bools become int32 (JAX's promote_args_numeric). */
+const numericPromoted = (op: string, x: ArrayLike, y: ArrayLike): Pair => {
+  const p = checkBroadcast(op, promoteArgs(x, y) as Pair);
+  return p[0].dtype === "bool" ? [convertElementType(p[0], "int32"), convertElementType(p[1], "int32")] : p;
+};
+
 // ---------------------------------------------------------------- arithmetic
 
 /** `x + y` elementwise, with broadcasting (bool + bool is logical or, as in NumPy). */
@@ -63,16 +69,20 @@ export const positive = (x: ArrayLike): ArrayBase => asArray(x);
  */
 const floatDivmod = (x: ArrayBase, y: ArrayBase): Pair => {
   let r = b.rem(x, y);
-  let q = b.div(b.sub(x, r), y);
+  // Dividing by zero divides x itself (not x - NaN), so x // 0 is ±inf as in JAX (0 // 0 is NaN).
+  let q = b.div(c.select(c.eq(y, zeroOf(y)), x, b.sub(x, r)), y);
   const fix = c.bitwiseAnd(c.ne(r, zeroOf(r)), c.ne(u.sign(y), u.sign(r)));
   r = c.select(fix, b.add(r, y), r);
   q = c.select(fix, b.sub(q, scalar(1, q.dtype)), q);
   return [u.round(q, u.RoundingMethod.TO_NEAREST_EVEN), r];
 };
 
-/** Python's `x // y`: division rounded toward -infinity. */
+/**
+ * Python's `x // y`: division rounded toward -infinity. Bools divide as int32; a float
+ * divided by zero is ±inf (NaN for 0 // 0), as in JAX.
+ */
 export const floorDivide = (x: ArrayLike, y: ArrayLike): ArrayBase => {
-  const [a, z] = numericPair("np.floorDivide", x, y);
+  const [a, z] = numericPromoted("np.floorDivide", x, y);
   if (a.dtype !== "int32") return floatDivmod(a, z)[0];
   // Truncating division, one less where the signs differ and the division is inexact.
   const q = b.div(a, z);
@@ -80,9 +90,9 @@ export const floorDivide = (x: ArrayLike, y: ArrayLike): ArrayBase => {
   return c.select(fix, b.sub(q, scalar(1, "int32")), q);
 };
 
-/** Python's `x % y`: the remainder has the sign of the divisor (lax.rem keeps the dividend's). */
+/** Python's `x % y`: the remainder has the sign of the divisor (lax.rem keeps the dividend's). Bools as int32. */
 export const mod = (x: ArrayLike, y: ArrayLike): ArrayBase => {
-  const [a, z] = numericPair("np.mod", x, y);
+  const [a, z] = numericPromoted("np.mod", x, y);
   const r = b.rem(a, z);
   const fix = c.bitwiseAnd(c.ne(r, zeroOf(r)), c.ne(c.lt(r, zeroOf(r)), c.lt(z, zeroOf(z))));
   return c.select(fix, b.add(r, z), r);

@@ -12,7 +12,7 @@ import { DTypeError, IndexError, ValueError } from "../errors.js";
 import { normalizeAxis } from "../primitives/common.js";
 import { gather, scatterAdd as scatterAddOp } from "../primitives/indexing.js";
 import { rev, slice as sliceOp } from "../primitives/shape.js";
-import { broadcastTo, moveAxis, reshape } from "../primitives/structural.js";
+import { broadcastTo, convertElementType, moveAxis, reshape, transpose } from "../primitives/structural.js";
 import { broadcastShapes, shapeStr } from "../shape.js";
 import type { Axis, PositionalOr, TakeArgs, TakeOptions } from "../api/arg_types.js";
 import { describeValue, parseArgs, signature } from "../api/args.js";
@@ -125,6 +125,7 @@ const scatterAddSig = signature("np.scatterAdd", ["x:array!", "indices:array!", 
 export const scatterAdd = (x: ArrayLike, indices: ArrayLike, updates: ArrayLike, ...args: PositionalOr<[axis: Axis], AxisOption>): ArrayBase => {
   const op = "np.scatterAdd";
   const options = parseArgs<{ axis?: Axis }>(scatterAddSig, [x, indices, updates, ...args]);
+  const xDType = asArray(x).dtype;
   const [a0, u0] = promoteArgs(x, updates) as [ArrayBase, ArrayBase];
   const idx = asIndices(op, indices);
   const flat = options.axis === undefined || options.axis === null;
@@ -136,7 +137,9 @@ export const scatterAdd = (x: ArrayLike, indices: ArrayLike, updates: ArrayLike,
     throw new ValueError(`updates of shape ${shapeStr(u0.shape)} do not broadcast to ${shapeStr(outShape)}, the shape of np.take(x, indices, {axis: ${axis}})`, { op });
   }
   const r = scatterAddOp(a, idx, broadcastTo(u0, outShape), { axis, batch_dims: 0 });
-  return flat ? reshape(r, a0.shape) : r;
+  // x keeps its dtype, as JAX's x.at[i].add(u) (the sum is formed in the promoted dtype).
+  const out = flat ? reshape(r, a0.shape) : r;
+  return out.dtype === xDType ? out : convertElementType(out, xDType);
 };
 
 // ---------------------------------------------------------------- basic indexing
@@ -254,7 +257,19 @@ export const index = (x: ArrayLike, entries: readonly IndexEntry[]): ArrayBase =
   }
   let y = rev(a, revDims);
   y = sliceOp(y, start, limit, strides);
-  if (arrayIdx) y = gather(y, arrayIdx.idx, { axis: arrayIdx.axis, batch_dims: 0 });
-  const shape = finalShape.flatMap((d) => (d === "array" ? arrayIdx!.idx.shape : [d]));
+  let order = finalShape;
+  if (arrayIdx) {
+    y = gather(y, arrayIdx.idx, { axis: arrayIdx.axis, batch_dims: 0 });
+    // As in NumPy and JAX, integers count as advanced indices next to an index array: when a
+    // slice or newaxis separates them (x[1, :, [0, 2]]), the array's axes go first.
+    const advanced = full.flatMap((e, k) => (e === null || e instanceof Slice ? [] : [k]));
+    if (advanced[advanced.length - 1]! - advanced[0]! + 1 !== advanced.length) {
+      const { axis: ax, idx } = arrayIdx;
+      const moved = Array.from({ length: idx.ndim }, (_, i) => ax + i);
+      y = transpose(y, [...moved, ...y.shape.map((_, k) => k).filter((k) => k < ax || k >= ax + idx.ndim)]);
+      order = ["array", ...finalShape.filter((d) => d !== "array")];
+    }
+  }
+  const shape = order.flatMap((d) => (d === "array" ? arrayIdx!.idx.shape : [d]));
   return reshape(y, shape);
 };

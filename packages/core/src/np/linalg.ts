@@ -5,13 +5,14 @@
  */
 import type { ArrayBase } from "../array.js";
 import { DTypeError, ShapeError, ValueError } from "../errors.js";
-import { normalizeAxis } from "../primitives/common.js";
+import { normalizeAxis, scalar } from "../primitives/common.js";
 import { dotGeneral } from "../primitives/dot.js";
 import { reduceSum } from "../primitives/reduce.js";
 import { broadcastTo, moveAxis, reshape, transpose } from "../primitives/structural.js";
 import { broadcastShapes, shapeStr } from "../shape.js";
 import { multiply } from "./elementwise.js";
-import { type ArrayLike, promoteArgs } from "./coerce.js";
+import { type ArrayLike, asArray, promoteArgs, resultDType } from "./coerce.js";
+import { ne } from "../primitives/compare.js";
 
 const range = (n: number, start = 0): number[] => Array.from({ length: n }, (_, i) => start + i);
 
@@ -25,11 +26,22 @@ const operands = (op: string, ...xs: ArrayLike[]): ArrayBase[] => {
 };
 
 /**
- * Matrix product with NumPy's rules: the last axis of `x` contracts with the second to
+ * Two bool operands contract as JAX's dot does for bools: a logical or of ands (the int32
+ * count of true pairs, compared with zero), and the result is bool.
+ */
+const logicalForBools = (f: (x: ArrayLike, y: ArrayLike) => ArrayBase, x: ArrayLike, y: ArrayLike): ArrayBase => {
+  if (resultDType(x, y) !== "bool") return f(x, y);
+  return ne(f(asArray(x, "int32"), asArray(y, "int32")), scalar(0, "int32"));
+};
+
+/**
+ * Matrix product with NumPy's rules (two bool operands give a bool result, as in JAX): the last axis of `x` contracts with the second to
  * last of `y`; leading (batch) axes broadcast; a 1-D operand is treated as a row
  * (for `x`) or a column (for `y`) vector and that axis is dropped from the result.
  */
-export const matmul = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+export const matmul = (x: ArrayLike, y: ArrayLike): ArrayBase => logicalForBools(matmulNumeric, x, y);
+
+const matmulNumeric = (x: ArrayLike, y: ArrayLike): ArrayBase => {
   const op = "np.matmul";
   let [a, b] = operands(op, x, y) as [ArrayBase, ArrayBase];
   if (a.ndim === 0 || b.ndim === 0) {
@@ -83,7 +95,9 @@ export const matmul = (x: ArrayLike, y: ArrayLike): ArrayBase => {
  * otherwise the last axis of `x` contracts with the second to last axis of `y`, and the
  * result has shape `x.shape[:-1] + y.shape[:-2] + y.shape[-1:]` (no batch broadcasting).
  */
-export const dot = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+export const dot = (x: ArrayLike, y: ArrayLike): ArrayBase => logicalForBools(dotNumeric, x, y);
+
+const dotNumeric = (x: ArrayLike, y: ArrayLike): ArrayBase => {
   const op = "np.dot";
   const [a, b] = operands(op, x, y) as [ArrayBase, ArrayBase];
   if (a.ndim === 0 || b.ndim === 0) return multiply(a, b);

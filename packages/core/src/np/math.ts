@@ -71,14 +71,16 @@ export const arctan2 = (x1: ArrayLike, x2: ArrayLike): ArrayBase => b.atan2(...c
 export const logaddexp = (x1: ArrayLike, x2: ArrayLike): ArrayBase => {
   const [a, z] = checkBroadcast("np.logaddexp", promoteToFloat(x1, x2) as [ArrayBase, ArrayBase]);
   const delta = b.sub(a, z);
-  const smooth = b.add(b.max(a, z), u.log1p(u.exp(u.neg(u.abs(delta)))));
+  // -|delta| as min(delta, -delta): at delta = 0 its derivative splits to 0 (abs' is 1 there,
+  // as in JAX), so the gradient of logaddexp(x, x) is 1/2 per argument.
+  const smooth = b.add(b.max(a, z), u.log1p(u.exp(b.min(delta, u.neg(delta)))));
   return c.select(c.ne(delta, delta), b.add(a, z), smooth);
 };
 
-/** `x * x` (keeps the dtype). */
+/** `x * x` (keeps the dtype; bools become int32, as JAX's promote_dtypes_numeric). */
 export const square = (x: ArrayLike): ArrayBase => {
   const a = asArray(x);
-  return a.dtype === "bool" ? a : u.square(a);
+  return u.square(a.dtype === "bool" ? convertElementType(a, "int32") : a);
 };
 
 /** |x| (keeps the dtype; bools are returned unchanged). Its gradient at 0 is 0. */

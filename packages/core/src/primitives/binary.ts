@@ -120,8 +120,8 @@ const intPowKernel = scalarBinaryKernel(intPow);
 
 export const [powP, pow] = binaryPrimitive({
   name: "pow",
-  // C's pow has pow(1, y) = 1 even for NaN y (JS gives NaN).
-  expr: "a === 1 ? 1 : Math.pow(a, b)",
+  // C's pow (and XLA, NumPy) has pow(1, y) = 1 even for NaN y and pow(-1, ±inf) = 1; JS gives NaN for both.
+  expr: "a === 1 || (a === -1 && (b === Infinity || b === -Infinity)) ? 1 : Math.pow(a, b)",
   kernel: (d) => (d === "int32" ? intPowKernel : null),
   dtypes: NUMERIC,
   jvp: ([x, y], [tx, ty]) => {

@@ -3,7 +3,8 @@
  * call holding its kernel expression, accepted dtypes and jvp rule; batching is shared
  * (elementwise.ts). Kernels compute in float64 and round once when storing to float32.
  * Derivatives follow JAX: ops that are piecewise constant (floor, ceil, round, sign) have
- * a zero tangent, and abs has derivative sign(x), so 0 at 0.
+ * a zero tangent, and abs has derivative 1 at x >= 0 and -1 below (so 1 at 0, as JAX's
+ * `select(x >= 0, t, -t)`).
  */
 import type { ArrayBase } from "../array.js";
 import type { DType } from "../dtype.js";
@@ -12,6 +13,7 @@ import { erfInvKernel, erfKernel, erfcKernel } from "../kernels/special_math.js"
 import type { UnaryKernel } from "../kernels/elementwise.js";
 import { add, div, mul, sub } from "./binary.js";
 import { FLOATS, NUMERIC, scalarLike } from "./common.js";
+import { ge, selectN } from "./compare.js";
 import { paramUnaryPrimitive, unaryPrimitive } from "./elementwise.js";
 
 /** A scalar constant of `x`'s dtype (a Literal in a trace). */
@@ -295,7 +297,7 @@ export const [absP, abs] = unaryPrimitive({
   name: "abs",
   expr: (d) => (d === "int32" ? "Math.abs(x) | 0" : "Math.abs(x)"),
   dtypes: NUMERIC,
-  jvp: ([x], [t]) => [[abs(x!)], [t && mul(t, sign(x!))]],
+  jvp: ([x], [t]) => [[abs(x!)], [t && selectN(ge(x!, k(x!, 0)), neg(t), t)]],
 });
 
 export const [floorP, floor] = unaryPrimitive({ name: "floor", expr: "Math.floor(x)", dtypes: FLOATS, zeroDerivative: true });
