@@ -6,7 +6,10 @@
  */
 import { type ArrayBase, type NDArray, bufferOf } from "../array.js";
 import { debugFlags } from "../config.js";
-import type { Jaxpr } from "../ir/jaxpr.js";
+import type { Eqn, Jaxpr } from "../ir/jaxpr.js";
+import { FusedStep } from "./fused_step.js";
+import { planFusion } from "./fusion.js";
+import { generateKernel } from "./kernel.js";
 import { evalJaxpr } from "../interpreter.js";
 import { installSubCompiler } from "./control.js";
 import { optimize, type OptimizeReport } from "./passes/pipeline.js";
@@ -27,10 +30,24 @@ export const compileOptimized = (jaxpr: Jaxpr): CompiledProgram => {
   const slots = new Slots();
   const steps: Step[] = [];
   const reads: number[][] = [];
-  for (const e of jaxpr.eqns) {
+  const addEqn = (e: Eqn) => {
     const b = stepBuilders.get(e.primitive);
     steps.push(b ? b(e, slots) : new PrimitiveStep(e, slots));
     reads.push(e.inputs.map((a) => slots.slot(a)));
+  };
+  for (const item of planFusion(jaxpr)) {
+    if (item.kind === "eqn") {
+      addEqn(item.eqn);
+      continue;
+    }
+    const k = generateKernel(item.group);
+    if (!k) {
+      item.group.members.forEach((m) => addEqn(m.eqn));
+      continue;
+    }
+    const step = new FusedStep(item.group, k, slots);
+    steps.push(step);
+    reads.push(step.ins);
   }
   return new Program(jaxpr, steps, slots, reads);
 };

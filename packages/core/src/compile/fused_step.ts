@@ -1,0 +1,41 @@
+/** A program step running one generated kernel for a fused group. */
+import { type NDArray, bufferOf, fromBuffer } from "../array.js";
+import { type ShapedArray, type TypedArray, typedArrayFor } from "../dtype.js";
+import type { Atom, Eqn } from "../ir/jaxpr.js";
+import type { FusionGroup } from "./fusion.js";
+import type { GeneratedKernel } from "./kernel.js";
+import type { Env, SlotMap, Step } from "./program.js";
+
+export class FusedStep implements Step {
+  readonly eqns: readonly Eqn[];
+  readonly ins: number[];
+  private readonly outs: number[];
+  private readonly avals: ShapedArray[];
+  constructor(
+    readonly group: FusionGroup,
+    readonly kernel: GeneratedKernel,
+    slots: SlotMap,
+  ) {
+    this.eqns = group.members.map((m) => m.eqn);
+    this.ins = kernel.inputs.map((v) => slots.slot(v));
+    this.outs = kernel.outputs.map((v) => slots.slot(v));
+    this.avals = kernel.outputs.map((v) => v.aval);
+  }
+  run(env: Env): void {
+    const ins = this.ins;
+    const bufs = new Array<TypedArray>(ins.length);
+    for (let i = 0; i < ins.length; i++) bufs[i] = bufferOf(env[ins[i]!]!);
+    const avals = this.avals;
+    const outBufs = new Array<TypedArray>(avals.length);
+    for (let i = 0; i < avals.length; i++) outBufs[i] = typedArrayFor(avals[i]!.dtype, avals[i]!.size);
+    this.kernel.fn(bufs, outBufs);
+    const outs = this.outs;
+    for (let i = 0; i < outs.length; i++) env[outs[i]!] = fromBuffer(outBufs[i]!, avals[i]!.shape as number[], avals[i]!.dtype) as NDArray;
+  }
+  describe(name: (a: Atom) => string): string {
+    const g = this.group;
+    const ops = g.members.map((m) => (m.kind === "load" ? `${m.eqn.primitive.name}(load)` : m.eqn.primitive.name)).join(" ");
+    const dom = `[${g.domain.join(",")}]${g.reduceAxes ? ` reduce(${g.reduceAxes.join(",")})` : ""}`;
+    return `${this.kernel.outputs.map(name).join(" ")} = fused${dom} { ${ops} } ${this.kernel.inputs.map(name).join(" ")}`;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Fusion and code generation: elementwise chains (with broadcasting, broadcasts and
+ * transposes of inputs) and the reductions consuming them run as one generated kernel,
+ * equal to eager evaluation (bit for bit for elementwise chains: every intermediate is
+ * rounded as storing it would; reductions to float tolerance).
+ */
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { type NDArray, grad, jit, lax, np, valueAndGrad } from "@cotangent/core";
+import { expectClose } from "./harness.js";
+
+type V = any;
+const arr = (seed: number, shape: number[], dtype: "float32" | "float64" | "int32") =>
+  np.array(
+    Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (dtype === "int32" ? ((seed * 7 + i * 13) % 11) - 5 : Math.sin(seed + i * 0.37) * 2)),
+    { dtype, shape },
+  ) as NDArray;
+
+const unary: ((v: V) => V)[] = [
+  np.sin,
+  np.tanh,
+  np.exp,
+  (v) => np.log1p(np.abs(v)),
+  np.square,
+  (v) => np.power(v, 3),
+  (v) => np.sqrt(np.abs(v)),
+  (v) => np.negative(v),
+  (v) => np.sigmoid(v),
+  (v) => np.where(np.greater(v, 0.2), v, np.multiply(v, 0.1)),
+  (v) => np.astype(np.astype(v, "int32"), v.dtype),
+  (v) => np.maximum(v, 0),
+];
+const binary: ((a: V, b: V) => V)[] = [np.add, np.multiply, np.subtract, (a, b) => np.divide(a, np.add(np.square(b), 1)), np.maximum];
+
+describe("fused kernels", () => {
+  it("random elementwise chains over broadcast shapes equal eager evaluation exactly", () => {
+    const shapes = [[3, 4], [1, 4], [3, 1], [4], []];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.nat(20), fc.nat(20), fc.nat(20)), { minLength: 2, maxLength: 8 }),
+        fc.constantFrom("float32" as const, "float64" as const),
+        fc.nat(100),
+        (steps, dtype, seed) => {
+          const f = (...xs: V[]) => {
+            const vals = xs.slice();
+            for (const [isUnary, op, a, b] of steps) {
+              const x = vals[a % vals.length];
+              vals.push(isUnary ? unary[op % unary.length]!(x) : binary[op % binary.length]!(x, vals[b % vals.length]));
+            }
+            return vals.slice(xs.length);
+          };
+          const xs = shapes.map((s, i) => arr(seed + i, s, dtype));
+          const eager = f(...xs) as NDArray[];
+          const jitted = jit(f)(...xs) as NDArray[];
+          eager.forEach((e, i) => {
+            expect(jitted[i]!.shape).toEqual(e.shape);
+            expect(Array.from(jitted[i]!.toTypedArray())).toEqual(Array.from(e.toTypedArray()));
+          });
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("reductions over any axes consume the chain in the same kernel", () => {
+    fc.assert(
+      fc.property(fc.subarray([0, 1, 2]), fc.constantFrom("sum", "max", "min"), fc.nat(50), (axes, which, seed) => {
+        const red = which === "sum" ? np.sum : which === "max" ? np.max : np.min;
+        const f = (x: V, b: V) => {
+          const y = np.tanh(np.add(np.multiply(x, 1.5), b));
+          return [red(y, { axis: axes }), np.exp(y)];
+        };
+        const x = arr(seed, [2, 3, 5], "float32");
+        const b = arr(seed + 1, [5], "float32");
+        const [r, e] = jit(f)(x, b) as NDArray[];
+        const [r0, e0] = f(x, b) as NDArray[];
+        expectClose(r, r0, 1e-6);
+        expect(Array.from(e!.toTypedArray())).toEqual(Array.from(e0!.toTypedArray()));
+        const program = jit(f).lower(x, b).program;
+        expect(program).toMatch(/1 steps for \d+ equations; 1 fused kernel/);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it("a forward pass and its gradient become one kernel each (no intermediate arrays)", () => {
+    const w2 = (x: V) => np.sum(np.tanh(np.add(np.multiply(x, 0.5), 0.1)));
+    const x = arr(3, [1000], "float32");
+    const vg = jit(valueAndGrad(w2));
+    expect(vg.lower(x).program).toContain("1 steps for 8 equations; 1 fused kernel");
+    const [v, g] = vg(x);
+    const [v0, g0] = valueAndGrad(w2)(x);
+    expectClose(v, v0, 1e-6);
+    expect(Array.from((g as NDArray).toTypedArray())).toEqual(Array.from((g0 as NDArray).toTypedArray()));
+    const f = (x: V) => np.sum(np.multiply(np.sin(x), np.power(x, 3)));
+    const hvp = jit((x: V, v: V) => grad((y: V) => np.sum(np.multiply(grad(f)(y), v)))(x));
+    expect(hvp.lower(x, x).program).toMatch(/1 steps for \d+ equations; 1 fused kernel/);
+  });
+
+  it("transposed and broadcast inputs are read in place; int32 and bool chains keep their wrap-around", () => {
+    const f = (x: V, y: V) => np.add(np.transpose(x), np.multiply(y, 3));
+    const x = arr(1, [4, 3], "int32");
+    const y = np.array(2147483000, { dtype: "int32" });
+    expect((jit(f)(x, y) as NDArray).toArray()).toEqual((f(x, y) as NDArray).toArray());
+    const g = (x: V) => np.logicalAnd(np.greater(x, 0), np.less(x, 3));
+    expect((jit(g)(x) as NDArray).toArray()).toEqual((g(x) as NDArray).toArray());
+  });
+
+  it("scan bodies are compiled and fused too", () => {
+    const f = (xs: V) => lax.scan((c: V, x: V) => [np.add(np.multiply(c, 0.9), np.sin(x)), np.tanh(c)], np.zeros([3]), xs);
+    const xs = arr(2, [5, 3], "float32");
+    const [c, ys] = jit(f)(xs) as [NDArray, NDArray];
+    const [c0, ys0] = f(xs) as [NDArray, NDArray];
+    expect(Array.from(c.toTypedArray())).toEqual(Array.from(c0.toTypedArray()));
+    expect(Array.from(ys.toTypedArray())).toEqual(Array.from(ys0.toTypedArray()));
+    expect(jit(f).lower(xs).program).toContain("scan-loop");
+  });
+});
