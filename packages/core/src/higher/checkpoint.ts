@@ -5,6 +5,7 @@
  * inputs. `savedResiduals` lists what a backward pass keeps.
  */
 import type { ArrayBase } from "../array.js";
+import type { SourceInfo } from "../errors.js";
 import { Eqn, type Jaxpr, Var } from "../ir/jaxpr.js";
 import { type Params, type Primitive, UndefinedPrimal, definePrimitive } from "../ir/primitive.js";
 import { dotGeneralP } from "../primitives/dot.js";
@@ -64,6 +65,14 @@ export const nameP = definePrimitive<{ name: string }>({
 /** Tags `x` with `name`, so a `saveOnlyTheseNames(name)` policy saves it. The identity otherwise. */
 export const checkpointName = (x: ArrayBase, name: string): ArrayBase => bind1(nameP, [x], { name });
 
+/** The policy as a test on equations; one function per policy, so rewrites cached by it are shared. */
+const saveables = new WeakMap<CheckpointPolicy, (e: Eqn) => boolean>();
+const saveableUnder = (policy: CheckpointPolicy): ((e: Eqn) => boolean) => {
+  let s = saveables.get(policy);
+  if (!s) saveables.set(policy, (s = (e: Eqn) => policy(e.primitive, e.params)));
+  return s;
+};
+
 export const checkpointP: Primitive<CheckpointParams> = definePrimitive<CheckpointParams>({
   name: "checkpoint",
   abstractEval: (avals, { jaxpr }) => callAbstractEval("checkpoint", avals, jaxpr),
@@ -89,7 +98,7 @@ export const checkpointP: Primitive<CheckpointParams> = definePrimitive<Checkpoi
   },
   partialEval: (eqn, unknowns) => {
     const { jaxpr, policy } = eqn.params as unknown as CheckpointParams;
-    const r = partialEvalJaxprRemat(jaxpr, unknowns, (e) => policy(e.primitive, e.params));
+    const r = partialEvalJaxprRemat(jaxpr, unknowns, saveableUnder(policy));
     const knownOuts = eqn.outputs.filter((_, i) => !r.outUnknowns[i]);
     const saved = r.known.outvars.slice(knownOuts.length).map((a) => new Var(a.aval));
     const knownEqn = new Eqn(checkpointP, eqn.inputs.filter((_, i) => !unknowns[i]), { jaxpr: r.known, policy }, [...knownOuts, ...saved], eqn.source, eqn.derivedFrom);
@@ -136,30 +145,49 @@ export const checkpoint =
 export interface SavedResidual {
   shape: number[];
   dtype: string;
-  /** Where it was computed (`file:line`), or null for a function argument. */
-  source: string | null;
+  /** Where it was computed (`file:line`), or null for a function argument. Read from a stack trace when first asked for. */
+  readonly source: string | null;
   /** `argument i` for the function's own inputs, else the primitive that produced it. */
   origin: string;
 }
 
-/** Where a var of `j` comes from, looking through higher-order equations that forward outputs. */
-const describe = (j: Jaxpr, v: Var): { source: string | null; origin: string } => {
-  const ai = j.invars.indexOf(v);
-  if (ai >= 0) return { source: null, origin: `input ${ai}` };
-  for (const e of j.eqns) {
-    const k = e.outputs.indexOf(v);
-    if (k < 0) continue;
-    const subs = e.primitive.subJaxprs?.(e.params) ?? [];
-    if (subs.length === 1 && subs[0]!.outvars.length === e.outputs.length) {
-      const inner = subs[0]!.outvars[k]!;
-      if (inner instanceof Var) {
-        const d = describe(subs[0]!, inner);
-        if (!d.origin.startsWith("input")) return d;
-      }
-    }
-    return { source: e.source?.location ?? null, origin: e.primitive.name };
+/** Where each var of a jaxpr is bound: input index, or producing equation and output index. */
+interface Producers {
+  inputs: Map<Var, number>;
+  eqns: Map<Var, [Eqn, number]>;
+}
+const producersCache = new WeakMap<Jaxpr, Producers>();
+const producersOf = (j: Jaxpr): Producers => {
+  let p = producersCache.get(j);
+  if (!p) {
+    p = { inputs: new Map(j.invars.map((v, i) => [v, i] as const)), eqns: new Map() };
+    for (const e of j.eqns) e.outputs.forEach((v, k) => p!.eqns.set(v, [e, k]));
+    producersCache.set(j, p);
   }
-  return { source: null, origin: "constant" };
+  return p;
+};
+
+/**
+ * Where a var of `j` comes from, looking through higher-order equations that forward
+ * outputs. Indexed once per jaxpr, so describing every residual of a long program costs
+ * about as much as linearizing it (a search per residual made it quadratic).
+ */
+const describe = (j: Jaxpr, v: Var): { source: SourceInfo | null; origin: string } => {
+  const { inputs, eqns } = producersOf(j);
+  const ai = inputs.get(v);
+  if (ai !== undefined) return { source: null, origin: `input ${ai}` };
+  const found = eqns.get(v);
+  if (!found) return { source: null, origin: "constant" };
+  const [e, k] = found;
+  const subs = e.primitive.subJaxprs?.(e.params) ?? [];
+  if (subs.length === 1 && subs[0]!.outvars.length === e.outputs.length) {
+    const inner = subs[0]!.outvars[k]!;
+    if (inner instanceof Var) {
+      const d = describe(subs[0]!, inner);
+      if (!d.origin.startsWith("input")) return d;
+    }
+  }
+  return { source: e.source ?? null, origin: e.primitive.name };
 };
 
 /**
@@ -175,11 +203,10 @@ export const savedResiduals = (f: (...args: any[]) => unknown, ...args: unknown[
     const v = a as Var;
     const d = describe(lin.known, v);
     const argIdx = d.origin.startsWith("input ") ? Number(d.origin.slice(6)) : -1;
-    return {
-      shape: v.aval.shape.slice(),
-      dtype: v.aval.dtype,
-      source: d.source,
-      origin: argIdx >= 0 ? `argument leaf ${argIdx}` : d.origin,
-    };
+    const r = { shape: v.aval.shape.slice(), dtype: v.aval.dtype, source: null, origin: argIdx >= 0 ? `argument leaf ${argIdx}` : d.origin } as SavedResidual;
+    // The source line is read from a stack trace, which costs far more than the rest: only on demand.
+    let source: string | null | undefined;
+    Object.defineProperty(r, "source", { enumerable: true, get: () => (source === undefined ? (source = d.source?.location ?? null) : source) });
+    return r;
   });
 };

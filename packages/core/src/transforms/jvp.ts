@@ -13,6 +13,7 @@ import { ValueError } from "../errors.js";
 import { evalJaxpr } from "../interpreter.js";
 import { type TreeDef, treedefToString, unflatten } from "../tree.js";
 import { fitsPrimalStructure, flattenArgs, traceFlat } from "./api_util.js";
+import { maskKey, memoOnJaxpr } from "./memo.js";
 import { bind, derivedVia, relabelProducers, traceMark, traceToJaxpr, withOrigin } from "../trace.js";
 
 /** The aval of a tangent of `a`, or null when `a` cannot carry one (integers, bools). */
@@ -49,23 +50,35 @@ export const jvpEval = (jaxpr: Jaxpr, primals: ArrayBase[], tangents: MaybeZero[
   return [jaxpr.outvars.map(read), jaxpr.outvars.map(readT)];
 };
 
-/**
- * `jvpJaxpr(j, nonzeros)`: a jaxpr taking `(primals..., tangents of the nonzero inputs...)`
- * and returning `(primal outs..., tangent outs...)`, zero tangents instantiated.
- */
-export const jvpJaxpr = (jaxpr: Jaxpr, nonzeros: readonly boolean[]): Jaxpr => {
+interface JvpRewrite {
+  jaxpr: Jaxpr;
+  /** Which outputs got a non-zero tangent (before zeros were instantiated). */
+  outNonzeros: readonly boolean[];
+}
+
+/** The jvp of a jaxpr, once per jaxpr and tangent mask (see memo.ts). */
+const jvpRewrite = memoOnJaxpr((jaxpr: Jaxpr, nonzeros: readonly boolean[]): JvpRewrite => {
   const n = jaxpr.invars.length;
   const tanAvals = jaxpr.inAvals.filter((_, i) => nonzeros[i]);
-  return traceToJaxpr(
+  let outNonzeros: boolean[] = [];
+  const jj = traceToJaxpr(
     (...args) => {
       let k = n;
       const tangents = nonzeros.map((nz) => (nz ? args[k++]! : null));
       const [outs, touts] = jvpEval(jaxpr, args.slice(0, n), tangents);
+      outNonzeros = touts.map((t) => t !== null);
       return [...outs, ...touts.map((t, i) => t ?? zerosOf(tangentAval(outs[i]!.aval) ?? outs[i]!.aval))];
     },
     [...jaxpr.inAvals, ...tanAvals],
   );
-};
+  return { jaxpr: jj, outNonzeros: Object.freeze(outNonzeros) };
+}, maskKey);
+
+/**
+ * `jvpJaxpr(j, nonzeros)`: a jaxpr taking `(primals..., tangents of the nonzero inputs...)`
+ * and returning `(primal outs..., tangent outs...)`, zero tangents instantiated.
+ */
+export const jvpJaxpr = (jaxpr: Jaxpr, nonzeros: readonly boolean[]): Jaxpr => jvpRewrite(jaxpr, nonzeros).jaxpr;
 
 /**
  * Flattens user tangents and checks them against the flat primals: same structure and
@@ -104,19 +117,8 @@ export const jvp = <Out = any>(f: (...args: any[]) => Out, primals: readonly unk
   return [unflatten<Out>(outTree, outs.slice(0, m)), unflatten<Out>(outTree, outs.slice(m))];
 };
 
-/** Which outputs of `jaxpr` get a non-zero tangent when the inputs marked in `nonzeros` have one. */
-export const jvpOutNonzeros = (jaxpr: Jaxpr, nonzeros: readonly boolean[]): boolean[] => {
-  let out: boolean[] = [];
-  const n = jaxpr.invars.length;
-  traceToJaxpr(
-    (...args) => {
-      let k = n;
-      const ts = nonzeros.map((nz) => (nz ? args[k++]! : null));
-      const [outs, touts] = jvpEval(jaxpr, args.slice(0, n), ts);
-      out = touts.map((t) => t !== null);
-      return outs;
-    },
-    [...jaxpr.inAvals, ...jaxpr.inAvals.filter((_, i) => nonzeros[i])],
-  );
-  return out;
-};
+/**
+ * Which outputs of `jaxpr` get a non-zero tangent when the inputs marked in `nonzeros` have
+ * one. It comes with the jvp itself, which a rule asks for next (one rewrite serves both).
+ */
+export const jvpOutNonzeros = (jaxpr: Jaxpr, nonzeros: readonly boolean[]): boolean[] => jvpRewrite(jaxpr, nonzeros).outNonzeros.slice();

@@ -5,6 +5,7 @@
  */
 import { type Eqn, Jaxpr, type Var } from "../ir/jaxpr.js";
 import { dce } from "./dce.js";
+import { identityKey, maskKey, memoOnJaxpr } from "./memo.js";
 
 export interface PartialEvalOutput {
   /** Known inputs -> (known outputs..., residuals...). */
@@ -18,11 +19,7 @@ export interface PartialEvalOutput {
 
 const isVar = (a: unknown): a is Var => !("value" in (a as object));
 
-/**
- * Splits `jaxpr` given which inputs are unknown. Outputs listed in `instantiate` are made
- * outputs of the unknown jaxpr even when they are known (read there as residuals).
- */
-export const partialEvalJaxpr = (jaxpr: Jaxpr, unknowns: readonly boolean[], instantiate: readonly boolean[] | boolean = false): PartialEvalOutput => {
+const partialEvalUncached = (jaxpr: Jaxpr, unknowns: readonly boolean[], instantiate: readonly boolean[] | boolean = false): PartialEvalOutput => {
   const unknown = new Set<Var>(jaxpr.invars.filter((_, i) => unknowns[i]));
   const knownEqns: Eqn[] = [];
   const unknownEqns: Eqn[] = [];
@@ -63,8 +60,20 @@ export const partialEvalJaxpr = (jaxpr: Jaxpr, unknowns: readonly boolean[], ins
   const unknownJaxpr = dce(
     new Jaxpr(jaxpr.constvars, jaxpr.consts, [...residuals, ...jaxpr.invars.filter((_, i) => unknowns[i])], unknownEqns, jaxpr.outvars.filter((_, i) => outUnknowns[i])),
   );
-  return { known, unknown: unknownJaxpr, outUnknowns, numResiduals: residuals.length };
+  return { known, unknown: unknownJaxpr, outUnknowns: Object.freeze(outUnknowns) as boolean[], numResiduals: residuals.length };
 };
+
+const instantiateKey = (instantiate: readonly boolean[] | boolean = false): string => (typeof instantiate === "boolean" ? String(instantiate) : maskKey(instantiate));
+
+/**
+ * Splits `jaxpr` given which inputs are unknown. Outputs listed in `instantiate` are made
+ * outputs of the unknown jaxpr even when they are known (read there as residuals).
+ * Once per jaxpr and signature (see memo.ts); the result is shared, so it is read-only.
+ */
+export const partialEvalJaxpr: (jaxpr: Jaxpr, unknowns: readonly boolean[], instantiate?: readonly boolean[] | boolean) => PartialEvalOutput = memoOnJaxpr(
+  partialEvalUncached,
+  (unknowns, instantiate) => `${maskKey(unknowns)}|${instantiateKey(instantiate)}`,
+);
 
 export interface RematPartialEvalOutput {
   /** Known inputs -> (known outputs..., saved residuals...). */
@@ -84,7 +93,7 @@ export interface RematPartialEvalOutput {
  * the equation producing it; otherwise that equation (and what it needs, recursively) is
  * copied into the unknown side and recomputed there from the known inputs.
  */
-export const partialEvalJaxprRemat = (
+const partialEvalRematUncached = (
   jaxpr: Jaxpr,
   unknowns: readonly boolean[],
   saveable: (e: Eqn) => boolean,
@@ -165,8 +174,38 @@ export const partialEvalJaxprRemat = (
       jaxpr.outvars.filter((_, i) => outUnknowns[i]),
     ),
   );
-  return { known, unknown: unknownJaxpr, outUnknowns, knownInputsRead: read, numSaved: saved.length };
+  return { known, unknown: unknownJaxpr, outUnknowns: Object.freeze(outUnknowns) as boolean[], knownInputsRead: read, numSaved: saved.length };
 };
+
+/**
+ * Partial evaluation for rematerialisation, once per jaxpr and signature (`saveable` by
+ * identity; see memo.ts). The result is shared, so it is read-only.
+ */
+export const partialEvalJaxprRemat: (
+  jaxpr: Jaxpr,
+  unknowns: readonly boolean[],
+  saveable: (e: Eqn) => boolean,
+  instantiate?: readonly boolean[] | boolean,
+) => RematPartialEvalOutput = memoOnJaxpr(
+  partialEvalRematUncached,
+  (unknowns, saveable, instantiate) => `${maskKey(unknowns)}|${identityKey(saveable)}|${instantiateKey(instantiate)}`,
+);
+
+/** {@link splitSubJaxpr} inside a checkpoint, once per jaxpr and signature. */
+const splitUnderPolicy = memoOnJaxpr(
+  (jaxpr: Jaxpr, unknowns: readonly boolean[], instantiate: readonly boolean[] | boolean, saveable: (e: Eqn) => boolean): PartialEvalOutput => {
+    const r = partialEvalJaxprRemat(jaxpr, unknowns, saveable, instantiate);
+    const nKnownOut = r.outUnknowns.filter((u) => !u).length;
+    const readVars = r.knownInputsRead.map((i) => jaxpr.invars[i]!);
+    const known = new Jaxpr(r.known.constvars, r.known.consts, r.known.invars, r.known.eqns, [
+      ...r.known.outvars.slice(0, nKnownOut),
+      ...readVars,
+      ...r.known.outvars.slice(nKnownOut),
+    ]);
+    return { known, unknown: r.unknown, outUnknowns: r.outUnknowns, numResiduals: readVars.length + r.numSaved };
+  },
+  (unknowns, instantiate, saveable) => `${maskKey(unknowns)}|${identityKey(saveable)}|${instantiateKey(instantiate)}`,
+);
 
 /**
  * Splits a sub-jaxpr of a higher-order equation: plain partial evaluation, or, inside a
@@ -179,15 +218,4 @@ export const splitSubJaxpr = (
   unknowns: readonly boolean[],
   instantiate: readonly boolean[] | boolean = false,
   saveable?: (e: Eqn) => boolean,
-): PartialEvalOutput => {
-  if (!saveable) return partialEvalJaxpr(jaxpr, unknowns, instantiate);
-  const r = partialEvalJaxprRemat(jaxpr, unknowns, saveable, instantiate);
-  const nKnownOut = r.outUnknowns.filter((u) => !u).length;
-  const readVars = r.knownInputsRead.map((i) => jaxpr.invars[i]!);
-  const known = new Jaxpr(r.known.constvars, r.known.consts, r.known.invars, r.known.eqns, [
-    ...r.known.outvars.slice(0, nKnownOut),
-    ...readVars,
-    ...r.known.outvars.slice(nKnownOut),
-  ]);
-  return { known, unknown: r.unknown, outUnknowns: r.outUnknowns, numResiduals: readVars.length + r.numSaved };
-};
+): PartialEvalOutput => (saveable ? splitUnderPolicy(jaxpr, unknowns, instantiate, saveable) : partialEvalJaxpr(jaxpr, unknowns, instantiate));

@@ -12,6 +12,7 @@ import { add } from "../primitives/binary.js";
 import { scalar } from "../primitives/common.js";
 import { convertElementType, zerosOf } from "../primitives/structural.js";
 import { bind, derivedVia, traceToJaxpr, withOrigin } from "../trace.js";
+import { maskKey, memoOnJaxpr } from "./memo.js";
 
 const isVar = (a: Atom): a is Var => !("value" in a);
 
@@ -72,9 +73,10 @@ export const backwardPass = (jaxpr: Jaxpr, linear: readonly boolean[], nonlinear
 
 /**
  * `transposeJaxpr(j, linear)`: a jaxpr taking `(non-linear invars..., output cotangents...)`
- * and returning the cotangents of the linear invars (zeros instantiated).
+ * and returning the cotangents of the linear invars (zeros instantiated). Once per jaxpr
+ * and mask (see memo.ts).
  */
-export const transposeJaxpr = (jaxpr: Jaxpr, linear: readonly boolean[]): Jaxpr => {
+export const transposeJaxpr: (jaxpr: Jaxpr, linear: readonly boolean[]) => Jaxpr = memoOnJaxpr((jaxpr: Jaxpr, linear: readonly boolean[]): Jaxpr => {
   const nonlinAvals = jaxpr.inAvals.filter((_, i) => !linear[i]);
   const linAvals = jaxpr.inAvals.filter((_, i) => linear[i]);
   const nn = nonlinAvals.length;
@@ -85,4 +87,4 @@ export const transposeJaxpr = (jaxpr: Jaxpr, linear: readonly boolean[]): Jaxpr 
     },
     [...nonlinAvals, ...jaxpr.outAvals],
   );
-};
+}, maskKey);

@@ -13,6 +13,7 @@ import { broadcastInDim, moveAxis } from "../primitives/structural.js";
 import { bind, traceToJaxpr, withOrigin } from "../trace.js";
 import { type TreeDef, flatten, node, numLeaves, treedefEquals, treedefToString, unflatten } from "../tree.js";
 import { flattenArgs, isStaticLeaf, traceFlat } from "./api_util.js";
+import { memoOnJaxpr } from "./memo.js";
 
 export type BatchDim = number | null;
 
@@ -58,32 +59,54 @@ export const moveBatchAxis = (x: ArrayBase, from: BatchDim, to: number, size: nu
   return moveAxis(x, from, to);
 };
 
+interface BatchRewrite {
+  jaxpr: Jaxpr;
+  /** Where each output's batch axis landed (null: the output does not depend on the batch). */
+  outDims: readonly BatchDim[];
+}
+
+const dimsKey = (dims: readonly BatchDim[], size: number): string => `${dims.map((d) => (d === null ? "n" : d)).join(",")}|${size}`;
+
+/** The batched jaxpr with each output's batch axis where the rules left it; once per jaxpr and signature (see memo.ts). */
+const batchRewrite = memoOnJaxpr((jaxpr: Jaxpr, inDims: readonly BatchDim[], size: number): BatchRewrite => {
+  const inAvals = jaxpr.inAvals.map((a, i) => batchedAval(a, inDims[i] ?? null, size));
+  let outDims: BatchDim[] = [];
+  const jb = traceToJaxpr((...args) => {
+    const [outs, dims] = batchEval(jaxpr, args, inDims.slice(), size);
+    outDims = dims;
+    return outs;
+  }, inAvals);
+  return { jaxpr: jb, outDims: Object.freeze(outDims) };
+}, dimsKey);
+
 /**
  * `batchJaxpr(j, inDims, size, outDims)`: a jaxpr over batched inputs whose outputs carry
  * their batch axis at `outDims` (null: the output must not depend on the batch).
  */
-export const batchJaxpr = (jaxpr: Jaxpr, inDims: readonly BatchDim[], size: number, outDims: readonly BatchDim[]): Jaxpr => {
-  const inAvals = jaxpr.inAvals.map((a, i) => batchedAval(a, inDims[i] ?? null, size));
-  return traceToJaxpr(
-    (...args) => {
-      const [outs, dims] = batchEval(jaxpr, args, inDims.slice(), size);
-      return outs.map((x, i) => {
-        const want = outDims[i] ?? null;
-        if (want === null) {
-          if (dims[i] !== null) {
-            throw new ValueError(`output ${i} (${x.aval}) depends on the mapped axis, but outAxes is null for it`, {
-              op: "vmap",
-              hint: "give that output an axis in outAxes",
-            });
-          }
-          return x;
-        }
-        return moveBatchAxis(x, dims[i]!, want, size);
-      });
-    },
-    inAvals,
-  );
-};
+export const batchJaxpr = memoOnJaxpr(
+  (jaxpr: Jaxpr, inDims: readonly BatchDim[], size: number, outDims: readonly BatchDim[]): Jaxpr => {
+    const raw = batchRewrite(jaxpr, inDims, size);
+    raw.outDims.forEach((d, i) => {
+      if ((outDims[i] ?? null) === null && d !== null) {
+        throw new ValueError(`output ${i} (${jaxpr.outvars[i]!.aval}) depends on the mapped axis, but outAxes is null for it`, {
+          op: "vmap",
+          hint: "give that output an axis in outAxes",
+        });
+      }
+    });
+    if (raw.outDims.every((d, i) => d === (outDims[i] ?? null))) return raw.jaxpr;
+    // Moving the axes re-traces only this level's equations: sub-jaxprs are shared, not rewritten again.
+    return traceToJaxpr(
+      (...args) =>
+        evalJaxpr(raw.jaxpr, args).map((x, i) => {
+          const want = outDims[i] ?? null;
+          return want === null ? x : moveBatchAxis(x, raw.outDims[i]!, want, size);
+        }),
+      raw.jaxpr.inAvals,
+    );
+  },
+  (inDims, size, outDims) => `${dimsKey(inDims, size)}|${dimsKey(outDims, size)}`,
+);
 
 /**
  * Expands a pytree prefix (`inAxes`/`outAxes`) to one value per leaf of `tree`: a number
@@ -196,14 +219,8 @@ export const vmap =
   };
 
 
-/** Where the outputs' batch axes land when `jaxpr` is batched with `inDims` (nothing is moved). */
-export const batchOutDims = (jaxpr: Jaxpr, inDims: readonly BatchDim[], size: number): BatchDim[] => {
-  let out: BatchDim[] = [];
-  const inAvals = jaxpr.inAvals.map((a, i) => batchedAval(a, inDims[i] ?? null, size));
-  traceToJaxpr((...args) => {
-    const [outs, dims] = batchEval(jaxpr, args, inDims.slice(), size);
-    out = dims;
-    return outs;
-  }, inAvals);
-  return out;
-};
+/**
+ * Where the outputs' batch axes land when `jaxpr` is batched with `inDims` (nothing is
+ * moved). It comes with the batched jaxpr, which a rule asks for next (one rewrite serves both).
+ */
+export const batchOutDims = (jaxpr: Jaxpr, inDims: readonly BatchDim[], size: number): BatchDim[] => batchRewrite(jaxpr, inDims, size).outDims.slice();

@@ -5,6 +5,7 @@
  * over all branches' results.
  */
 import type { ArrayBase, NDArray } from "../../array.js";
+import type { ShapedArray } from "../../dtype.js";
 import { DTypeError, ShapeError } from "../../errors.js";
 import { Eqn, type Jaxpr, Var } from "../../ir/jaxpr.js";
 import { type Primitive, UndefinedPrimal, definePrimitive } from "../../ir/primitive.js";
@@ -13,7 +14,7 @@ import { selectN } from "../../primitives/compare.js";
 import { broadcastTo, moveAxis, reshape, zerosOf } from "../../primitives/structural.js";
 import { max, min } from "../../primitives/binary.js";
 import { scalar } from "../../primitives/common.js";
-import { bind } from "../../trace.js";
+import { bind, withSource } from "../../trace.js";
 import { jvpJaxpr } from "../../transforms/jvp.js";
 import { splitSubJaxpr } from "../../transforms/partial_eval.js";
 import { transposeJaxpr } from "../../transforms/transpose.js";
@@ -71,7 +72,16 @@ export const condP: Primitive<CondParams> = definePrimitive<CondParams>({
       jaxprOf(knownOpAvals, (...a) => {
         const outs = evalJaxpr(pe.known, a);
         const own = outs.slice(nKnownOut);
-        return [...outs.slice(0, nKnownOut), ...slotAvals.map((s, j) => (j >= offsets[k]! && j < offsets[k]! + own.length ? own[j - offsets[k]!]! : zerosOf(s)))];
+        // Nested conds pass all their residuals up, so other branches' slots can be many: one
+        // zeros per type fills them all, attributed to this cond (no call-site capture per slot).
+        const zeros = new Map<string, ArrayBase>();
+        const zerosFor = (s: ShapedArray) => {
+          const key = String(s);
+          let z = zeros.get(key);
+          if (!z) zeros.set(key, (z = withSource(eqn.source, () => zerosOf(s))));
+          return z;
+        };
+        return [...outs.slice(0, nKnownOut), ...slotAvals.map((s, j) => (j >= offsets[k]! && j < offsets[k]! + own.length ? own[j - offsets[k]!]! : zerosFor(s)))];
       }),
     );
     const unknownBranches = pes.map((pe, k) =>
@@ -109,7 +119,14 @@ export const condP: Primitive<CondParams> = definePrimitive<CondParams>({
       return [outs, outs.map(() => 0)];
     }
     // A batched index: every branch runs on the whole batch, then each lane selects its result.
-    const results = batched.map((b) => evalJaxpr(b, ops));
+    // The branches run inside one single-branch cond (a call), not inlined: inlined, a cond
+    // nested d deep would re-trace every deeper level at each level (cost d^2).
+    const all = jaxprOf(
+      ops.map((o) => o.aval),
+      (...a) => batched.flatMap((b) => evalJaxpr(b, a)),
+    );
+    const flat = bind(condP, [scalar(0, "int32"), ...ops], { branches: [all] });
+    const results = batched.map((_, k) => flat.slice(k * m, (k + 1) * m));
     const idx = min(max(moveAxis(index!, indexDim!, 0), scalar(0, "int32")), scalar(branches.length - 1, "int32"));
     const outs = results[0]!.map((_, j) => {
       const shape = results[0]![j]!.shape;
