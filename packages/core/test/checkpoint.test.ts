@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkpoint, checkpointName, checkpointPolicies, grad, lax, makeJaxpr, memoryProfile, np, savedResiduals, typecheck, vmap, type NDArray } from "@cotangent/core";
+import { checkpoint, checkpointName, checkpointPolicies, grad, lax, linearizeJaxpr, makeJaxpr, memoryProfile, np, savedResiduals, typecheck, vmap, type NDArray } from "@cotangent/core";
 import { checkGrad, expectClose } from "./harness.js";
 
 const block = (x: any) => np.sin(np.multiply(np.cos(x), np.exp(np.multiply(x, 0.1))));
@@ -122,5 +122,19 @@ describe("checkpoint policies inside control flow", () => {
     expect(savedResiduals(ck, x).map((r) => r.origin)).toEqual(["argument leaf 0", "cond"]);
     expect(savedResiduals(checkpoint(f), x).map((r) => r.origin)).toEqual(["argument leaf 0"]);
     expectClose(grad(ck)(x), grad(f)(x), 1e-12);
+  });
+  it("a scan that yields both a saved dot and a recomputed carry binds each variable once (found by the transform fuzzer)", () => {
+    // The known half of the scan outputs the stacked dot (saved by dotsSaveable) and the stacked
+    // carry (recomputed): recomputing the scan must not rebind the saved variable.
+    const V = np.array([0.8, -0.7], { dtype: "float64", shape: [2, 1] });
+    const f = (x: any) =>
+      checkpoint((p: any) => lax.scan((c: any, _x: any) => [np.tanh(np.add(c, np.mean(lax.dotGeneral(c, V, [[[0], [0]], [[], []]])))), np.multiply(c, 2)], p, p)[1], {
+        policy: checkpointPolicies.dotsSaveable,
+      })(x);
+    const x = np.array([-0.56, 0.3], { dtype: "float64" }) as NDArray;
+    const lin = linearizeJaxpr(makeJaxpr(f)(x));
+    typecheck(lin.known);
+    typecheck(lin.linear);
+    checkGrad(f, [x]);
   });
 });

@@ -3,7 +3,7 @@
  * (computable now) and an unknown jaxpr (computable later), connected by residuals.
  * Linearize is jvp followed by this split with the tangents unknown.
  */
-import { type Eqn, Jaxpr, type Var } from "../ir/jaxpr.js";
+import { Eqn, Jaxpr, Var } from "../ir/jaxpr.js";
 import { dce } from "./dce.js";
 import { identityKey, maskKey, memoOnJaxpr } from "./memo.js";
 
@@ -88,6 +88,16 @@ export interface RematPartialEvalOutput {
 }
 
 /**
+ * A recomputed equation with the outputs that are also saved renamed to fresh (unread)
+ * variables: one equation can yield both a value the policy saves and one it recomputes
+ * (a scan's stacked residuals), and the saved one is already bound as an input.
+ */
+const withoutSaved = (e: Eqn, saved: ReadonlySet<Var>): Eqn =>
+  e.outputs.some((v) => saved.has(v))
+    ? new Eqn(e.primitive, e.inputs, e.params, e.outputs.map((v) => (saved.has(v) ? new Var(v.aval) : v)), e.source, e.derivedFrom)
+    : e;
+
+/**
  * Partial evaluation for rematerialisation (checkpoint). Like {@link partialEvalJaxpr},
  * but a known value the unknown side needs is saved only when `saveable(eqn)` says so for
  * the equation producing it; otherwise that equation (and what it needs, recursively) is
@@ -170,7 +180,7 @@ const partialEvalRematUncached = (
       jaxpr.constvars,
       jaxpr.consts,
       [...read.map((i) => jaxpr.invars[i]!), ...saved, ...jaxpr.invars.filter((_, i) => unknowns[i])],
-      eqns.filter((e) => unknownEqns.has(e) || recompute.has(e)),
+      eqns.filter((e) => unknownEqns.has(e) || recompute.has(e)).map((e) => (recompute.has(e) ? withoutSaved(e, savedSet) : e)),
       jaxpr.outvars.filter((_, i) => outUnknowns[i]),
     ),
   );
