@@ -7,11 +7,15 @@
  * (padding, strides and both dilations are folded into one offset table computed once per
  * call), and the group's slice of the kernel, already contiguous as [Og, I * window] in OIHW
  * layout, is multiplied against it with `gemmNT`, writing rows of the output directly.
+ *
+ * On the Wasm path the patch matrix is never materialised: the GEMM's packing step gathers
+ * patches straight from the image into its panels ({@link patchSource}).
  */
 import type { DType, TypedArray } from "../dtype.js";
 import { typedArrayFor } from "../dtype.js";
 import { sizeOf } from "../shape.js";
 import { gemmNT } from "./matmul.js";
+import { type PanelSource, gemmWasm, stridedSource, wasmGemmAvailable } from "./wasm/gemm.js";
 
 /** Everything the kernel needs to know about one convolution, in canonical order. */
 export interface ConvGeometry {
@@ -87,10 +91,85 @@ export const patchOffsets = (g: ConvGeometry): Int32Array => {
 };
 
 /**
- * Convolution of float64 operands in canonical layout (lhs [N, C, ...], rhs [O, I, ...]),
- * accumulated in doubles and returned as `outDType` in layout [N / batchGroups, O, ...].
+ * The patch matrix of one image and group as a GEMM operand: row = output position, depth
+ * = (input feature, window position); element = the input value that window position reads,
+ * or 0 for padding.
  */
-export const convKernel = (lhs: Float64Array, rhs: Float64Array, g: ConvGeometry, outDType: DType): TypedArray => {
+const patchSource = (lhs: TypedArray, lhsBase: number, inPlane: number, offsets: Int32Array, windowSize: number, positions: number): PanelSource => ({
+  rows: positions,
+  pack(k0, kc, R, dst, dstOff) {
+    const panels = Math.ceil(positions / R);
+    const i0 = Math.floor(k0 / windowSize);
+    const w0 = k0 - i0 * windowSize;
+    for (let p = 0; p < panels; p++) {
+      const pOff = dstOff + p * kc * R;
+      for (let r = 0; r < R; r++) {
+        const row = p * R + r;
+        let d = pOff + r;
+        if (row >= positions) {
+          for (let q = 0; q < kc; q++, d += R) dst[d] = 0;
+          continue;
+        }
+        const offRow = row * windowSize;
+        let src = lhsBase + i0 * inPlane;
+        let w = w0;
+        for (let q = 0; q < kc; q++, d += R) {
+          const off = offsets[offRow + w]!;
+          dst[d] = off < 0 ? 0 : lhs[src + off]!;
+          if (++w === windowSize) {
+            w = 0;
+            src += inPlane;
+          }
+        }
+      }
+    }
+  },
+});
+
+/**
+ * Convolution of operands in canonical layout (lhs [N, C, ...], rhs [O, I, ...]), returned as
+ * `outDType` in layout [N / batchGroups, O, ...]. Float outputs run on the Wasm GEMM when it
+ * is available (accumulating in the output's precision, as XLA does); otherwise the JS kernel
+ * accumulates in doubles.
+ */
+export const convKernel = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outDType: DType): TypedArray => {
+  if ((outDType === "float32" || outDType === "float64") && wasmGemmAvailable()) {
+    const out = convWasm(lhs, rhs, g, outDType);
+    if (out) return out;
+  }
+  return convJs(toFloat64(lhs), toFloat64(rhs), g, outDType);
+};
+
+const toFloat64 = (a: TypedArray): Float64Array => (a instanceof Float64Array ? a : Float64Array.from(a as ArrayLike<number>));
+
+const convWasm = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outDType: "float32" | "float64"): TypedArray | null => {
+  const groups = Math.max(g.featureGroups, g.batchGroups);
+  const outBatch = g.batch / g.batchGroups;
+  const groupOut = g.outFeatures / groups;
+  const inPlane = sizeOf(g.inSpatial);
+  const positions = sizeOf(g.outSpatial);
+  const windowSize = sizeOf(g.window);
+  const I = g.kernelInFeatures;
+  const K = I * windowSize;
+  const out = typedArrayFor(outDType, outBatch * g.outFeatures * positions);
+  if (out.length === 0 || K === 0) return out;
+  const offsets = patchOffsets(g);
+  const batchPerGroup = g.batch / g.batchGroups;
+  for (let grp = 0; grp < groups; grp++) {
+    const kernel = stridedSource(rhs, grp * groupOut * K, groupOut, K, 1);
+    for (let n = 0; n < outBatch; n++) {
+      const srcBatch = g.batchGroups > 1 ? grp * batchPerGroup + n : n;
+      const firstChannel = g.featureGroups > 1 ? grp * I : 0;
+      const lhsBase = (srcBatch * g.inFeatures + firstChannel) * inPlane;
+      const outBase = (n * g.outFeatures + grp * groupOut) * positions;
+      if (!gemmWasm(kernel, patchSource(lhs, lhsBase, inPlane, offsets, windowSize, positions), K, outDType, out, outBase, positions)) return null;
+    }
+  }
+  return out;
+};
+
+/** The JS path: im2col into chunks of patch rows, then {@link gemmNT} in doubles. */
+const convJs = (lhs: Float64Array, rhs: Float64Array, g: ConvGeometry, outDType: DType): TypedArray => {
   const groups = Math.max(g.featureGroups, g.batchGroups);
   const outBatch = g.batch / g.batchGroups;
   const groupOut = g.outFeatures / groups;

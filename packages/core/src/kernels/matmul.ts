@@ -15,7 +15,8 @@
  */
 import { type DType, type TypedArray, typedArrayFor } from "../dtype.js";
 import { type Shape, stridesOf } from "../shape.js";
-import { forEachRun } from "./layout.js";
+import { forEachRun, transposeKernel } from "./layout.js";
+import { type PanelSource, gemmWasm, stridedSource, wasmGemmAvailable } from "./wasm/gemm.js";
 
 /** Depth of one k block: 4 rows of A and the B panel rows stay in L1 across a block. */
 const KC = 256;
@@ -210,6 +211,48 @@ const packInt32 = (src: TypedArray, shape: Shape, perm: readonly number[]): Int3
   return out;
 };
 
+/** Below this many multiply-adds the JS kernel wins: packing and the call cost more than the loop. */
+const WASM_MIN_FLOPS = 4096;
+
+/**
+ * Splits the axes of `op` (permuted to [batch, free, contract]) into three groups whose sizes
+ * are `batch`, `rows` and `depth`, and collapses each group to one stride when the buffer's
+ * layout allows (always for a row-major operand, and for a transposed one such as B in A·B).
+ * Otherwise the operand is first copied into [batch, rows, depth] order.
+ * Returns the panel source of batch element t.
+ */
+const batchedSources = (op: MatmulOperand, batch: number, rows: number, depth: number): ((t: number) => PanelSource) => {
+  const strides = stridesOf(op.shape);
+  const ps = op.perm.map((a) => op.shape[a]!);
+  const pst = op.perm.map((a) => strides[a]!);
+  const cut = (from: number, size: number): number => {
+    let p = 1;
+    let i = from;
+    while (p !== size && i < ps.length) p *= ps[i++]!;
+    return i;
+  };
+  const b1 = cut(0, batch);
+  const r1 = cut(b1, rows);
+  // One stride for axes [lo, hi) when they are nested (size-1 axes never matter), else null.
+  const collapse = (lo: number, hi: number): number | null => {
+    let stride: number | null = 0;
+    let prev = -1;
+    for (let i = lo; i < hi; i++) {
+      if (ps[i] === 1) continue;
+      if (prev >= 0 && pst[prev] !== pst[i]! * ps[i]!) return null;
+      prev = i;
+      stride = pst[i]!;
+    }
+    return stride;
+  };
+  const bs = collapse(0, b1);
+  const rs = collapse(b1, r1);
+  const ds = collapse(r1, ps.length);
+  if (bs !== null && rs !== null && ds !== null) return (t) => stridedSource(op.buf, t * bs, rows, rs, ds);
+  const dense = transposeKernel(op.buf, op.shape, op.perm, op.buf instanceof Float32Array ? "float32" : "float64");
+  return (t) => stridedSource(dense, t * rows * depth, rows, depth, 1);
+};
+
 /** One operand of {@link batchedMatmul}: its buffer, shape, and the permutation to [batch, free, contract]. */
 export interface MatmulOperand {
   buf: TypedArray;
@@ -239,6 +282,14 @@ export const batchedMatmul = (
     const b = packInt32(rhs.buf, rhs.shape, rhs.perm);
     for (let t = 0; t < batch; t++) gemmNTInt32(a, t * m * k, b, t * n * k, out, t * m * n, m, n, k);
     return out;
+  }
+  if ((outDType === "float32" || outDType === "float64") && m * n * k >= WASM_MIN_FLOPS && wasmGemmAvailable()) {
+    const out = typedArrayFor(outDType, batch * m * n) as Float32Array | Float64Array;
+    const a = batchedSources(lhs, batch, m, k);
+    const b = batchedSources(rhs, batch, n, k);
+    let ok = true;
+    for (let t = 0; t < batch && ok; t++) ok = gemmWasm(a(t), b(t), k, outDType, out, t * m * n, n);
+    if (ok) return out;
   }
   const acc = new Float64Array(batch * m * n);
   if (k > 0 && m > 0 && n > 0) {

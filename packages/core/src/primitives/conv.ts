@@ -8,13 +8,12 @@
  * holding (batch, feature, spatial...) of lhs, (out feature, in feature, spatial...) of rhs
  * and (batch, feature, spatial...) of the output.
  */
-import { type ArrayBase, bufferOf, fromBuffer } from "../array.js";
+import { type ArrayBase, type NDArray, bufferOf, fromBuffer } from "../array.js";
 import { type DType, ShapedArray } from "../dtype.js";
 import { DTypeError, ShapeError, ValueError } from "../errors.js";
 import { type Primitive, UndefinedPrimal, definePrimitive } from "../ir/primitive.js";
 import { convKernel } from "../kernels/conv.js";
 import { transposeKernel } from "../kernels/layout.js";
-import { packFloat64 } from "../kernels/matmul.js";
 import { shapeStr } from "../shape.js";
 import { bind1 } from "../trace.js";
 import { add } from "./binary.js";
@@ -135,9 +134,12 @@ export const convGeneralDilatedP: Primitive<ConvParams> = definePrimitive<ConvPa
     const outDType = params.preferred_element_type ?? lhs!.dtype;
     const lshape = lhs_spec.map((a) => lhs!.shape[a]!);
     const rshape = rhs_spec.map((a) => rhs!.shape[a]!);
+    // Operands in canonical order ([N, C, ...] and [O, I, ...]), in their own dtype.
+    const canonical = (x: NDArray, spec: readonly number[]) =>
+      spec.every((a, i) => a === i) ? bufferOf(x) : transposeKernel(bufferOf(x), x.shape, spec, x.dtype);
     const result = convKernel(
-      packFloat64(bufferOf(lhs!), lhs!.shape, lhs_spec),
-      packFloat64(bufferOf(rhs!), rhs!.shape, rhs_spec),
+      canonical(lhs!, lhs_spec),
+      canonical(rhs!, rhs_spec),
       {
         batch: lshape[0]!,
         inFeatures: lshape[1]!,

@@ -1,0 +1,134 @@
+/**
+ * The Wasm kernel runtime: which path runs (relaxed SIMD, plain SIMD, or JS), the one
+ * linear memory every kernel module shares, and a scratch arena inside it.
+ *
+ * Kernels copy their operands into the arena, compute, and copy the result out into a
+ * fresh typed array owned by the NDArray (so arrays stay immutable and garbage-collected).
+ * The arena is reset at the start of every kernel call: the memory grows to the largest
+ * operation's need and no further, and nothing is leaked between calls.
+ */
+
+import { ModuleBuilder, type PlainOp, type ValType } from "./builder.js";
+
+/** Which kernel implementation runs: fastest first. */
+export type KernelPath = "relaxed-simd" | "simd" | "js";
+
+/** Largest memory in 64 KiB pages (1 GiB): addresses stay positive i32s in the kernels. */
+export const MAX_PAGES = 16384;
+
+/** A one-function module using `op` on v128 params: it validates iff the engine has the op. */
+const probe = (arity: number, op: PlainOp): Uint8Array<ArrayBuffer> => {
+  const m = new ModuleBuilder();
+  m.func("probe", { params: Array<ValType>(arity).fill("v128"), results: ["v128"] }, (f) => {
+    for (const p of f.params) f.get(p);
+    f.op(op);
+  });
+  return m.toBytes();
+};
+
+const validates = (make: () => Uint8Array<ArrayBuffer>): boolean => {
+  try {
+    return typeof WebAssembly === "object" && WebAssembly.validate(make());
+  } catch {
+    return false;
+  }
+};
+
+/** The fastest path the engine supports, detected once. */
+export const detectPath = (): KernelPath => (validates(() => probe(3, "f32x4.relaxed_madd")) ? "relaxed-simd" : validates(() => probe(1, "f32x4.abs")) ? "simd" : "js");
+
+let chosen: KernelPath | undefined;
+const warned = new Set<string>();
+
+/** The path kernels take now (the detected one unless a test or the user forced another). */
+export const kernelPath = (): KernelPath => (chosen ??= detectPath());
+
+/**
+ * Forces a kernel path (tests run every path on the same cases). A path the engine does not
+ * support falls back to the next one down. Returns the path actually in effect.
+ */
+export const setKernelPath = (path: KernelPath | "auto"): KernelPath => {
+  const best = detectPath();
+  const order: KernelPath[] = ["relaxed-simd", "simd", "js"];
+  chosen = path === "auto" ? best : order[Math.max(order.indexOf(path), order.indexOf(best))]!;
+  return chosen;
+};
+
+/**
+ * Called when a module fails to compile or instantiate: steps down to the next path so the
+ * operation reruns correctly there. Returns the reason, for {@link warnFallback}.
+ */
+export const demote = (err: unknown): string => {
+  const from = kernelPath();
+  chosen = from === "relaxed-simd" ? "simd" : "js";
+  return `${from}: ${err instanceof Error ? err.message : String(err)}`;
+};
+
+/** One warning per kernel, once its final path is known. */
+export const warnFallback = (what: string, reasons: readonly string[]): void => {
+  if (warned.has(what)) return;
+  warned.add(what);
+  console.warn(`cotangent: the WebAssembly ${what} kernel could not be compiled (${reasons.join("; ")}); using the ${kernelPath()} path instead`);
+};
+
+/** Forgets which warnings were given (tests). */
+export const resetWarnings = (): void => warned.clear();
+
+/** Whether this engine can share memory between threads. */
+export const canShareMemory = (): boolean => {
+  try {
+    return typeof SharedArrayBuffer === "function" && new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+};
+
+let memory: WebAssembly.Memory | undefined;
+let shared = false;
+
+/** The kernels' memory: shared when the engine allows it, so worker threads can run on it. */
+export const kernelMemory = (): { memory: WebAssembly.Memory; shared: boolean } => {
+  if (!memory) {
+    shared = canShareMemory();
+    memory = new WebAssembly.Memory(shared ? { initial: 16, maximum: MAX_PAGES, shared: true } : { initial: 16, maximum: MAX_PAGES });
+  }
+  return { memory, shared };
+};
+
+/**
+ * A bump allocator over the kernel memory. `reset()` at the start of a kernel; `alloc` hands
+ * out 64-byte-aligned byte offsets and grows the memory when needed (returns -1 when the
+ * request exceeds {@link MAX_PAGES}: the caller then takes the JS path).
+ */
+export class Arena {
+  private top = 64;
+
+  reset(): void {
+    this.top = 64;
+  }
+
+  alloc(byteLength: number): number {
+    const at = (this.top + 63) & ~63;
+    const end = at + byteLength;
+    const { memory: mem } = kernelMemory();
+    const have = mem.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / 65536);
+      if (have / 65536 + pages > MAX_PAGES) return -1;
+      mem.grow(pages);
+    }
+    this.top = end;
+    return at;
+  }
+}
+
+/** The one arena kernels on the calling thread use. */
+export const arena = new Arena();
+
+/** Views of the current memory buffer (recreated after growth). */
+export const views = (): { f32: Float32Array; f64: Float64Array; i32: Int32Array; u8: Uint8Array } => {
+  const buf = kernelMemory().memory.buffer;
+  if (cached?.buffer !== buf) cached = { buffer: buf, f32: new Float32Array(buf), f64: new Float64Array(buf), i32: new Int32Array(buf), u8: new Uint8Array(buf) };
+  return cached;
+};
+let cached: { buffer: ArrayBufferLike; f32: Float32Array; f64: Float64Array; i32: Int32Array; u8: Uint8Array } | undefined;
