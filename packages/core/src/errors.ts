@@ -84,6 +84,8 @@ export class CotangentError extends Error {
   }
 }
 
+/** A kernel failed for a reason other than the op's input (a worker thread that died, an engine fault). */
+export class KernelError extends CotangentError {}
 /** Shapes that do not fit the op (broadcasting, contraction, reshape sizes, ...). */
 export class ShapeError extends CotangentError {}
 /** A dtype the op does not accept, or two dtypes that must agree and do not. */

@@ -13,6 +13,7 @@ export { ShapedArray } from "./dtype.js";
 export * from "./errors.js";
 export { signature, signatures, signatureOf, parseArgs, withSignature, checkParam, describeValue, kinds } from "./api/args.js";
 export type { Signature, Param, ParamKind, PositionalOr, Prefixes, Axis, Axes } from "./api/args.js";
+export { setThreads, threadsReady } from "./kernels/wasm/threads.js";
 export { config, withConfig, withDebugNans, withDebugInfs, type ConfigKey, type ConfigValues } from "./config.js";
 export { Jaxpr, Eqn, Var, Literal, type DerivedFrom } from "./ir/jaxpr.js";
 export type { Primitive, Params } from "./ir/primitive.js";

@@ -91,14 +91,16 @@ export const patchOffsets = (g: ConvGeometry): Int32Array => {
 };
 
 /**
- * The patch matrix of one image and group as a GEMM operand: row = output position, depth
- * = (input feature, window position); element = the input value that window position reads,
- * or 0 for padding.
+ * The patch matrix of images [0, bases.length) of one group as a GEMM operand: row =
+ * (image, output position), depth = (input feature, window position); element = the input
+ * value that window position reads, or 0 for padding. `bases[t]` is where image t's first
+ * input feature of the group starts.
  */
-const patchSource = (lhs: TypedArray, lhsBase: number, inPlane: number, offsets: Int32Array, windowSize: number, positions: number): PanelSource => ({
-  rows: positions,
+const patchSource = (lhs: TypedArray, bases: readonly number[], inPlane: number, offsets: Int32Array, windowSize: number, positions: number): PanelSource => ({
+  rows: bases.length * positions,
   pack(k0, kc, R, dst, dstOff) {
-    const panels = Math.ceil(positions / R);
+    const rows = bases.length * positions;
+    const panels = Math.ceil(rows / R);
     const i0 = Math.floor(k0 / windowSize);
     const w0 = k0 - i0 * windowSize;
     for (let p = 0; p < panels; p++) {
@@ -106,12 +108,13 @@ const patchSource = (lhs: TypedArray, lhsBase: number, inPlane: number, offsets:
       for (let r = 0; r < R; r++) {
         const row = p * R + r;
         let d = pOff + r;
-        if (row >= positions) {
+        if (row >= rows) {
           for (let q = 0; q < kc; q++, d += R) dst[d] = 0;
           continue;
         }
-        const offRow = row * windowSize;
-        let src = lhsBase + i0 * inPlane;
+        const image = Math.floor(row / positions);
+        const offRow = (row - image * positions) * windowSize;
+        let src = bases[image]! + i0 * inPlane;
         let w = w0;
         for (let q = 0; q < kc; q++, d += R) {
           const off = offsets[offRow + w]!;
@@ -125,6 +128,9 @@ const patchSource = (lhs: TypedArray, lhsBase: number, inPlane: number, offsets:
     }
   },
 });
+
+/** Patch-matrix elements per GEMM call: bounds the packed operand (and memory growth) for big batches. */
+const PATCH_ELEMENTS = 1 << 22;
 
 /**
  * Convolution of operands in canonical layout (lhs [N, C, ...], rhs [O, I, ...]), returned as
@@ -155,14 +161,29 @@ const convWasm = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outDType: "
   if (out.length === 0 || K === 0) return out;
   const offsets = patchOffsets(g);
   const batchPerGroup = g.batch / g.batchGroups;
+  const O = g.outFeatures;
+  // Images per GEMM: all of them when the patch matrix is small, so one large GEMM per group
+  // (which the threads split) replaces many small ones.
+  const imagesPerCall = Math.max(1, Math.min(outBatch, Math.floor(PATCH_ELEMENTS / Math.max(1, positions * K))));
   for (let grp = 0; grp < groups; grp++) {
     const kernel = stridedSource(rhs, grp * groupOut * K, groupOut, K, 1);
-    for (let n = 0; n < outBatch; n++) {
-      const srcBatch = g.batchGroups > 1 ? grp * batchPerGroup + n : n;
-      const firstChannel = g.featureGroups > 1 ? grp * I : 0;
-      const lhsBase = (srcBatch * g.inFeatures + firstChannel) * inPlane;
-      const outBase = (n * g.outFeatures + grp * groupOut) * positions;
-      if (!gemmWasm(kernel, patchSource(lhs, lhsBase, inPlane, offsets, windowSize, positions), K, outDType, out, outBase, positions)) return null;
+    const firstChannel = g.featureGroups > 1 ? grp * I : 0;
+    for (let n0 = 0; n0 < outBatch; n0 += imagesPerCall) {
+      const n1 = Math.min(outBatch, n0 + imagesPerCall);
+      const bases: number[] = [];
+      for (let n = n0; n < n1; n++) {
+        const srcBatch = g.batchGroups > 1 ? grp * batchPerGroup + n : n;
+        bases.push((srcBatch * g.inFeatures + firstChannel) * inPlane);
+      }
+      const ok = gemmWasm("conv_general_dilated", kernel, patchSource(lhs, bases, inPlane, offsets, windowSize, positions), K, outDType, (mem, c0, ldc) => {
+        for (let o = 0; o < groupOut; o++) {
+          for (let t = 0; t < n1 - n0; t++) {
+            const from = c0 + o * ldc + t * positions;
+            out.set(mem.subarray(from, from + positions), ((n0 + t) * O + grp * groupOut + o) * positions);
+          }
+        }
+      });
+      if (!ok) return null;
     }
   }
   return out;

@@ -16,7 +16,7 @@
 import { type DType, type TypedArray, typedArrayFor } from "../dtype.js";
 import { type Shape, stridesOf } from "../shape.js";
 import { forEachRun, transposeKernel } from "./layout.js";
-import { type PanelSource, gemmWasm, stridedSource, wasmGemmAvailable } from "./wasm/gemm.js";
+import { type PanelSource, gemmWasm, storeRows, stridedSource, wasmGemmAvailable } from "./wasm/gemm.js";
 
 /** Depth of one k block: 4 rows of A and the B panel rows stay in L1 across a block. */
 const KC = 256;
@@ -288,7 +288,7 @@ export const batchedMatmul = (
     const a = batchedSources(lhs, batch, m, k);
     const b = batchedSources(rhs, batch, n, k);
     let ok = true;
-    for (let t = 0; t < batch && ok; t++) ok = gemmWasm(a(t), b(t), k, outDType, out, t * m * n, n);
+    for (let t = 0; t < batch && ok; t++) ok = gemmWasm("dot_general", a(t), b(t), k, outDType, storeRows(out, t * m * n, n, m, n));
     if (ok) return out;
   }
   const acc = new Float64Array(batch * m * n);

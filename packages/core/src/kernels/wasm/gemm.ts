@@ -15,6 +15,7 @@
  */
 import type { TypedArray } from "../../dtype.js";
 import { ModuleBuilder, type Local } from "./builder.js";
+import { parallelFor, shareModule } from "./threads.js";
 import { MAX_PAGES, arena, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
 
 /** Element type of a GEMM: the output's float type. */
@@ -27,10 +28,15 @@ export const GEMM_BLOCKING: Record<GemmDType, { mr: number; nr: number; kc: numb
 };
 
 /**
- * Builds the module exporting `panels(a, b, c, mPanels, nPanels, kc, ldcBytes)`: for every
- * B panel and every A panel of the block, `C[tile] += A_panel · B_panel` over kc steps.
+ * Builds the module exporting
+ * - `panels(a, b, c, mPanels, nPanels, kc, ldcBytes)`: for every B panel and every A panel of
+ *   the block, `C[tile] += A_panel · B_panel` over kc steps;
+ * - `gemm(a, b, c, mPad, nPad, k, jp0, jp1)`: the whole product for B panels [jp0, jp1) (a
+ *   column range of C, so threads split the work by calling it on disjoint ranges), looping
+ *   over KC-deep slices and MC-row blocks of the packed operands.
  */
 export const buildGemmModule = (dtype: GemmDType, mr: number, nr: number, fused: boolean, shared: boolean): ModuleBuilder => {
+  const { kc: KC, mc: MC } = GEMM_BLOCKING[dtype];
   const es = dtype === "float32" ? 4 : 8;
   const lanes = 16 / es;
   const nv = nr / lanes;
@@ -92,18 +98,54 @@ export const buildGemmModule = (dtype: GemmDType, mr: number, nr: number, fused:
       f.get(cj).i32(nr * es).op("i32.add").set(cj);
     });
   });
+  m.func("gemm", { params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"] }, (f) => {
+    const [a, b, c, mPad, nPad, k, jp0, jp1] = f.params as Local[];
+    const k0 = f.local("i32");
+    const kc = f.local("i32");
+    const i0 = f.local("i32");
+    const rows = f.local("i32");
+    const min = (x: () => void, y: () => void) => {
+      x();
+      y();
+      x();
+      y();
+      f.op("i32.lt_s").op("select");
+    };
+    f.whileLt(k0, k, KC, () => {
+      // kc = min(KC, k - k0)
+      min(() => f.i32(KC), () => f.get(k).get(k0).op("i32.sub"));
+      f.set(kc);
+      f.i32(0).set(i0);
+      f.whileLt(i0, mPad, MC, () => {
+        min(() => f.i32(MC), () => f.get(mPad).get(i0).op("i32.sub"));
+        f.set(rows);
+        // panels(a + (k0 * mPad + i0 * kc) * es, b + (k0 * nPad + jp0 * kc * nr) * es, c + (i0 * nPad + jp0 * nr) * es, rows / mr, jp1 - jp0, kc, nPad * es)
+        f.get(a).get(k0).get(mPad).op("i32.mul").get(i0).get(kc).op("i32.mul").op("i32.add").i32(es).op("i32.mul").op("i32.add");
+        f.get(b).get(k0).get(nPad).op("i32.mul").get(jp0).get(kc).op("i32.mul").i32(nr).op("i32.mul").op("i32.add").i32(es).op("i32.mul").op("i32.add");
+        f.get(c).get(i0).get(nPad).op("i32.mul").get(jp0).i32(nr).op("i32.mul").op("i32.add").i32(es).op("i32.mul").op("i32.add");
+        f.get(rows).i32(mr).op("i32.div_u");
+        f.get(jp1).get(jp0).op("i32.sub");
+        f.get(kc);
+        f.get(nPad).i32(es).op("i32.mul");
+        f.call("panels");
+      });
+    });
+  });
   return m;
 };
 
-type PanelsFn = (a: number, b: number, c: number, mPanels: number, nPanels: number, kc: number, ldcBytes: number) => void;
-const instances = new Map<string, PanelsFn>();
+type GemmFn = (a: number, b: number, c: number, mPad: number, nPad: number, k: number, jp0: number, jp1: number) => void;
+const instances = new Map<string, GemmFn>();
+
+/** The name of the module for `dtype` on the current path, in this thread and the workers. */
+const moduleId = (dtype: GemmDType): string => `gemm/${dtype}/${kernelPath()}`;
 
 /**
  * The compiled kernel for `dtype` on the current path. When the engine refuses the module,
  * the path steps down (relaxed SIMD, then SIMD) until one compiles; null when none does and
  * the JS path is in effect. {@link demote} warns once.
  */
-const kernelFor = (dtype: GemmDType): PanelsFn | null => {
+const kernelFor = (dtype: GemmDType): GemmFn | null => {
   const reasons: string[] = [];
   for (;;) {
     const path = kernelPath();
@@ -111,15 +153,16 @@ const kernelFor = (dtype: GemmDType): PanelsFn | null => {
       if (reasons.length) warnFallback("gemm", reasons);
       return null;
     }
-    const key = `${dtype}/${path}`;
+    const key = moduleId(dtype);
     const cached = instances.get(key);
     if (cached) return cached;
     const { mr, nr } = GEMM_BLOCKING[dtype];
     const { memory, shared } = kernelMemory();
     try {
       const mod = buildGemmModule(dtype, mr, nr, path === "relaxed-simd", shared).compile();
-      const fn = (new WebAssembly.Instance(mod, { env: { memory } }).exports as { panels: PanelsFn }).panels;
+      const fn = (new WebAssembly.Instance(mod, { env: { memory } }).exports as { gemm: GemmFn }).gemm;
       instances.set(key, fn);
+      if (shared) shareModule(key, mod);
       if (reasons.length) warnFallback("gemm", reasons);
       return fn;
     } catch (err) {
@@ -168,25 +211,32 @@ export const stridedSource = (buf: TypedArray, base: number, rows: number, rowSt
 /** Whether the Wasm GEMM can run now (the path is not JS). */
 export const wasmGemmAvailable = (): boolean => kernelPath() !== "js";
 
+/** Receives C (m x n at `mem[c0 + i * ldc + j]`) when the product is done: copies it out. */
+export type GemmStore = (mem: Float32Array | Float64Array, c0: number, ldc: number) => void;
+
+/** A {@link GemmStore} writing row i of C to `out[outOff + i * ldo ...]`. */
+export const storeRows = (out: TypedArray, outOff: number, ldo: number, m: number, n: number): GemmStore => (mem, c0, ldc) => {
+  for (let i = 0; i < m; i++) out.set(mem.subarray(c0 + i * ldc, c0 + i * ldc + n), outOff + i * ldo);
+};
+
+/** Below this many flops a GEMM runs on one thread: posting jobs costs more than it saves. */
+const PARALLEL_MIN_FLOPS = 1 << 21;
+
 /**
- * `out[outOff + i * ldo + j] = sum_p A[i, p] * B[j, p]` for i < A.rows, j < B.rows, p < k, in
- * Wasm. Returns false, having written nothing, when the Wasm path is unavailable or the
- * operands do not fit the kernel memory: the caller then runs the JS kernel.
+ * `C[i, j] = sum_p A[i, p] * B[j, p]` for i < A.rows, j < B.rows, p < k, in Wasm, split across
+ * the worker threads by column panels when large; `store` copies C out. Returns false,
+ * having stored nothing, when the Wasm path is unavailable or the operands do not fit the
+ * kernel memory: the caller then runs the JS kernel. `op` names the operation in errors.
  */
-export const gemmWasm = (A: PanelSource, B: PanelSource, k: number, dtype: GemmDType, out: TypedArray, outOff: number, ldo: number): boolean => {
-  const panels = kernelFor(dtype);
-  if (!panels) return false;
+export const gemmWasm = (op: string, A: PanelSource, B: PanelSource, k: number, dtype: GemmDType, store: GemmStore): boolean => {
+  const gemm = kernelFor(dtype);
+  if (!gemm) return false;
   const m = A.rows;
   const n = B.rows;
-  if (m === 0 || n === 0) return true;
-  if (k === 0) {
-    for (let i = 0; i < m; i++) out.fill(0, outOff + i * ldo, outOff + i * ldo + n);
-    return true;
-  }
-  const { mr, nr, kc: KC, mc: MC } = GEMM_BLOCKING[dtype];
+  const { mr, nr, kc: KC } = GEMM_BLOCKING[dtype];
   const es = dtype === "float32" ? 4 : 8;
-  const mPad = Math.ceil(m / mr) * mr;
-  const nPad = Math.ceil(n / nr) * nr;
+  const mPad = Math.max(mr, Math.ceil(m / mr) * mr);
+  const nPad = Math.max(nr, Math.ceil(n / nr) * nr);
   arena.reset();
   const aAt = arena.alloc(mPad * k * es);
   const bAt = arena.alloc(nPad * k * es);
@@ -201,13 +251,18 @@ export const gemmWasm = (A: PanelSource, B: PanelSource, k: number, dtype: GemmD
     B.pack(k0, kc, nr, mem, bAt / es + k0 * nPad);
   }
   mem.fill(0, c0, c0 + mPad * nPad);
-  for (let k0 = 0; k0 < k; k0 += KC) {
-    const kc = Math.min(KC, k - k0);
-    for (let i0 = 0; i0 < mPad; i0 += MC) {
-      const rows = Math.min(MC, mPad - i0);
-      panels(aAt + (k0 * mPad + i0 * kc) * es, bAt + k0 * nPad * es, cAt + i0 * nPad * es, rows / mr, nPad / nr, kc, nPad * es);
+  if (k > 0) {
+    const nPanels = nPad / nr;
+    const run = (args: number[]) => gemm(aAt, bAt, cAt, mPad, nPad, k, args[0]!, args[1]!);
+    if (2 * m * n * k < PARALLEL_MIN_FLOPS || nPanels < 2) run([0, nPanels]);
+    else {
+      parallelFor(op, moduleId(dtype), "gemm", (p, parts) => {
+        const lo = Math.floor((p * nPanels) / parts);
+        const hi = Math.floor(((p + 1) * nPanels) / parts);
+        return [aAt, bAt, cAt, mPad, nPad, k, lo, hi];
+      }, (args) => gemm(aAt, bAt, cAt, mPad, nPad, k, args[6]!, args[7]!));
     }
   }
-  for (let i = 0; i < m; i++) out.set(mem.subarray(c0 + i * nPad, c0 + i * nPad + n), outOff + i * ldo);
+  store(mem, c0, nPad);
   return true;
 };

@@ -1,0 +1,117 @@
+/**
+ * The worker pool: large GEMMs and convolutions split across threads agree with the
+ * single-thread and JS paths; bad thread counts are typed errors; a worker that fails or
+ * exits mid-kernel is an error naming the op (and the pool recovers); and a script that uses
+ * threads exits by itself.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { KernelError, type NDArray, ValueError, lax, np } from "@cotangent/core";
+import { setKernelPath } from "../src/kernels/wasm/runtime.js";
+import { activeThreads, injectWorkerFault, setThreads, threadsReady } from "../src/kernels/wasm/threads.js";
+import { rng, sizeOf } from "./reference_util.js";
+
+const randArray = (shape: number[], seed: number, dtype: "float32" | "float64"): NDArray => {
+  const r = rng(seed);
+  return np.array(Float64Array.from({ length: sizeOf(shape) }, () => r() * 2 - 1), { dtype, shape }) as NDArray;
+};
+
+const maxDiff = (a: NDArray, b: NDArray): number => {
+  const x = a.toTypedArray();
+  const y = b.toTypedArray();
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
+  return m;
+};
+
+afterAll(() => {
+  setThreads(2);
+  setKernelPath("auto");
+});
+
+describe("kernel threads", () => {
+  it("a thread count that is not a positive integer is a ValueError naming setThreads", () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, "2" as any]) {
+      expect(() => setThreads(bad)).toThrow(ValueError);
+      expect(() => setThreads(bad)).toThrow(/setThreads: the thread count must be a positive integer/);
+    }
+  });
+
+  it("GEMMs and convolutions split across two threads match one thread and the JS path (f32, f64, odd sizes)", async () => {
+    setThreads(2);
+    expect(await threadsReady()).toBe(2);
+    setKernelPath("simd");
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const [m, n, k] of [[129, 131, 130], [64, 300, 77], [5, 999, 513]] as const) {
+        const a = randArray([m, k], m, dtype);
+        const b = randArray([n, k], n, dtype).T;
+        setThreads(1);
+        const one = np.matmul(a, b) as NDArray;
+        setThreads(2);
+        await threadsReady();
+        expect(activeThreads()).toBe(2);
+        const two = np.matmul(a, b) as NDArray;
+        expect(maxDiff(one, two)).toBe(0);
+        setKernelPath("js");
+        const js = np.matmul(a, b) as NDArray;
+        setKernelPath("simd");
+        expect(maxDiff(js, two)).toBeLessThan(dtype === "float32" ? 1e-3 : 1e-11);
+      }
+      const x = randArray([8, 3, 20, 20], 1, dtype);
+      const w = randArray([16, 3, 3, 3], 2, dtype);
+      const conv = () => lax.convGeneralDilated(x, w, [1, 1], "SAME") as NDArray;
+      const two = conv();
+      setThreads(1);
+      expect(maxDiff(conv(), two)).toBe(0);
+      setThreads(2);
+      await threadsReady();
+    }
+  });
+
+  it("a worker that throws or exits mid-kernel is a KernelError naming the op; the next call works", async () => {
+    setThreads(2);
+    await threadsReady();
+    setKernelPath("simd");
+    const a = randArray([128, 128], 3, "float32");
+    const want = (np.matmul(a, a) as NDArray).toTypedArray();
+    for (const fault of ["throw", "exit"] as const) {
+      injectWorkerFault(fault);
+      expect(() => np.matmul(a, a)).toThrow(KernelError);
+      await threadsReady();
+      injectWorkerFault(fault);
+      expect(() => np.matmul(a, a)).toThrow(/dot_general: a kernel worker thread (failed|exited) while computing this op/);
+      await threadsReady();
+      expect(Array.from((np.matmul(a, a) as NDArray).toTypedArray())).toEqual(Array.from(want));
+    }
+  });
+
+  it("a script that runs threaded kernels exits by itself (workers are unref'd)", async () => {
+    const { build } = await import("esbuild");
+    const dir = mkdtempSync(join(tmpdir(), "cotangent-threads-"));
+    try {
+      const entry = join(dir, "main.ts");
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(
+        entry,
+        `import { np, setThreads, threadsReady } from ${JSON.stringify(join(__dirname, "../src/index.ts"))};
+         import { activeThreads } from ${JSON.stringify(join(__dirname, "../src/kernels/wasm/threads.ts"))};
+         setThreads(2);
+         const a = np.ones([200, 200]);
+         np.matmul(a, a);
+         await threadsReady();
+         const s = np.sum(np.matmul(a, a)).item();
+         console.log(JSON.stringify([s, activeThreads()]));`,
+      );
+      await build({ entryPoints: [entry], bundle: true, platform: "node", format: "esm", outfile: join(dir, "main.mjs"), logLevel: "silent" });
+      const out = execFileSync(process.execPath, [join(dir, "main.mjs")], { timeout: 60_000 }).toString().trim();
+      const [sum, threads] = JSON.parse(out);
+      expect(sum).toBe(200 * 200 * 200);
+      expect(threads).toBeGreaterThanOrEqual(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
