@@ -103,26 +103,33 @@ const patchSource = (lhs: TypedArray, bases: readonly number[], inPlane: number,
     const panels = Math.ceil(rows / R);
     const i0 = Math.floor(k0 / windowSize);
     const w0 = k0 - i0 * windowSize;
+    // Per row of the current panel: where its image starts (-1 for padding rows) and its
+    // offset-table row. Writes then run sequentially through the panel, depth by depth.
+    const rowBase = new Int32Array(R);
+    const rowOff = new Int32Array(R);
     for (let p = 0; p < panels; p++) {
-      const pOff = dstOff + p * kc * R;
       for (let r = 0; r < R; r++) {
         const row = p * R + r;
-        let d = pOff + r;
         if (row >= rows) {
-          for (let q = 0; q < kc; q++, d += R) dst[d] = 0;
+          rowBase[r] = -1;
           continue;
         }
         const image = Math.floor(row / positions);
-        const offRow = (row - image * positions) * windowSize;
-        let src = bases[image]! + i0 * inPlane;
-        let w = w0;
-        for (let q = 0; q < kc; q++, d += R) {
-          const off = offsets[offRow + w]!;
-          dst[d] = off < 0 ? 0 : lhs[src + off]!;
-          if (++w === windowSize) {
-            w = 0;
-            src += inPlane;
-          }
+        rowBase[r] = bases[image]!;
+        rowOff[r] = (row - image * positions) * windowSize;
+      }
+      let d = dstOff + p * kc * R;
+      let plane = i0 * inPlane;
+      let w = w0;
+      for (let q = 0; q < kc; q++) {
+        for (let r = 0; r < R; r++, d++) {
+          const b = rowBase[r]!;
+          const off = b < 0 ? -1 : offsets[rowOff[r]! + w]!;
+          dst[d] = off < 0 ? 0 : lhs[b + plane + off]!;
+        }
+        if (++w === windowSize) {
+          w = 0;
+          plane += inPlane;
         }
       }
     }
@@ -149,6 +156,7 @@ export const convKernel = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, ou
 const toFloat64 = (a: TypedArray): Float64Array => (a instanceof Float64Array ? a : Float64Array.from(a as ArrayLike<number>));
 
 const convWasm = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outDType: "float32" | "float64"): TypedArray | null => {
+  if (g.strides.every((x) => x === 1) && g.lhsDilation.every((x) => x === 1) && g.inSpatial.length > 0) return convWasmShifted(lhs, rhs, g, outDType);
   const groups = Math.max(g.featureGroups, g.batchGroups);
   const outBatch = g.batch / g.batchGroups;
   const groupOut = g.outFeatures / groups;
@@ -188,6 +196,150 @@ const convWasm = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outDType: "
   }
   return out;
 };
+
+/**
+ * Stride-1 convolutions without input dilation, by shifts: the input is copied once into a
+ * zero-padded buffer whose planes cover every position a window reads. Then output position
+ * o reads padded element rho(o) + shift(w) for window position w, where rho is o's linear
+ * index in the padded plane and shift(w) a constant: the patch matrix's rows are contiguous
+ * runs of the padded plane, packed by plain copies (no offset table, no padding tests). The
+ * GEMM runs over the "extended" rows rho = 0..rho(last o), a few more than the outputs (the
+ * padded width instead of the output width on the last axis); the extra rows are dropped
+ * when C is copied out. This matters most for the input gradient of a convolution, whose
+ * patch matrix is the window size times larger than the output.
+ */
+const convWasmShifted = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outDType: "float32" | "float64"): TypedArray | null => {
+  const D = g.inSpatial.length;
+  const groups = Math.max(g.featureGroups, g.batchGroups);
+  const outBatch = g.batch / g.batchGroups;
+  const groupOut = g.outFeatures / groups;
+  const O = g.outFeatures;
+  const C = g.inFeatures;
+  const I = g.kernelInFeatures;
+  const positions = sizeOf(g.outSpatial);
+  const windowSize = sizeOf(g.window);
+  const K = I * windowSize;
+  const out = typedArrayFor(outDType, outBatch * O * positions);
+  if (out.length === 0 || K === 0) return out;
+  // Padded extent per axis and its row-major strides.
+  const P = g.outSpatial.map((o, d) => o + (g.window[d]! - 1) * g.rhsDilation[d]!);
+  const ps = new Array<number>(D);
+  let pPlane = 1;
+  for (let d = D - 1; d >= 0; d--) {
+    ps[d] = pPlane;
+    pPlane *= P[d]!;
+  }
+  const inPlane = sizeOf(g.inSpatial);
+  const padded = typedArrayFor(outDType, g.batch * C * pPlane);
+  // Copy each input row of the last axis into place (negative padding crops).
+  const last = D - 1;
+  const inLast = g.inSpatial[last]!;
+  const lo = Math.max(0, g.padLow[last]!);
+  const from = Math.max(0, -g.padLow[last]!);
+  const count = Math.min(inLast - from, P[last]! - lo);
+  const outerIn = inPlane / inLast;
+  const idx = new Array<number>(D).fill(0);
+  for (let plane = 0; plane < g.batch * C; plane++) {
+    for (let r = 0; r < outerIn; r++) {
+      // idx holds the input index of this row on axes 0..D-2.
+      let rem = r;
+      let dst = plane * pPlane;
+      let inside = count > 0;
+      for (let d = D - 2; d >= 0; d--) {
+        idx[d] = rem % g.inSpatial[d]!;
+        rem = Math.floor(rem / g.inSpatial[d]!);
+        const pd = idx[d]! + g.padLow[d]!;
+        if (pd < 0 || pd >= P[d]!) inside = false;
+        dst += pd * ps[d]!;
+      }
+      if (!inside) continue;
+      const src = plane * inPlane + r * inLast + from;
+      for (let x = 0; x < count; x++) padded[dst + lo + x] = lhs[src + x]!;
+    }
+  }
+  // Depth q = (input feature i, window position w) reads padded[row + i * pPlane + shift(w)].
+  const depthOff = new Int32Array(K);
+  for (let w = 0; w < windowSize; w++) {
+    let rem = w;
+    let shift = 0;
+    for (let d = D - 1; d >= 0; d--) {
+      const k = rem % g.window[d]!;
+      rem = Math.floor(rem / g.window[d]!);
+      shift += k * g.rhsDilation[d]! * ps[d]!;
+    }
+    for (let i = 0; i < I; i++) depthOff[i * windowSize + w] = i * pPlane + shift;
+  }
+  let rowsPerImage = 1;
+  for (let d = 0; d < D; d++) rowsPerImage += (g.outSpatial[d]! - 1) * ps[d]!;
+  const imagesPerCall = Math.max(1, Math.min(outBatch, Math.floor(PATCH_ELEMENTS / Math.max(1, rowsPerImage * K))));
+  const batchPerGroup = g.batch / g.batchGroups;
+  for (let grp = 0; grp < groups; grp++) {
+    const kernel = stridedSource(rhs, grp * groupOut * K, groupOut, K, 1);
+    const firstChannel = g.featureGroups > 1 ? grp * I : 0;
+    for (let n0 = 0; n0 < outBatch; n0 += imagesPerCall) {
+      const n1 = Math.min(outBatch, n0 + imagesPerCall);
+      const bases: number[] = [];
+      for (let n = n0; n < n1; n++) bases.push(((g.batchGroups > 1 ? grp * batchPerGroup + n : n) * C + firstChannel) * pPlane);
+      const ok = gemmWasm("conv_general_dilated", kernel, shiftedSource(padded, bases, rowsPerImage, depthOff), K, outDType, (mem, c0, ldc) => {
+        const outLast = g.outSpatial[last]!;
+        const runs = positions / outLast;
+        for (let o = 0; o < groupOut; o++) {
+          for (let t = 0; t < n1 - n0; t++) {
+            const cRow = c0 + o * ldc + t * rowsPerImage;
+            const oRow = ((n0 + t) * O + grp * groupOut + o) * positions;
+            for (let run = 0; run < runs; run++) {
+              let rem = run;
+              let rho = 0;
+              for (let d = D - 2; d >= 0; d--) {
+                rho += (rem % g.outSpatial[d]!) * ps[d]!;
+                rem = Math.floor(rem / g.outSpatial[d]!);
+              }
+              out.set(mem.subarray(cRow + rho, cRow + rho + outLast), oRow + run * outLast);
+            }
+          }
+        }
+      });
+      if (!ok) return null;
+    }
+  }
+  return out;
+};
+
+/** Rows (image t, rho) and depth q read `buf[bases[t] + rho + depthOff[q]]`; see {@link convWasmShifted}. */
+const shiftedSource = (buf: TypedArray, bases: readonly number[], rowsPerImage: number, depthOff: Int32Array): PanelSource => ({
+  rows: bases.length * rowsPerImage,
+  pack(k0, kc, R, dst, dstOff) {
+    const rows = bases.length * rowsPerImage;
+    const panels = Math.ceil(rows / R);
+    const rowBase = new Int32Array(R);
+    for (let p = 0; p < panels; p++) {
+      const first = p * R;
+      const image = Math.floor(first / rowsPerImage);
+      let d = dstOff + p * kc * R;
+      // Common case: the panel's rows are consecutive rows of one image.
+      if (first + R <= rows && Math.floor((first + R - 1) / rowsPerImage) === image) {
+        const b = bases[image]! + first - image * rowsPerImage;
+        for (let q = k0; q < k0 + kc; q++) {
+          const s = b + depthOff[q]!;
+          for (let r = 0; r < R; r++) dst[d++] = buf[s + r]!;
+        }
+        continue;
+      }
+      for (let r = 0; r < R; r++) {
+        const row = first + r;
+        const t = Math.floor(row / rowsPerImage);
+        rowBase[r] = row < rows ? bases[t]! + row - t * rowsPerImage : -1;
+      }
+      for (let q = k0; q < k0 + kc; q++) {
+        const off = depthOff[q]!;
+        for (let r = 0; r < R; r++, d++) {
+          const b = rowBase[r]!;
+          dst[d] = b < 0 ? 0 : buf[b + off]!;
+        }
+      }
+    }
+  },
+});
 
 /** The JS path: im2col into chunks of patch rows, then {@link gemmNT} in doubles. */
 const convJs = (lhs: Float64Array, rhs: Float64Array, g: ConvGeometry, outDType: DType): TypedArray => {

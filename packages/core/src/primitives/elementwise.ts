@@ -7,6 +7,7 @@ import { type ArrayBase, bufferOf, fromBuffer } from "../array.js";
 import { type DType, ShapedArray, type TypedArray, typedArrayFor } from "../dtype.js";
 import { type BatchRule, type JvpRule, type Params, type Primitive, type TransposeRule, definePrimitive } from "../ir/primitive.js";
 import { type BinaryKernel, type UnaryKernel, binaryKernel, broadcastCopy, unaryKernel } from "../kernels/elementwise.js";
+import { withSimdUnary } from "../kernels/wasm/unary.js";
 import { sizeOf, type Shape } from "../shape.js";
 import { bind } from "../trace.js";
 import { broadcastAll, requireDType, sameDType } from "./common.js";
@@ -131,7 +132,11 @@ export const unaryPrimitive = (spec: UnarySpec): [Primitive, (x: ArrayBase) => A
  * Give `P` explicitly: the rules mention the op being defined, which defeats inference.
  */
 export const paramUnaryPrimitive = <P extends object>(spec: UnarySpec<P>): [Primitive<P>, (x: ArrayBase, params: P) => ArrayBase] => {
-  const kernelFor = kernelCache<P, UnaryKernel>((d, p) => spec.kernel?.(d, p) ?? unaryKernel(exprOf(spec.name, spec.expr, d, p)));
+  const kernelFor = kernelCache<P, UnaryKernel>((d, p) => {
+    const js = spec.kernel?.(d, p) ?? unaryKernel(exprOf(spec.name, spec.expr, d, p));
+    // float32 exp/log/tanh/logistic have Wasm SIMD kernels, faster on all but small arrays.
+    return d === "float32" ? (withSimdUnary(spec.name, js) ?? js) : js;
+  });
   const outDType = spec.outDType ?? ((d: DType) => d);
   const prim: Primitive<P> = definePrimitive<P>({
     name: spec.name,

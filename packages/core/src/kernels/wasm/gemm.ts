@@ -193,6 +193,14 @@ export const stridedSource = (buf: TypedArray, base: number, rows: number, rowSt
     const panels = Math.ceil(rows / R);
     for (let p = 0; p < panels; p++) {
       const pOff = dstOff + p * kc * R;
+      const full = Math.min(R, rows - p * R);
+      if (rowStride === 1 && full === R) {
+        // Rows adjacent in memory (B of A·B): read R at a time, write the panel in order.
+        let d = pOff;
+        let s = base + p * R + k0 * depthStride;
+        for (let q = 0; q < kc; q++, s += depthStride) for (let r = 0; r < R; r++) dst[d++] = buf[s + r]!;
+        continue;
+      }
       for (let r = 0; r < R; r++) {
         const row = p * R + r;
         let d = pOff + r;
