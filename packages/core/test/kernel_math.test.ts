@@ -11,7 +11,11 @@ import { type SimdUnaryOp, unaryWasmF32 } from "../src/kernels/wasm/unary.js";
 import { type KernelPath, setKernelPath } from "../src/kernels/wasm/runtime.js";
 
 v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
-afterAll(() => void setKernelPath("auto"));
+afterAll(() => {
+  // Other test files may share this process: leave the engine as it was.
+  v8.setFlagsFromString("--no-experimental-wasm-relaxed-simd");
+  setKernelPath("auto");
+});
 
 const ULP_BOUND: Record<SimdUnaryOp, number> = { exp: 2, logistic: 3, tanh: 4, log: 2 };
 const REF: Record<SimdUnaryOp, (x: number) => number> = {

@@ -15,7 +15,11 @@ import { rng, sizeOf } from "./reference_util.js";
 v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
 
 const PATHS: KernelPath[] = ["relaxed-simd", "simd", "js"];
-afterAll(() => void setKernelPath("auto"));
+afterAll(() => {
+  // Other test files may share this process: leave the engine as it was.
+  v8.setFlagsFromString("--no-experimental-wasm-relaxed-simd");
+  setKernelPath("auto");
+});
 
 type DT = "float32" | "float64";
 const randArray = (shape: number[], seed: number, dtype: DT): NDArray => {
