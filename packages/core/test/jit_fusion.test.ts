@@ -91,7 +91,9 @@ describe("fused kernels", () => {
     const [v, g] = vg(x);
     const [v0, g0] = valueAndGrad(w2)(x);
     expectClose(v, v0, 1e-6);
-    expect(Array.from((g as NDArray).toTypedArray())).toEqual(Array.from((g0 as NDArray).toTypedArray()));
+    // Not bit-exact: eager float32 tanh on 1000 elements runs the Wasm SIMD kernel (<= 4 ulp,
+    // kernels/wasm/unary.ts), the fused JS kernel calls Math.tanh.
+    expectClose(g, g0, 1e-6);
     const f = (x: V) => np.sum(np.multiply(np.sin(x), np.power(x, 3)));
     const hvp = jit((x: V, v: V) => grad((y: V) => np.sum(np.multiply(grad(f)(y), v)))(x));
     expect(hvp.lower(x, x).program).toMatch(/1 steps for \d+ equations; 1 fused kernel/);
