@@ -58,9 +58,15 @@ const HINT_INF =
   "an overflow or a division by zero: clip or rescale the value (for gradients, optim.clipByGlobalNorm), or compute in float64. " +
   "Turn the check off with config.update(\"debugInfs\", false)";
 
+/** A higher-order equation prints its sub-jaxprs over many lines; the message shows its first and last line: `b:f32[] = scan[…] a`. */
+const oneLine = (text: string): string => {
+  const lines = text.split("\n");
+  return lines.length === 1 ? text : `${lines[0]}…${lines[lines.length - 1]!.trim()}`;
+};
+
 const raise = (eqn: Eqn, jaxpr: Jaxpr | null, bad: BadValue, source: SourceInfo | null): never => {
   const equation = printEqn(eqn, jaxpr);
-  const lines = [describe(bad, eqn.outputs.length, eqn.primitive.name), `  equation: ${equation}`];
+  const lines = [describe(bad, eqn.outputs.length, eqn.primitive.name), `  equation: ${oneLine(equation)}`];
   const d = eqn.derivedFrom;
   let forwardEquation: string | null = null;
   let forwardSource: string | null = null;
@@ -70,8 +76,8 @@ const raise = (eqn: Eqn, jaxpr: Jaxpr | null, bad: BadValue, source: SourceInfo 
     const at = forwardSource ? ` (at ${forwardSource})` : "";
     lines.push(
       d.via === "transpose"
-        ? `  in the backward pass: this equation computes part of the gradient of the forward equation\n    ${forwardEquation}${at}`
-        : `  emitted by the jvp rule (derivative) of the forward equation\n    ${forwardEquation}${at}`,
+        ? `  in the backward pass: this equation computes part of the gradient of the forward equation\n    ${oneLine(forwardEquation)}${at}`
+        : `  emitted by the jvp rule (derivative) of the forward equation\n    ${oneLine(forwardEquation)}${at}`,
     );
   }
   throw new FloatingPointError(

@@ -12,6 +12,7 @@ import {
   np,
   vmap,
   checkpoint,
+  customVjp,
   withConfig,
   withDebugInfs,
   withDebugNans,
@@ -145,6 +146,21 @@ describe("debugNans in eager code and the interpreter", () => {
     const e = fpe(() => withDebugNans(() => vmap((x: any) => np.log(x))(np.array([[1], [-1]])))); // @vmap-log
     expect(e.primitive).toBe("log");
     expect(e.source).toContain(at("vmap-log"));
+  });
+});
+
+describe("debugNans with custom rules", () => {
+  it("a NaN in a customVjp backward names the custom_vjp_call equation on one line", () => {
+    const f = customVjp((x: any) => np.sin(x));
+    f.defVjp(
+      (x: any) => [np.sin(x), x],
+      (res: any, g: any) => [np.divide(g, np.subtract(res, res))],
+    );
+    const e = fpe(() => withDebugNans(() => grad((x: any) => np.multiply(f(x), 0))(np.array(1)))); // @custom-vjp
+    expect(e.primitive).toBe("div");
+    expect(e.message).toMatch(/in the backward pass[^\n]*\n    [a-z]+:f32\[\] = custom_vjp_call\[…\] [a-z]+ \(at [^)]*debug_nans\.test\.ts:\d+\)/);
+    expect(e.forwardEquation).toContain("custom_vjp_call[");
+    expect(e.forwardSource).toContain(at("custom-vjp"));
   });
 });
 
