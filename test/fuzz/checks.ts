@@ -5,7 +5,7 @@
  *  - the transposition identity <vjp(u), v> = <u, jvp(v)>;
  *  - vmap(f) against a loop of f, over a drawn subset of batched inputs and batch axes;
  *  - jacfwd(f) against jacrev(f);
- *  - checkpoint(f) against f, in value and gradient;
+ *  - checkpoint(f) and jit(f) against f, in value and gradient;
  *  - grad(sum of vmap(s∘f)) against vmap(grad(s∘f)), s a fixed weighting to a scalar;
  *  - typecheck of every jaxpr the transforms produce.
  * A failure throws an error carrying a reproducer: the program, its inputs and the check,
@@ -13,7 +13,7 @@
  */
 import { transformSync } from "esbuild";
 import * as core from "@cotangent/core";
-import { type ArrayBase, type NDArray, checkpoint, grad, jacfwd, jacrev, jvp, jvpJaxpr, linearizeJaxpr, makeJaxpr, np, transposeJaxpr, tree, typecheck, vjp, vmap } from "@cotangent/core";
+import { type ArrayBase, type NDArray, checkpoint, grad, jacfwd, jit, jacrev, jvp, jvpJaxpr, linearizeJaxpr, makeJaxpr, np, transposeJaxpr, tree, typecheck, vjp, vmap } from "@cotangent/core";
 import { type Program, argsSource } from "./program.js";
 
 type F = (...a: any[]) => any;
@@ -64,7 +64,7 @@ interface Check {
 export const reproducer = (p: Program, check: string, snippet: string, message: string): string =>
   [
     `// Cotangent transform fuzzer: check "${check}" failed: ${message.split("\n")[0]}`,
-    `import { checkpoint, checkpointPolicies, customJvp, customVjp, grad, jacfwd, jacrev, jvp, lax, makeJaxpr, np, vjp, vmap } from "@cotangent/core";`,
+    `import { checkpoint, checkpointPolicies, customJvp, customVjp, grad, jacfwd, jacrev, jit, jvp, lax, makeJaxpr, np, vjp, vmap } from "@cotangent/core";`,
     "",
     p.source,
     argsSource(p),
@@ -232,6 +232,15 @@ export const checksFor = (p: Program, f: F, args: NDArray[], choice: CheckChoice
       });
     }
   }
+
+  checks.push({
+    name: "jit(f) vs f",
+    snippet: `console.log(String(jit(f)(...args)), String(f(...args)));${p.reverse ? `\nconst argnums = ${JSON.stringify(all)};\nconsole.log(jit(grad((...a: any[]) => scalar(f(...a)), { argnums }))(...args).map(String), grad((...a: any[]) => scalar(f(...a)), { argnums })(...args).map(String));` : ""}`,
+    run: () => {
+      expectClose("jit value", jit(f)(...args), out, 1e-10);
+      if (p.reverse) expectClose("jit gradient", jit(grad(s, { argnums: all }))(...args), grad(s, { argnums: all })(...args), 1e-9);
+    },
+  });
 
   checks.push({
     name: "checkpoint(f) vs f",

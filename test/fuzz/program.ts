@@ -156,6 +156,9 @@ const UNARY = [
   "np.square(np.tanh(X))",
   "lax.integerPow(np.tanh(X), 3)",
   "np.sinh(np.tanh(X))",
+  "lax.erfInv(np.multiply(np.tanh(X), 0.9))",
+  "np.cbrt(np.add(np.square(X), 1))",
+  "lax.atan(X)",
 ];
 
 const BINARY = [
@@ -203,9 +206,9 @@ const reduce: OpGen = (s) => {
   const keep = s.ctx.bool();
   const out = keep ? x.shape.map((d, i) => (i === axis ? 1 : d)) : x.shape.filter((_, i) => i !== axis);
   const opts = `{ axis: ${axis}${keep ? ", keepdims: true" : ""} }`;
-  const kind = s.ctx.int(0, 5);
-  if (kind === 5) return s.emit(`np.cumsum(${x.name}, { axis: ${axis} })`, x.shape);
-  const fn = ["np.sum", "np.mean", "np.max", "np.prod", "np.logsumexp"][kind]!;
+  const kind = s.ctx.int(0, 8);
+  if (kind >= 6) return s.emit(`${["np.cumsum", "np.cumprod", "lax.cummax"][kind - 6]}(${x.name}, ${kind === 8 ? axis : `{ axis: ${axis} }`})`, x.shape);
+  const fn = ["np.sum", "np.mean", "np.max", "np.prod", "np.logsumexp", "np.min"][kind]!;
   return s.emit(`${fn}(${x.name}, ${opts})`, out);
 };
 

@@ -35,7 +35,7 @@ describe("transform fuzzing", () => {
   });
 
   it(
-    "random programs pass grad/jvp/transposition/vmap/jacobian/checkpoint/typecheck checks",
+    "random programs pass grad/jvp/transposition/vmap/jacobian/checkpoint/jit/typecheck checks",
     () => {
       let count = 0;
       const started = Date.now();
