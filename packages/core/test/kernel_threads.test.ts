@@ -71,6 +71,22 @@ describe("kernel threads", () => {
     }
   });
 
+  it("float32 exp/tanh/log/logistic on large arrays split across two threads match one thread bit for bit", async () => {
+    setKernelPath("simd");
+    const x = np.linspace(-30, 30, 200_003) as NDArray;
+    const pos = np.linspace(1e-30, 1e30, 200_003) as NDArray;
+    const run = () => [np.exp(x), np.tanh(x), np.log(pos)].map((a) => (a as NDArray).toTypedArray());
+    setThreads(1);
+    const one = run();
+    setThreads(2);
+    await threadsReady();
+    const two = run();
+    for (let i = 0; i < one.length; i++) expect(Array.from(two[i]!)).toEqual(Array.from(one[i]!));
+    // The work did go to a worker: a fault injected there surfaces, naming the op.
+    injectWorkerFault("throw");
+    expect(() => np.tanh(x)).toThrow(/tanh: a kernel worker thread failed/);
+  });
+
   it("a worker that throws or exits mid-kernel is a KernelError naming the op; the next call works", async () => {
     setThreads(2);
     await threadsReady();

@@ -22,6 +22,7 @@
  */
 import type { TypedArray } from "../../dtype.js";
 import { type FunctionBuilder, type Local, ModuleBuilder } from "./builder.js";
+import { parallelFor, shareModule } from "./threads.js";
 import { MAX_PAGES, arena, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
 
 /** The ops with a SIMD kernel. */
@@ -149,6 +150,11 @@ const buildUnaryModule = (shared: boolean): ModuleBuilder => {
   return m;
 };
 
+/** The module's name in the worker pool. */
+const UNARY_MODULE = "unary/f32";
+/** Arrays of at least this many elements are split across the worker threads. */
+const PARALLEL_MIN_ELEMENTS = 1 << 16;
+
 type UnaryFn = (src: number, dst: number, n: number) => void;
 let exportsCache: Record<SimdUnaryOp, UnaryFn> | null | undefined;
 
@@ -158,7 +164,9 @@ const unaryExports = (): Record<SimdUnaryOp, UnaryFn> | null => {
   while (kernelPath() !== "js") {
     try {
       const { memory, shared } = kernelMemory();
-      exportsCache = new WebAssembly.Instance(buildUnaryModule(shared).compile(), { env: { memory } }).exports as unknown as Record<SimdUnaryOp, UnaryFn>;
+      const mod = buildUnaryModule(shared).compile();
+      exportsCache = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as Record<SimdUnaryOp, UnaryFn>;
+      if (shared) shareModule(UNARY_MODULE, mod);
       if (reasons.length) warnFallback("elementwise", reasons);
       return exportsCache;
     } catch (err) {
@@ -189,7 +197,16 @@ export const unaryWasmF32 = (op: SimdUnaryOp, src: TypedArray, out: TypedArray):
   if (at < 0) return false;
   const mem = views().f32;
   mem.set(src as Float32Array, at / 4);
-  ex[op](at, at, padded);
+  if (padded < PARALLEL_MIN_ELEMENTS) ex[op](at, at, padded);
+  else {
+    // Split the vectors across the threads; each part works in place on its own range.
+    const vectors = padded / 4;
+    parallelFor(op, UNARY_MODULE, op, (p, parts) => {
+      const lo = Math.floor((p * vectors) / parts);
+      const hi = Math.floor(((p + 1) * vectors) / parts);
+      return [at + lo * 16, at + lo * 16, (hi - lo) * 4];
+    }, (args) => ex[op](args[0]!, args[1]!, args[2]!));
+  }
   out.set(mem.subarray(at / 4, at / 4 + n));
   return true;
 };
