@@ -7,6 +7,7 @@ const examples: Record<string, () => Promise<{ main: (args: string[]) => Promise
   "memory-rnn": () => import("./memory_rnn_scan.js"),
   mnist: () => import("./mnist.js"),
   "http-predict": () => import("./http_predict.js"),
+  "export-onnx": () => import("./export_onnx.js"),
 };
 
 const [name, ...args] = process.argv.slice(2);
