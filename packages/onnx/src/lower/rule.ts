@@ -12,6 +12,13 @@ export interface LowerArgs<P = any> {
   outAvals: ShapedArray[];
   /** Lowers a sub-jaxpr inline into builder `g` on the given input names; returns its output names. */
   lowerJaxpr(g: GraphBuilder, jaxpr: Jaxpr, inputs: readonly string[]): string[];
+  /**
+   * A shape as a 1-d int64 tensor. With dynamic axes, `alt` is the same shape in the second
+   * trace (at other sizes of the dynamic axes): entries that differ are read at run time.
+   */
+  shapeTensor(dims: readonly number[], alt?: readonly number[]): string;
+  /** With dynamic axes: this equation in the second trace (same structure, other sizes). */
+  alt: Eqn | null;
 }
 
 /** Emits the nodes of one equation into `a.g` and returns the names of its outputs. */

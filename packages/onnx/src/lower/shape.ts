@@ -186,8 +186,21 @@ const scatterAdd: LoweringRule<{ axis: number; batch_dims: number }> = ({ g, inp
 };
 
 export const shapeLowerings: LoweringTable = {
-  broadcast_in_dim: ({ g, inputs: [x], inAvals: [a], params }) => [broadcastTo(g, x!, a!.shape, params.shape, params.broadcast_dimensions)],
-  reshape: ({ g, inputs: [x], params }) => [reshapeTo(g, x!, params.new_sizes)],
+  broadcast_in_dim: ({ g, inputs: [x], inAvals: [a], params, alt, shapeTensor }) => {
+    if (!alt) return [broadcastTo(g, x!, a!.shape, params.shape, params.broadcast_dimensions)];
+    // Dynamic axes: the same nodes with shapes read at run time where the traces differ.
+    const expandedOf = (inShape: readonly number[], shape: readonly number[]) => {
+      const e = shape.map(() => 1);
+      params.broadcast_dimensions.forEach((d: number, i: number) => (e[d] = inShape[i]!));
+      return e;
+    };
+    const altParams = alt.params as { shape: number[] };
+    const r = g.op("Reshape", [x!, shapeTensor(expandedOf(a!.shape, params.shape), expandedOf(alt.inputs[0]!.aval.shape, altParams.shape))]);
+    return [g.op("Expand", [r, shapeTensor(params.shape, altParams.shape)])];
+  },
+  reshape: ({ g, inputs: [x], params, alt, shapeTensor }) => [
+    alt ? g.op("Reshape", [x!, shapeTensor(params.new_sizes, (alt.params as { new_sizes: number[] }).new_sizes)]) : reshapeTo(g, x!, params.new_sizes),
+  ],
   squeeze: ({ g, inputs: [x], outAvals: [o] }) => [reshapeTo(g, x!, o!.shape)],
   transpose: ({ g, inputs: [x], params }) => [g.op("Transpose", [x!], { perm: { ints: params.permutation } })],
   rev: ({ g, inputs: [x], params }) => [reverse(g, x!, params.dimensions)],
