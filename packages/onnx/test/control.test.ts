@@ -3,7 +3,7 @@
  * primitives (checkpoint, customJvp, customVjp), and the gradient jaxprs through them:
  * each exported model, run on onnxruntime-node, agrees with the interpreter.
  */
-import { type ArrayBase, type DType, checkpoint, customJvp, customVjp, grad, lax, np, valueAndGrad, vmap } from "@cotangent/core";
+import { type ArrayBase, type DType, checkpoint, customJvp, customVjp, debug, grad, jit, lax, np, valueAndGrad, vmap } from "@cotangent/core";
 import { describe, it } from "vitest";
 import { rng, uniformArray } from "./cases.js";
 import { checkOnnx } from "./harness.js";
@@ -62,6 +62,21 @@ describe("control flow and inlined calls agree with the interpreter on onnxrunti
       const f = (a: ArrayBase) => np.sum(checkpoint((b: ArrayBase) => np.sin(np.sin(b)))(softplus(clipGrad(a))));
       await checkOnnx(f, [x]);
       await checkOnnx(grad(f), [x]);
+    });
+    it(`jit is inlined, also under grad; debug.print is dropped (${d})`, async () => {
+      const f = jit((a: ArrayBase) => {
+        debug.print("norm {}", np.sum(np.multiply(a, a)));
+        return np.sum(np.tanh(np.matmul(a, w)));
+      });
+      const printed: unknown[] = [];
+      const log = console.log;
+      console.log = (...m: unknown[]) => void printed.push(m);
+      try {
+        await checkOnnx(f, [x]);
+        await checkOnnx(grad(f), [x]);
+      } finally {
+        console.log = log;
+      }
     });
     it(`vmap of grad (per-example gradients) (${d})`, async () => {
       await checkOnnx(vmap(grad((a: ArrayBase, b: ArrayBase) => np.sum(np.tanh(np.matmul(b, a)))), { inAxes: [null, 0] }), [w, x]);

@@ -32,7 +32,7 @@ describe("each lowering agrees with the interpreter on onnxruntime-node", () => 
 });
 
 // Rules checked elsewhere: control flow and inlining (control.test.ts).
-const ELSEWHERE = new Set(["cond", "scan", "while", "checkpoint", "custom_jvp_call", "custom_vjp_call", "closed_call", "jit", "pjit"]);
+const ELSEWHERE = new Set(["cond", "scan", "while", "checkpoint", "custom_jvp_call", "custom_vjp_call", "closed_call", "jit", "pjit", "debug_callback"]);
 
 it("every lowering has a case here or in control.test.ts", () => {
   const covered = new Set(cases.map((c) => c.prim));

@@ -118,6 +118,9 @@ export const controlLowerings: LoweringTable = {
   closed_call: inline,
   jit: inline,
   pjit: inline,
+  // debug.print / debug.callback run JS on the host: an exported model has no host to call,
+  // so the callback is dropped (it has no outputs; nothing downstream changes).
+  debug_callback: () => [],
 };
 
 /** Used by rules that must fail with the equation's context. */
