@@ -101,7 +101,8 @@ export class OnnxSession {
       const dtype = FROM_ORT[t.type];
       if (!dtype) throw new OnnxRuntimeError(`output '${n}' has element type ${t.type}, which Cotangent has no dtype for`, { op: "runOnnx" });
       const data = t.data as ArrayLike<number | boolean>;
-      const flat = np.array(Array.from(data, Number), { dtype });
+      // A typed array goes straight in (a JS array of a million numbers is validated element by element).
+      const flat = ArrayBuffer.isView(data) ? np.array(data as Float32Array, { dtype }) : np.array(Array.from(data, Number), { dtype });
       return np.reshape(flat, t.dims.slice()) as NDArray;
     });
   }
