@@ -52,7 +52,9 @@ const checkKey = (op: string, key: unknown): ConfigKey => {
   const shown = typeof key === "string" ? `'${key}'` : `a ${key === null ? "null" : typeof key}`;
   let hint = `the settings are ${keys.map((k) => `'${k}'`).join(", ")}`;
   if (typeof key === "string") {
-    const best = keys.map((k) => [k, distance(key, k)] as const).sort((x, y) => x[1] - y[1])[0]!;
+    // JAX spells them jax_debug_nans / jax_debug_infs: compare without the prefix, underscores and case.
+    const bare = key.toLowerCase().replace(/^jax_/, "").replace(/_/g, "");
+    const best = keys.map((k) => [k, bare === k.toLowerCase() ? 0 : distance(key, k)] as const).sort((x, y) => x[1] - y[1])[0]!;
     if (best[1] <= Math.max(2, Math.floor(key.length / 3))) hint = `did you mean '${best[0]}'? (${hint})`;
   }
   throw new ValueError(`unknown setting ${shown}`, { op, hint });

@@ -56,6 +56,7 @@ describe("config", () => {
     expect(() => config.update("debugNan" as any, true)).toThrow(ValueError);
     expect(() => config.update("debugNan" as any, true)).toThrow(/unknown setting 'debugNan'[\s\S]*did you mean 'debugNans'/);
     expect(() => config.read("debug_infs" as any)).toThrow(/did you mean 'debugInfs'/);
+    expect(() => config.update("jax_debug_nans" as any, true)).toThrow(/did you mean 'debugNans'/);
     expect(() => config.update("colour" as any, true)).toThrow(/the settings are 'debugNans', 'debugInfs'/);
     expect(() => config.update("debugNans", "yes" as any)).toThrow(/setting 'debugNans' takes true or false, got 'yes'/);
     expect(() => withConfig({ debugNams: true } as any, () => 0)).toThrow(/did you mean 'debugNans'/);
