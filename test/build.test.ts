@@ -32,6 +32,17 @@ describe("build", () => {
     const esm = `const c = await import(${JSON.stringify(join(root, "packages/core/dist/index.js"))});
       console.log(JSON.stringify(c.vmap(c.grad((x) => c.np.sum(c.np.sin(x))))(c.np.zeros([2, 2])).toArray()));`;
     expect(execFileSync(process.execPath, ["--input-type=module", "-e", esm], { cwd: root }).toString().trim()).toBe("[[1,1],[1,1]]");
+    // The ./fp subpaths: arrays they make are arrays of the main entry (one shared chunk), in CJS and ESM.
+    for (const ext of ["cjs", "js"]) {
+      const load = (p: string) => (ext === "cjs" ? `require(${JSON.stringify(p)})` : `await import(${JSON.stringify(p)})`);
+      const code = `const c = ${load(join(root, "packages/core/dist/index." + ext))};
+        const fp = ${load(join(root, "packages/core/dist/fp." + ext))};
+        const nnfp = ${load(join(root, "packages/nn/dist/fp." + ext))};
+        const y = nnfp.relu(fp.sum({ axis: 1 })(c.np.array([[1, -2], [-3, 1]])));
+        console.log(JSON.stringify([y.toArray(), y instanceof c.ArrayBase]));`;
+      const args = ext === "cjs" ? ["-e", code] : ["--input-type=module", "-e", code];
+      expect(execFileSync(process.execPath, args, { cwd: root }).toString().trim(), `fp.${ext}`).toBe("[[0,0],true]");
+    }
     // The bundled declarations type a consumer's code, fluent methods included.
     const dir = mkdtempSync(join(tmpdir(), "cotangent-dts-"));
     try {

@@ -1,0 +1,77 @@
+/**
+ * `@cotangent/core/fp`: the `np` and `lax` functions in data-last form, for fp-ts's `pipe`
+ * and `flow`.
+ *
+ * ```ts
+ * import { pipe } from "fp-ts/lib/function.js";
+ * import * as fp from "@cotangent/core/fp";
+ * const y = pipe(x, fp.multiply(2), fp.tanh, fp.sum({ axis: 1 }));
+ * ```
+ *
+ * A function of one array is itself (`fp.tanh`); any other takes the arguments after its
+ * first and returns the function of the first (`fp.sum({ axis: 1 })`, `fp.matmul(w)`,
+ * `fp.reshape([2, 3])`). `fp.lax` holds the lax functions the same way.
+ */
+import * as np from "../np/index.js";
+import * as laxModule from "../lax/index.js";
+import { type Pipeable, type UnaryKeys, pipeable } from "./pipeable.js";
+
+export { type DataLast, type IsUnary, type Pipeable, type UnaryKeys, pipeable } from "./pipeable.js";
+
+type Np = typeof np;
+type Lax = typeof laxModule;
+
+/** np's exports that are helpers of its own implementation or constructors, not array functions. */
+const NP_INTERNAL = ["Slice", "asIndices", "broadcastArrayTo", "checkBroadcast", "checkDType", "keepDims", "promoteArgs", "promoteToFloat", "reductionAxes", "resultDType", "sl"] as const;
+/** lax's higher-order functions take functions first: data-last does not fit them. */
+const LAX_HIGHER = ["associativeScan", "cond", "foriLoop", "map", "scan", "switch", "whileLoop"] as const;
+
+type FnKeys<M> = { [K in keyof M]: M[K] extends (...args: any[]) => any ? K : never }[keyof M] & string;
+type NpNames = Exclude<FnKeys<Np>, (typeof NP_INTERNAL)[number]>;
+type LaxNames = Exclude<FnKeys<Lax>, (typeof LAX_HIGHER)[number]>;
+
+const namesOf = <M>(m: M, exclude: readonly string[]): string[] =>
+  Object.keys(m as object).filter((k) => typeof (m as Record<string, unknown>)[k] === "function" && !exclude.includes(k)).sort();
+
+/**
+ * Which functions are unary is read from their types: `UnaryKeys` at compile time, and at
+ * run time a list that the compiler checks against it (both directions) just below.
+ */
+const NP_UNARY = [
+  "abs", "absolute", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "bitwiseNot", "cbrt", "ceil", "cos", "cosh", "erf", "exp", "exp2", "expm1",
+  "floor", "isfinite", "isinf", "isnan", "log", "log10", "log1p", "log2", "logicalNot", "negative", "positive", "ravel", "reciprocal", "rsqrt", "sigmoid", "sign",
+  "sin", "sinh", "sqrt", "square", "tan", "tanh", "trunc",
+] as const;
+const LAX_UNARY = [
+  "abs", "acos", "acosh", "asin", "asinh", "atan", "atanh", "bitwiseNot", "cbrt", "ceil", "cos", "cosh", "erf", "erfInv",
+  "erfc", "exp", "exp2", "expm1", "floor", "isFinite", "log", "log1p", "logistic", "neg", "rsqrt", "sign", "sin", "sinh", "sqrt", "square", "tan", "tanh",
+] as const;
+
+// Compile-time: each list is exactly the unary functions of its module.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const npUnaryIsExact: Same<(typeof NP_UNARY)[number], UnaryKeys<Pick<Np, NpNames>>> = true;
+const laxUnaryIsExact: Same<(typeof LAX_UNARY)[number], UnaryKeys<Pick<Lax, LaxNames>>> = true;
+void npUnaryIsExact;
+void laxUnaryIsExact;
+
+const npForms = pipeable(np, namesOf(np, NP_INTERNAL) as NpNames[], new Set(NP_UNARY));
+
+/** The lax functions in data-last form (the control-flow ones, which take functions first, are left out). */
+export const lax: Pipeable<Lax, LaxNames> = pipeable(laxModule, namesOf(laxModule, LAX_HIGHER) as LaxNames[], new Set(LAX_UNARY));
+
+/** The np functions in data-last form (every np array function; `test/fp.test.ts` checks none is missing). */
+export const {
+  abs, absolute, add, all, amax, amin, any, arange, arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
+  arctanh, argmax, argmin, around, array, asArray, astype, bitwiseAnd, bitwiseNot, bitwiseOr, bitwiseXor,
+  broadcastTo, cbrt, ceil, clip, concatenate, cos, cosh, cumprod, cumsum, divide, dot, einsum, equal, erf,
+  exp, exp2, expandDims, expm1, eye, flip, floor, floorDivide, fmod, full, fullLike, greater, greaterEqual,
+  index, inner, isfinite, isinf, isnan, less, lessEqual, linspace, log, log10, log1p, log2, logaddexp,
+  logicalAnd, logicalNot, logicalOr, logicalXor, logsumexp, matmul, max, maximum, mean, min, minimum, mod,
+  moveaxis, multiply, negative, notEqual, ones, onesLike, outer, pad, positive, power, prod, ravel,
+  reciprocal, remainder, repeat, reshape, round, rsqrt, scatterAdd, sigmoid, sign, sin, sinh, split, sqrt,
+  square, squeeze, stack, std, subtract, sum, swapaxes, take, takeAlongAxis, tan, tanh, tensordot, tile,
+  transpose, trueDivide, trunc, variance, vdot, where, zeros, zerosLike,
+} = npForms;
+// `var` is a reserved word: it can be exported under that name, but not declared.
+const { var: variance_ } = npForms;
+export { variance_ as var };
