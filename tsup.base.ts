@@ -11,12 +11,13 @@ export const packageBuild: Options = {
 };
 
 /**
- * A build with a `./fp` subpath besides the main entry. Code splitting (for CJS too) puts
- * the shared code in one chunk, so both entries see the same classes: an array made by
- * one is an array to the other.
+ * The builds of a package with a `./fp` subpath: the main entry as usual, and `fp` built on
+ * its own with the package itself external. `src/fp` imports the package by its own name
+ * (Node resolves a package's self-reference through its `exports`), so the built fp entry
+ * loads the built main entry rather than a second copy of it: an array made through one is
+ * an array to the other, in ESM and CJS alike.
  */
-export const packageBuildWithFp: Options = {
-  ...packageBuild,
-  entry: { index: "src/index.ts", fp: "src/fp/index.ts" },
-  splitting: true,
-};
+export const packageBuildWithFp = (name: string): Options[] => [
+  packageBuild,
+  { ...packageBuild, entry: { fp: "src/fp/index.ts" }, clean: false, external: [name] },
+];

@@ -1,4 +1,4 @@
 import { defineConfig } from "tsup";
 import { packageBuildWithFp } from "../../tsup.base.js";
 
-export default defineConfig(packageBuildWithFp);
+export default defineConfig(packageBuildWithFp("@cotangent/core"));

@@ -12,8 +12,8 @@
  * first and returns the function of the first (`fp.sum({ axis: 1 })`, `fp.matmul(w)`,
  * `fp.reshape([2, 3])`). `fp.lax` holds the lax functions the same way.
  */
-import * as np from "../np/index.js";
-import * as laxModule from "../lax/index.js";
+// By the package's own name, so the built fp entry shares the built main entry (see tsup.base.ts).
+import { lax as laxModule, np } from "@cotangent/core";
 import { type Pipeable, type UnaryKeys, pipeable } from "./pipeable.js";
 
 export { type DataLast, type IsUnary, type Pipeable, type UnaryKeys, pipeable } from "./pipeable.js";

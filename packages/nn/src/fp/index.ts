@@ -11,8 +11,10 @@
  */
 import type {} from "@cotangent/core";
 import { type Pipeable, type UnaryKeys, pipeable } from "@cotangent/core/fp";
-import * as activations from "../activations.js";
+// By the package's own name, so the built fp entry shares the built main entry (see tsup.base.ts).
+import * as nn from "@cotangent/nn";
 
+const activations = { elu: nn.elu, gelu: nn.gelu, leakyRelu: nn.leakyRelu, logSoftmax: nn.logSoftmax, oneHot: nn.oneHot, relu: nn.relu, sigmoid: nn.sigmoid, silu: nn.silu, softmax: nn.softmax, softplus: nn.softplus, swish: nn.swish, tanh: nn.tanh };
 type Activations = typeof activations;
 type Names = { [K in keyof Activations]: Activations[K] extends (...args: any[]) => any ? K : never }[keyof Activations] & string;
 
@@ -25,5 +27,4 @@ void unaryIsExact;
 const names = Object.keys(activations).filter((k) => typeof (activations as Record<string, unknown>)[k] === "function") as Names[];
 const forms: Pipeable<Activations, Names> = pipeable(activations, names, new Set(UNARY));
 
-// logsumexp is np's own: use fp.logsumexp from @cotangent/core/fp.
 export const { elu, gelu, leakyRelu, logSoftmax, oneHot, relu, sigmoid, silu, softmax, softplus, swish, tanh } = forms;
