@@ -47,7 +47,10 @@ const LAX_UNARY = [
   "erfc", "exp", "exp2", "expm1", "floor", "isFinite", "log", "log1p", "logistic", "neg", "rsqrt", "sign", "sin", "sinh", "sqrt", "square", "tan", "tanh",
 ] as const;
 
-// Compile-time: each list is exactly the unary functions of its module.
+// Compile-time: each list is exactly the unary functions of its module. If `true` is not
+// assignable here, a function was added to np or lax: put its name in the list above when it
+// takes exactly one argument, and in the `export const { ... }` list below (test/fp.test.ts
+// also asks for a sample call of every function that takes more).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const npUnaryIsExact: Same<(typeof NP_UNARY)[number], UnaryKeys<Pick<Np, NpNames>>> = true;
 const laxUnaryIsExact: Same<(typeof LAX_UNARY)[number], UnaryKeys<Pick<Lax, LaxNames>>> = true;
