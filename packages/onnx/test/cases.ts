@@ -144,5 +144,6 @@ export const cases: Case[] = [
   // ---- random bits
   { prim: "threefry2x32", fn: (k0: ArrayBase, k1: ArrayBase, x0: ArrayBase, x1: ArrayBase) => random.threefry2x32(k0, k1, x0, x1), args: (r) => [0, 1, 2, 3].map(() => intArray(r, [6], -(2 ** 31), 2 ** 31 - 1)), dtypes: ["int32"] },
   { prim: "bits_to_uniform", fn: (k: ArrayBase) => [random.uniform(k, [4, 3]), random.uniform(k, [5], { dtype: "float64" })], args: () => [random.key(7)], dtypes: ["int32"] },
+  { prim: "sort_by_u32_keys", label: "sort_by_u32_keys (random.permutation)", fn: (k: ArrayBase, v: ArrayBase) => [random.permutation(k, 12), random.permutation(k, v)], args: (r) => [random.key(5), intArray(r, [9, 2], -50, 50)], dtypes: ["int32"] },
   { prim: "bits_to_randint", fn: (k: ArrayBase) => random.randint(k, [6], -5, 1000), args: () => [random.key(3)], dtypes: ["int32"] },
 ];

@@ -85,7 +85,19 @@ const bitsToRandint: LoweringRule<{ maxval_out_of_range: boolean }> = ({ g, inpu
   return [toInt32(g, mask(g, g.op("Add", [mn, offset])))];
 };
 
+/**
+ * A stable ascending sort along the last axis by uint32 keys: TopK (smallest first, sorted;
+ * ONNX's TopK puts equal keys in index order, which makes it stable) gives the permutation,
+ * GatherElements applies it to the values.
+ */
+const sortByU32Keys: LoweringRule = ({ g, inputs: [k, v], inAvals: [ka] }) => {
+  const n = ka!.shape[ka!.ndim - 1]!;
+  const [, perm] = g.node("TopK", [u32(g, k!), g.int64s([n])], { axis: { int: -1 }, largest: { int: 0 }, sorted: { int: 1 } }, { outputs: 2 });
+  return [g.op("GatherElements", [v!, perm!], { axis: { int: -1 } })];
+};
+
 export const randomLowerings: LoweringTable = {
+  sort_by_u32_keys: sortByU32Keys,
   threefry2x32: threefry,
   bits_to_uniform: bitsToUniform,
   bits_to_randint: bitsToRandint,
