@@ -23,9 +23,13 @@ export const stridesOf = (shape: Shape): number[] => {
 export const broadcastShapes = (a: Shape, b: Shape): number[] | null => {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
+  // Explicit bounds, not a[-1] ?? 1: a negative index is a slow dictionary lookup in V8,
+  // and this runs several times per eager op.
+  const oa = n - a.length;
+  const ob = n - b.length;
   for (let i = 0; i < n; i++) {
-    const da = a[a.length - n + i] ?? 1;
-    const db = b[b.length - n + i] ?? 1;
+    const da = i >= oa ? a[i - oa]! : 1;
+    const db = i >= ob ? b[i - ob]! : 1;
     if (da === db || db === 1) out[i] = da;
     else if (da === 1) out[i] = db;
     else return null;

@@ -65,6 +65,31 @@ export const broadcastInDimKernel = (src: TypedArray, shape: Shape, outShape: Sh
 
 export type Accumulate = "sum" | "prod" | "max" | "min" | "and" | "or";
 
+/**
+ * A reduction over every axis: one loop in the same order as the general kernel (so the
+ * same result), without its per-call closures and stride tables, which dominate on small
+ * arrays.
+ */
+const reduceAll = (src: TypedArray, op: "sum" | "max" | "min", dtype: DType): TypedArray => {
+  const n = src.length;
+  let a = dtype === "int32" && op === "max" ? -2147483648 : dtype === "int32" && op === "min" ? 2147483647 : INIT[op];
+  if (op === "sum") for (let i = 0; i < n; i++) a += src[i]!;
+  else if (op === "max") {
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      if (v > a || Number.isNaN(v)) a = v;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      if (v < a || Number.isNaN(v)) a = v;
+    }
+  }
+  const out = typedArrayFor(dtype, 1);
+  out[0] = a;
+  return out;
+};
+
 const INIT: Record<Accumulate, number> = { sum: 0, prod: 1, max: -Infinity, min: Infinity, and: 1, or: 0 };
 
 /**
@@ -72,6 +97,7 @@ const INIT: Record<Accumulate, number> = { sum: 0, prod: 1, max: -Infinity, min:
  * so float32 sums are more accurate than a float32 accumulator.
  */
 export const reduceKernel = (src: TypedArray, shape: Shape, axes: readonly number[], op: Accumulate, dtype: DType): TypedArray => {
+  if (axes.length === shape.length && (op === "sum" || op === "max" || op === "min")) return reduceAll(src, op, dtype);
   const outShape = shape.filter((_, i) => !axes.includes(i));
   const outSize = sizeOf(outShape);
   const acc = new Float64Array(outSize).fill(dtype === "int32" && op === "max" ? -2147483648 : dtype === "int32" && op === "min" ? 2147483647 : INIT[op]);
