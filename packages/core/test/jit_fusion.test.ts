@@ -118,3 +118,38 @@ describe("fused kernels", () => {
     expect(jit(f).lower(xs).program).toContain("scan-loop");
   });
 });
+
+describe("the memory plan", () => {
+  it("writes results into dead buffers of the program and of donated arguments, with the same values", () => {
+    const update = (p: V, m: V, g: V) => {
+      const m2 = np.add(np.multiply(m, 0.9), np.multiply(g, 0.1));
+      const p2 = np.subtract(p, np.multiply(np.tanh(m2), 0.01));
+      return [p2, m2];
+    };
+    const mk = (s: number) => arr(s, [64], "float32");
+    const step = jit(update, { donateArgnums: [0, 1] });
+    const program = step.lower(mk(1), mk(2), mk(3)).program;
+    expect(program).toContain("in place:");
+    let p = mk(1);
+    let m = mk(2);
+    let pe = mk(1);
+    let me = mk(2);
+    for (let s = 0; s < 3; s++) {
+      [p, m] = step(p, m, mk(3 + s)) as [NDArray, NDArray];
+      [pe, me] = update(pe, me, mk(3 + s)) as [NDArray, NDArray];
+    }
+    expect(Array.from(p.toTypedArray())).toEqual(Array.from(pe.toTypedArray()));
+    expect(Array.from(m.toTypedArray())).toEqual(Array.from(me.toTypedArray()));
+  });
+  it("never overwrites an argument that is not donated, nor a donated one passed twice", () => {
+    const f = jit((a: V, b: V) => np.add(np.sin(a), b), { donateArgnums: [0] });
+    const a = arr(1, [16], "float32");
+    const before = Array.from(a.toTypedArray());
+    const b = arr(2, [16], "float32");
+    const r = f(b, b) as NDArray; // the same array twice: copied before reuse
+    expect(Array.from(b.toTypedArray())).toEqual(Array.from(arr(2, [16], "float32").toTypedArray()));
+    expect(Array.from(r.toTypedArray())).toEqual(Array.from((np.add(np.sin(b), b) as NDArray).toTypedArray()));
+    jit((a: V) => np.sin(np.cos(a)))(a);
+    expect(Array.from(a.toTypedArray())).toEqual(before);
+  });
+});

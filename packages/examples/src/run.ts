@@ -6,6 +6,7 @@ const examples: Record<string, () => Promise<{ main: (args: string[]) => Promise
   "memory-mlp": () => import("./memory_residual_mlp.js"),
   "memory-rnn": () => import("./memory_rnn_scan.js"),
   mnist: () => import("./mnist.js"),
+  "jit-timings": () => import("./jit_timings.js"),
   "http-predict": () => import("./http_predict.js"),
   "export-onnx": () => import("./export_onnx.js"),
 };

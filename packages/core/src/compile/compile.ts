@@ -25,8 +25,50 @@ export interface Compiled {
   compileMs: number;
 }
 
-/** Builds the program of an already-optimized jaxpr. */
-export const compileOptimized = (jaxpr: Jaxpr): CompiledProgram => {
+/**
+ * The memory plan: a fused kernel writes an output into the buffer of an input that dies
+ * at that step, when the buffer is the program's own (written by an earlier fused kernel,
+ * or a donated argument), nothing else can alias it (it is read by fused kernels only, and
+ * is not an output), and the kernel reads it only at each element's own index.
+ */
+const planMemory = (jaxpr: Jaxpr, steps: Step[], reads: number[][], slots: Slots, donated: readonly boolean[]): void => {
+  const lastRead = new Map<number, number>();
+  reads.forEach((rs, k) => rs.forEach((s) => lastRead.set(s, k)));
+  const outSlots = new Set(jaxpr.outvars.map((a) => slots.slot(a)));
+  const readByOther = new Set<number>();
+  steps.forEach((st, k) => {
+    if (!(st instanceof FusedStep)) reads[k]!.forEach((s) => readByOther.add(s));
+  });
+  const owned = new Set<number>();
+  jaxpr.invars.forEach((v, i) => donated[i] && owned.add(slots.slot(v)));
+  steps.forEach((st, k) => {
+    if (!(st instanceof FusedStep)) return;
+    const taken = new Set<number>();
+    st.kernel.outputs.forEach((v, i) => {
+      if (st.kernel.elementwiseOut[i]) {
+        const j = st.kernel.inputs.findIndex(
+          (u, jj) =>
+            !taken.has(jj) &&
+            st.kernel.inPlaceSafe[jj] &&
+            owned.has(st.ins[jj]!) &&
+            !readByOther.has(st.ins[jj]!) &&
+            !outSlots.has(st.ins[jj]!) &&
+            lastRead.get(st.ins[jj]!) === k &&
+            u.aval.dtype === v.aval.dtype &&
+            u.aval.size === v.aval.size,
+        );
+        if (j >= 0) {
+          taken.add(j);
+          st.reuse[i] = j;
+        }
+      }
+      owned.add(slots.slot(v));
+    });
+  });
+};
+
+/** Builds the program of an already-optimized jaxpr (`donated` marks inputs whose buffers it may reuse). */
+export const compileOptimized = (jaxpr: Jaxpr, donated: readonly boolean[] = []): CompiledProgram => {
   const slots = new Slots();
   const steps: Step[] = [];
   const reads: number[][] = [];
@@ -49,23 +91,27 @@ export const compileOptimized = (jaxpr: Jaxpr): CompiledProgram => {
     steps.push(step);
     reads.push(step.ins);
   }
-  return new Program(jaxpr, steps, slots, reads);
+  planMemory(jaxpr, steps, reads, slots, donated);
+  return new Program(jaxpr, steps, slots, reads, donated);
 };
-installSubCompiler(compileOptimized);
+installSubCompiler((j) => compileOptimized(j));
 
-const compiled = new WeakMap<Jaxpr, Compiled>();
+const compiled = new WeakMap<Jaxpr, Map<string, Compiled>>();
 
-/** Optimizes and compiles `jaxpr` (constants hoisted or concrete), memoised per jaxpr object. */
-export const compileJaxpr = (jaxpr: Jaxpr): Compiled => {
-  let c = compiled.get(jaxpr);
+/** Optimizes and compiles `jaxpr` (constants hoisted or concrete), memoised per jaxpr object and donation. */
+export const compileJaxpr = (jaxpr: Jaxpr, donated: readonly boolean[] = []): Compiled => {
+  const key = donated.map((d) => (d ? 1 : 0)).join("");
+  let byDonation = compiled.get(jaxpr);
+  if (!byDonation) compiled.set(jaxpr, (byDonation = new Map()));
+  let c = byDonation.get(key);
   if (c) return c;
   const t0 = performance.now();
   const { jaxpr: optimized, report } = optimize(jaxpr);
   const t1 = performance.now();
-  const program = compileOptimized(optimized);
+  const program = compileOptimized(optimized, donated);
   const t2 = performance.now();
   c = { traced: jaxpr, optimized, program, report, optimizeMs: t1 - t0, compileMs: t2 - t1 };
-  compiled.set(jaxpr, c);
+  byDonation.set(key, c);
   return c;
 };
 

@@ -11,6 +11,8 @@ export class FusedStep implements Step {
   readonly ins: number[];
   private readonly outs: number[];
   private readonly avals: ShapedArray[];
+  /** Memory plan: per output, the input position whose (dead, owned) buffer it is written into, or -1. */
+  reuse: number[];
   constructor(
     readonly group: FusionGroup,
     readonly kernel: GeneratedKernel,
@@ -20,6 +22,7 @@ export class FusedStep implements Step {
     this.ins = kernel.inputs.map((v) => slots.slot(v));
     this.outs = kernel.outputs.map((v) => slots.slot(v));
     this.avals = kernel.outputs.map((v) => v.aval);
+    this.reuse = kernel.outputs.map(() => -1);
   }
   run(env: Env): void {
     const ins = this.ins;
@@ -27,7 +30,8 @@ export class FusedStep implements Step {
     for (let i = 0; i < ins.length; i++) bufs[i] = bufferOf(env[ins[i]!]!);
     const avals = this.avals;
     const outBufs = new Array<TypedArray>(avals.length);
-    for (let i = 0; i < avals.length; i++) outBufs[i] = typedArrayFor(avals[i]!.dtype, avals[i]!.size);
+    const reuse = this.reuse;
+    for (let i = 0; i < avals.length; i++) outBufs[i] = reuse[i]! >= 0 ? bufs[reuse[i]!]! : typedArrayFor(avals[i]!.dtype, avals[i]!.size);
     this.kernel.fn(bufs, outBufs);
     const outs = this.outs;
     for (let i = 0; i < outs.length; i++) env[outs[i]!] = fromBuffer(outBufs[i]!, avals[i]!.shape as number[], avals[i]!.dtype) as NDArray;
@@ -36,6 +40,7 @@ export class FusedStep implements Step {
     const g = this.group;
     const ops = g.members.map((m) => (m.kind === "load" ? `${m.eqn.primitive.name}(load)` : m.eqn.primitive.name)).join(" ");
     const dom = `[${g.domain.join(",")}]${g.reduceAxes ? ` reduce(${g.reduceAxes.join(",")})` : ""}`;
-    return `${this.kernel.outputs.map(name).join(" ")} = fused${dom} { ${ops} } ${this.kernel.inputs.map(name).join(" ")}`;
+    const inPlace = this.reuse.map((j, i) => (j >= 0 ? ` ${name(this.kernel.outputs[i]!)}<-${name(this.kernel.inputs[j]!)}` : "")).join("");
+    return `${this.kernel.outputs.map(name).join(" ")} = fused${dom} { ${ops} } ${this.kernel.inputs.map(name).join(" ")}${inPlace ? `  (in place:${inPlace})` : ""}`;
   }
 }

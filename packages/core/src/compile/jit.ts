@@ -12,7 +12,7 @@ import { Jaxpr } from "../ir/jaxpr.js";
 import { bindWithJaxpr } from "../higher/closed_call.js";
 import { scalar } from "../primitives/common.js";
 import { type Tracer, currentTrace, traceToJaxpr, withConcretizationHint } from "../trace.js";
-import { type TreeDef, flatten, unflatten } from "../tree.js";
+import { type TreeDef, flatten, numLeaves, unflatten } from "../tree.js";
 import { leafToArray } from "../transforms/api_util.js";
 import { type Compiled, compileJaxpr, runCompiled } from "./compile.js";
 import { listProgram } from "./listing.js";
@@ -80,6 +80,8 @@ interface Entry {
   kinds: LeafKind[];
   outTree: TreeDef;
   traceMs: number;
+  /** Per program input (constants first): whether its buffer is donated. */
+  donated: boolean[];
   compiled?: Compiled;
 }
 
@@ -208,7 +210,12 @@ export const jit = <F extends (...args: any[]) => any>(f: F, options: JitOptions
     );
     const consts = jaxpr.consts.slice();
     const hoisted = jaxpr.constvars.length ? new Jaxpr([], [], [...jaxpr.constvars, ...jaxpr.invars], jaxpr.eqns, jaxpr.outvars) : jaxpr;
-    return { signature: split.signature, jaxpr: hoisted, consts, kinds: split.kinds, outTree: outTree!, traceMs: performance.now() - t0 };
+    // Which traced leaves belong to donated arguments.
+    const leafArg: number[] = [];
+    if (split.tree.kind === "array") split.tree.children.forEach((c, k) => { for (let n = numLeaves(c); n > 0; n--) leafArg.push(dynIndex[k]!); });
+    const donatedArgs = new Set(donate.map((d) => (d < 0 ? d + args.length : d)));
+    const donated = [...consts.map(() => false), ...tracedIdx.map((li) => split.kinds[li] === "array" && donatedArgs.has(leafArg[li]!))];
+    return { signature: split.signature, jaxpr: hoisted, consts, kinds: split.kinds, outTree: outTree!, traceMs: performance.now() - t0, donated };
   };
 
   const lookup = (args: readonly unknown[]): { entry: Entry; split: ReturnType<typeof splitArgs> } => {
@@ -248,7 +255,7 @@ export const jit = <F extends (...args: any[]) => any>(f: F, options: JitOptions
     return xs;
   };
 
-  const compiledOf = (entry: Entry): Compiled => (entry.compiled ??= compileJaxpr(entry.jaxpr));
+  const compiledOf = (entry: Entry): Compiled => (entry.compiled ??= compileJaxpr(entry.jaxpr, entry.donated));
 
   const jitted = ((...args: unknown[]) => {
     const { entry, split } = lookup(args);

@@ -22,6 +22,10 @@ export interface GeneratedKernel {
   outputs: Var[];
   source: string;
   fn: FusedKernel;
+  /** Per input: read only at each element's own domain index (so its buffer may take an output in place). */
+  inPlaceSafe: boolean[];
+  /** Per output: written at each element's domain index (not a reduction). */
+  elementwiseOut: boolean[];
 }
 
 const literal = (l: Literal): string => {
@@ -105,6 +109,7 @@ export const generateKernel = (g: FusionGroup): GeneratedKernel | null => {
     }
   }
   const domStrides = rowMajor(domain);
+  const sizeOfDomain = domain.reduce((a, b) => a * b, 1);
   for (const v of outputs) {
     if (v.aval.shape.length === r && !accs.some((a) => a.out === `out${outIndex.get(v)}`)) {
       accesses.push({ strides: domStrides });
@@ -162,5 +167,8 @@ export const generateKernel = (g: FusionGroup): GeneratedKernel | null => {
     if (!fn) return null;
     cache.set(source, fn);
   }
-  return { inputs, outputs, source, fn };
+  const contiguous = (st: number[]) => st.every((x, d) => x === (domain[d] === 1 ? x : domStrides[d]));
+  const inPlaceSafe = inputs.map((_, k) => loads.filter((l) => l.buf === `in${k}`).every((l) => contiguous(accesses[l.access]!.strides)) && inputs[k]!.aval.size === sizeOfDomain);
+  const elementwiseOut = outputs.map((v) => stores.some((st) => st.buf === `out${outIndex.get(v)}`));
+  return { inputs, outputs, source, fn, inPlaceSafe, elementwiseOut };
 };

@@ -6,7 +6,7 @@
  * cleared right after its last reader, so the garbage collector can take it, and the
  * memory plan hands dead buffers to the kernels that write new ones.
  */
-import { type ArrayBase, NDArray, fromBuffer } from "../array.js";
+import { type ArrayBase, NDArray, bufferOf, fromBuffer } from "../array.js";
 import { typedArrayFor } from "../dtype.js";
 import { CotangentError, type SourceInfo, ValueError } from "../errors.js";
 import { type Atom, type Eqn, type Jaxpr, Literal, type Var } from "../ir/jaxpr.js";
@@ -113,6 +113,8 @@ export class Program implements CompiledProgram {
     slots: Slots,
     /** For each step, the slots it reads (to schedule drops). */
     reads: readonly number[][],
+    /** Inputs whose buffers the memory plan may overwrite. */
+    private readonly donated: readonly boolean[] = [],
   ) {
     jaxpr.constvars.forEach((v, i) => {
       const c = jaxpr.consts[i];
@@ -129,11 +131,27 @@ export class Program implements CompiledProgram {
     this.drops = steps.map(() => [] as number[]);
     for (const [s, k] of last) if (!keep.has(s)) this.drops[k]!.push(s);
   }
+  /** A donated argument sharing memory with another argument (a reshape of it, the same array twice) is copied first, so reusing it is safe. */
+  private unshareDonated(env: Env, args: readonly ArrayBase[]): void {
+    const count = new Map<ArrayBufferLike, number>();
+    const all = [...args, ...this.jaxpr.consts];
+    for (const a of all) {
+      const b = bufferOf(a as NDArray).buffer;
+      count.set(b, (count.get(b) ?? 0) + 1);
+    }
+    this.donated.forEach((d, i) => {
+      if (!d) return;
+      const x = args[i] as NDArray;
+      const buf = bufferOf(x);
+      if ((count.get(buf.buffer) ?? 0) > 1 || buf.length !== x.size) env[this.inSlots[i]!] = fromBuffer(buf.slice(), x.shape, x.dtype);
+    });
+  }
   run(args: readonly ArrayBase[]): NDArray[] {
     const env: Env = new Array(this.nSlots);
     for (const [s, v] of this.preset) env[s] = v;
     const ins = this.inSlots;
     for (let i = 0; i < ins.length; i++) env[ins[i]!] = args[i] as NDArray;
+    if (this.donated.some(Boolean)) this.unshareDonated(env, args);
     const steps = this.steps;
     let k = 0;
     try {
