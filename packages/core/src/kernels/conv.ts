@@ -156,7 +156,9 @@ export const convKernel = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, ou
 const toFloat64 = (a: TypedArray): Float64Array => (a instanceof Float64Array ? a : Float64Array.from(a as ArrayLike<number>));
 
 const convWasm = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outDType: "float32" | "float64"): TypedArray | null => {
-  if (g.strides.every((x) => x === 1) && g.lhsDilation.every((x) => x === 1) && g.inSpatial.length > 0) return convWasmShifted(lhs, rhs, g, outDType);
+  if (g.strides.every((x) => x === 1) && g.lhsDilation.every((x) => x === 1) && g.inSpatial.length > 0 && shiftWaste(g) <= 1.5) {
+    return convWasmShifted(lhs, rhs, g, outDType);
+  }
   const groups = Math.max(g.featureGroups, g.batchGroups);
   const outBatch = g.batch / g.batchGroups;
   const groupOut = g.outFeatures / groups;
@@ -195,6 +197,22 @@ const convWasm = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outDType: "
     }
   }
   return out;
+};
+
+/**
+ * Rows the shifted form computes per output position: the padded width over the output
+ * width on the last axis, roughly. Near 1 for ordinary convolutions; large for a kernel
+ * gradient (a window nearly as large as the input, few outputs), where the gather wins.
+ */
+const shiftWaste = (g: ConvGeometry): number => {
+  const D = g.outSpatial.length;
+  let stride = 1;
+  let rows = 1;
+  for (let d = D - 1; d >= 0; d--) {
+    rows += (g.outSpatial[d]! - 1) * stride;
+    stride *= g.outSpatial[d]! + (g.window[d]! - 1) * g.rhsDilation[d]!;
+  }
+  return rows / Math.max(1, sizeOf(g.outSpatial));
 };
 
 /**
