@@ -5,11 +5,12 @@
  * throws; only {@link CotangentError}s become values: any other exception is a bug and is
  * rethrown.
  */
+import { describeValue } from "./api/args.js";
 import { type Either, left, right } from "fp-ts/lib/Either.js";
 import type { TaskEither } from "fp-ts/lib/TaskEither.js";
 import type { ArrayBase, ArrayLike } from "./array.js";
 import type { DType } from "./dtype.js";
-import { CotangentError } from "./errors.js";
+import { CotangentError, ValueError } from "./errors.js";
 import { type LoadOptions, load, save } from "./io/save.js";
 import { type DeserializeOptions, deserialize } from "./io/serialize.js";
 import { array } from "./np/coerce.js";
@@ -26,6 +27,7 @@ import { array } from "./np/coerce.js";
 export const attempt =
   <A extends readonly unknown[], R>(fn: (...args: A) => R): ((...args: A) => Either<CotangentError, R>) =>
   (...args) => {
+    if (typeof fn !== "function") return left(new ValueError(`fn must be a function, got ${describeValue(fn)}`, { op: "attempt" }));
     try {
       return right(fn(...args));
     } catch (e) {

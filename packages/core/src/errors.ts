@@ -96,6 +96,8 @@ export class AxisError extends CotangentError {}
 export class IndexError extends CotangentError {}
 /** An argument of the wrong kind or value (ragged nested arrays, bad options, ...). */
 export class ValueError extends CotangentError {}
+/** A pytree that cannot be walked: it contains itself (a cycle), or nests deeper than `tree.MAX_DEPTH`. */
+export class TreeError extends ValueError {}
 /** A traced value was coerced to a concrete JS number, string or boolean. */
 export class ConcretizationError extends CotangentError {}
 /** A tracer was used after the trace that created it ended. */

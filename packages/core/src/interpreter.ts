@@ -4,6 +4,7 @@
  * dropped right after its last use, and the bytes it holds are counted, so peak memory is
  * what the program needs and can be measured with {@link memoryProfile}.
  */
+import { requireFunction } from "./api/args.js";
 import { type ArrayBase, NDArray, fromBuffer } from "./array.js";
 import { typedArrayFor } from "./dtype.js";
 import { ValueError } from "./errors.js";
@@ -120,6 +121,7 @@ export const memoryCounters = (): { liveBytes: number; peakBytes: number } => ({
  * produced by equations and the inputs and constants of the jaxprs being evaluated).
  */
 export const memoryProfile = <T>(work: () => T): { result: T; peakBytes: number } => {
+  requireFunction("memoryProfile", "work", work);
   const base = liveBytes;
   const outerPeak = peakBytes;
   peakBytes = liveBytes;

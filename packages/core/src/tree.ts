@@ -2,9 +2,55 @@
  * Pytrees: nested containers whose leaves are arrays and JS scalars. Plain arrays,
  * plain objects (keys sorted, as JAX sorts dict keys), `null`/`undefined` (empty nodes)
  * and registered classes are containers; everything else is a leaf.
+ *
+ * Limits: a tree that contains itself (a cycle) or nests containers more than
+ * {@link MAX_DEPTH} levels deep is a `TreeError` naming the path, never a stack overflow.
+ * Every transform flattens its arguments and results here, so they inherit both checks.
  */
 import { ArrayBase } from "./array.js";
-import { ValueError } from "./errors.js";
+import { TreeError, ValueError } from "./errors.js";
+
+/**
+ * The deepest nesting of containers a pytree may have. Far beyond any model's parameters,
+ * and low enough that every recursive walk (flatten, unflatten, treedef comparisons, the
+ * transforms) stays well inside the engine's stack.
+ */
+export const MAX_DEPTH = 1000;
+
+/** `a.b[0]...` for the first entries of a long path. */
+const shortPath = (path: readonly PathEntry[]): string =>
+  path.length === 0 ? "the root" : path.length <= 8 ? pathText(path) : `${pathText(path.slice(0, 4))}...${pathText(path.slice(-2)).replace(/^(?=[^[])/, ".")} (${path.length} levels)`;
+
+/**
+ * Tracks the containers on the current path of a walk: entering one that is already open is
+ * a cycle; going deeper than MAX_DEPTH is refused. Shared (non-cyclic) subtrees are fine.
+ */
+const walker = (op: string) => {
+  const open = new Set<object>();
+  const path: PathEntry[] = [];
+  return <R>(x: object, key: PathEntry | null, inside: () => R): R => {
+    if (key !== null) path.push(key);
+    try {
+      if (open.has(x)) {
+        throw new TreeError(`the tree contains itself at ${shortPath(path)}`, { op, hint: "a pytree must be a tree: remove the reference cycle" });
+      }
+      if (open.size >= MAX_DEPTH) {
+        throw new TreeError(`the tree nests containers more than ${MAX_DEPTH} levels deep (at ${shortPath(path)})`, {
+          op,
+          hint: "store long chains as a list (e.g. of layers) instead of nesting them",
+        });
+      }
+      open.add(x);
+      try {
+        return inside();
+      } finally {
+        open.delete(x);
+      }
+    } finally {
+      if (key !== null) path.pop();
+    }
+  };
+};
 
 type Ctor = abstract new (...args: any[]) => any;
 interface Registration {
@@ -38,38 +84,48 @@ const registrationOf = (x: object): [Ctor, Registration] | undefined => {
   return undefined;
 };
 
+const checkFunction = (op: string, f: unknown, name = "f"): void => {
+  if (typeof f !== "function") throw new ValueError(`${name} must be a function, got ${f === null ? "null" : typeof f}`, { op });
+};
+
 /** Registers a class as a pytree node. `flatten` returns `[children, aux]`. */
 export const register = <T>(
   ctor: abstract new (...args: any[]) => T,
   flatten: (x: T) => [unknown[], unknown],
   unflatten: (aux: any, children: any[]) => T,
 ): void => {
+  checkFunction("tree.register", ctor, "ctor");
+  checkFunction("tree.register", flatten, "flatten");
+  checkFunction("tree.register", unflatten, "unflatten");
   registered.set(ctor, { flatten, unflatten } as Registration);
 };
 
 /** Leaves in order, and the tree's structure. */
 export const flatten = <L = unknown>(tree: unknown): [L[], TreeDef] => {
   const leaves: unknown[] = [];
-  const go = (x: unknown): TreeDef => {
+  const enter = walker("tree.flatten");
+  const go = (x: unknown, key: PathEntry | null): TreeDef => {
     if (x === null || x === undefined) return { kind: "none", value: x };
     if (x instanceof ArrayBase || typeof x !== "object") {
       leaves.push(x);
       return LEAF;
     }
-    if (Array.isArray(x)) return { kind: "array", children: x.map(go) };
+    if (Array.isArray(x)) return enter(x, key, () => ({ kind: "array", children: x.map((c, i) => go(c, i)) }));
     const reg = registrationOf(x);
     if (reg) {
-      const [children, aux] = reg[1].flatten(x);
-      return { kind: "custom", ctor: reg[0], aux, children: children.map(go) };
+      return enter(x, key, () => {
+        const [children, aux] = reg[1].flatten(x);
+        return { kind: "custom", ctor: reg[0], aux, children: children.map((c, i) => go(c, i)) };
+      });
     }
     if (isPlainObject(x)) {
       const keys = Object.keys(x).sort();
-      return { kind: "object", keys, children: keys.map((k) => go((x as Record<string, unknown>)[k])) };
+      return enter(x, key, () => ({ kind: "object", keys, children: keys.map((k) => go((x as Record<string, unknown>)[k], k)) }));
     }
     leaves.push(x);
     return LEAF;
   };
-  const def = go(tree);
+  const def = go(tree, null);
   return [leaves as L[], def];
 };
 
@@ -99,11 +155,41 @@ export const leaves = <L = unknown>(tree: unknown): L[] => flatten<L>(tree)[0];
 /** The structure of a tree. */
 export const structure = (tree: unknown): TreeDef => flatten(tree)[1];
 
-export const numLeaves = (def: TreeDef): number =>
-  def.kind === "leaf" ? 1 : def.kind === "none" || def.kind === "static" ? 0 : def.children.reduce((s, c) => s + numLeaves(c), 0);
+const KINDS = new Set(["leaf", "none", "static", "array", "object", "custom"]);
+
+/** Checks that `d` is a TreeDef (as made by {@link flatten}): a typed error instead of a TypeError deep inside. */
+const checkDef = (op: string, d: unknown): void => {
+  const enter = walker(op);
+  const go = (x: unknown, key: PathEntry | null): void => {
+    const k = typeof x === "object" && x !== null ? (x as { kind?: unknown }).kind : undefined;
+    if (typeof k !== "string" || !KINDS.has(k)) {
+      throw new ValueError(`expected a tree structure (a TreeDef from tree.flatten or tree.structure), got ${x === null ? "null" : typeof x}${key === null ? "" : ` at child ${key}`}`, { op });
+    }
+    if (k === "array" || k === "object" || k === "custom") {
+      const children = (x as { children?: unknown }).children;
+      if (!Array.isArray(children)) throw new ValueError(`a ${k} node of a tree structure must have a list of children`, { op });
+      if (k === "object" && (!Array.isArray((x as { keys?: unknown }).keys) || (x as { keys: unknown[] }).keys.length !== children.length)) {
+        throw new ValueError("an object node of a tree structure must have one key per child", { op });
+      }
+      if (k === "custom" && !registered.has((x as { ctor?: Ctor }).ctor as Ctor)) throw new ValueError("a custom node of a tree structure must name a registered class", { op });
+      enter(x as object, key, () => children.forEach((c, i) => go(c, i)));
+    }
+  };
+  go(d, null);
+};
+
+export const numLeaves = (def: TreeDef): number => {
+  checkDef("tree.numLeaves", def);
+  return countLeaves(def);
+};
+
+const countLeaves = (def: TreeDef): number =>
+  def.kind === "leaf" ? 1 : def.kind === "none" || def.kind === "static" ? 0 : def.children.reduce((s, c) => s + countLeaves(c), 0);
 
 /** Rebuilds a tree of structure `def` from `leaves`. */
 export const unflatten = <T = any>(def: TreeDef, leafValues: readonly unknown[]): T => {
+  checkDef("tree.unflatten", def);
+  if (!Array.isArray(leafValues)) throw new ValueError(`leaves must be a list, got ${leafValues === null ? "null" : typeof leafValues}`, { op: "tree.unflatten" });
   let i = 0;
   const go = (d: TreeDef): unknown => {
     switch (d.kind) {
@@ -131,6 +217,12 @@ export const unflatten = <T = any>(def: TreeDef, leafValues: readonly unknown[])
 };
 
 export const treedefEquals = (a: TreeDef, b: TreeDef): boolean => {
+  checkDef("tree.treedefEquals", a);
+  checkDef("tree.treedefEquals", b);
+  return defsEqual(a, b);
+};
+
+const defsEqual = (a: TreeDef, b: TreeDef): boolean => {
   if (a.kind !== b.kind) return false;
   switch (a.kind) {
     case "leaf":
@@ -140,20 +232,25 @@ export const treedefEquals = (a: TreeDef, b: TreeDef): boolean => {
     case "static":
       return Object.is(a.value, (b as typeof a).value);
     case "array":
-      return a.children.length === (b as typeof a).children.length && a.children.every((c, i) => treedefEquals(c, (b as typeof a).children[i]!));
+      return a.children.length === (b as typeof a).children.length && a.children.every((c, i) => defsEqual(c, (b as typeof a).children[i]!));
     case "object": {
       const bb = b as typeof a;
-      return a.keys.length === bb.keys.length && a.keys.every((k, i) => k === bb.keys[i] && treedefEquals(a.children[i]!, bb.children[i]!));
+      return a.keys.length === bb.keys.length && a.keys.every((k, i) => k === bb.keys[i] && defsEqual(a.children[i]!, bb.children[i]!));
     }
     case "custom": {
       const bb = b as typeof a;
-      return a.ctor === bb.ctor && JSON.stringify(a.aux) === JSON.stringify(bb.aux) && a.children.length === bb.children.length && a.children.every((c, i) => treedefEquals(c, bb.children[i]!));
+      return a.ctor === bb.ctor && JSON.stringify(a.aux) === JSON.stringify(bb.aux) && a.children.length === bb.children.length && a.children.every((c, i) => defsEqual(c, bb.children[i]!));
     }
   }
 };
 
 /** `PyTreeDef(...)`-like text, for error messages. */
 export const treedefToString = (d: TreeDef): string => {
+  checkDef("tree.treedefToString", d);
+  return defToString(d);
+};
+
+const defToString = (d: TreeDef): string => {
   switch (d.kind) {
     case "leaf":
       return "*";
@@ -162,20 +259,21 @@ export const treedefToString = (d: TreeDef): string => {
     case "static":
       return typeof d.value === "function" ? `static(${d.value.name || "function"})` : typeof d.value === "string" ? `static(${JSON.stringify(d.value)})` : `static(${String(d.value)})`;
     case "array":
-      return `[${d.children.map(treedefToString).join(", ")}]`;
+      return `[${d.children.map(defToString).join(", ")}]`;
     case "object":
-      return `{${d.keys.map((k, i) => `${k}: ${treedefToString(d.children[i]!)}`).join(", ")}}`;
+      return `{${d.keys.map((k, i) => `${k}: ${defToString(d.children[i]!)}`).join(", ")}}`;
     case "custom":
-      return `${(d.ctor as { name?: string }).name ?? "Custom"}(${d.children.map(treedefToString).join(", ")})`;
+      return `${(d.ctor as { name?: string }).name ?? "Custom"}(${d.children.map(defToString).join(", ")})`;
   }
 };
 
 /** Applies `f` to every leaf of `tree` (and the matching leaves of `rest`, same structure). */
 export const map = <T = any>(f: (leaf: any, ...rest: any[]) => unknown, tree: unknown, ...rest: unknown[]): T => {
+  checkFunction("tree.map", f);
   const [ls, def] = flatten(tree);
   const others = rest.map((r, k) => {
     const [rl, rd] = flatten(r);
-    if (!treedefEquals(def, rd)) {
+    if (!defsEqual(def, rd)) {
       throw new ValueError(
         `tree ${k + 1} has structure ${treedefToString(rd)}, which differs from the first tree's ${treedefToString(def)}`,
         { op: "tree.map" },
@@ -191,19 +289,26 @@ export type PathEntry = number | string;
 
 /** Like {@link map}, with each leaf's key path as the first argument. */
 export const mapWithPath = <T = any>(f: (path: PathEntry[], leaf: any) => unknown, tree: unknown): T => {
+  checkFunction("tree.mapWithPath", f);
+  const enter = walker("tree.mapWithPath");
   const go = (x: unknown, path: PathEntry[]): unknown => {
     if (x === null || x === undefined) return x;
     if (x instanceof ArrayBase || typeof x !== "object") return f(path, x);
-    if (Array.isArray(x)) return x.map((c, i) => go(c, [...path, i]));
+    const key = path.length ? path[path.length - 1]! : null;
+    if (Array.isArray(x)) return enter(x, key, () => x.map((c, i) => go(c, [...path, i])));
     const reg = registrationOf(x);
     if (reg) {
-      const [children, aux] = reg[1].flatten(x);
-      return reg[1].unflatten(aux, children.map((c, i) => go(c, [...path, i])));
+      return enter(x, key, () => {
+        const [children, aux] = reg[1].flatten(x);
+        return reg[1].unflatten(aux, children.map((c, i) => go(c, [...path, i])));
+      });
     }
     if (isPlainObject(x)) {
-      const o: Record<string, unknown> = {};
-      for (const k of Object.keys(x).sort()) o[k] = go((x as Record<string, unknown>)[k], [...path, k]);
-      return o;
+      return enter(x, key, () => {
+        const o: Record<string, unknown> = {};
+        for (const k of Object.keys(x).sort()) o[k] = go((x as Record<string, unknown>)[k], [...path, k]);
+        return o;
+      });
     }
     return f(path, x);
   };
@@ -211,5 +316,12 @@ export const mapWithPath = <T = any>(f: (path: PathEntry[], leaf: any) => unknow
 };
 
 /** `a.b[0]`-style text of a key path. */
-export const pathToString = (path: PathEntry[]): string =>
+export const pathToString = (path: PathEntry[]): string => {
+  if (!Array.isArray(path) || !path.every((p) => typeof p === "string" || typeof p === "number")) {
+    throw new ValueError("path must be a list of keys (strings) and indices (numbers)", { op: "tree.pathToString" });
+  }
+  return pathText(path);
+};
+
+const pathText = (path: readonly PathEntry[]): string =>
   path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");

@@ -3,7 +3,7 @@
  * JAX's `jax.nn` gives (including at kinks: relu'(0) = 0). All accept any float array
  * (integers become float32, as np does) and work under every transform.
  */
-import { type ArrayBase, AxisError, type DType, type PositionalOr, ValueError, customJvp, lax, np, parseArgs, signature, stopGradient } from "@cotangent/core";
+import { type ArrayBase, AxisError, type DType, type PositionalOr, ValueError, customJvp, lax, np, parseArgs, signature, stopGradient, describeValue } from "@cotangent/core";
 
 type ArrayLike = np.ArrayLike;
 
@@ -155,7 +155,7 @@ export const oneHot = (x: ArrayLike, numClasses: number, options: OneHotOptions 
   const op = "nn.oneHot";
   parseArgs(oneHotSig, [x, numClasses, options]);
   if (!Number.isInteger(numClasses) || numClasses < 0) {
-    throw new ValueError(`numClasses must be a non-negative integer, got ${numClasses}`, { op });
+    throw new ValueError(`numClasses must be a non-negative integer, got ${describeValue(numClasses)}`, { op });
   }
   const ids = np.asArray(x);
   const axis = options.axis ?? -1;

@@ -18,7 +18,7 @@
  * "Efficient BackProp" (scale 1, fan_in); Saxe et al. (2014), "Exact solutions to the
  * nonlinear dynamics of learning in deep linear neural networks" (orthogonal).
  */
-import { type ArrayBase, type DType, AxisError, DTypeError, ShapeError, ValueError, np, random } from "@cotangent/core";
+import { type ArrayBase, type DType, AxisError, DTypeError, ShapeError, ValueError, np, random, describeValue } from "@cotangent/core";
 
 /** A PRNG key (see `random.key`). */
 export type Key = ArrayBase;
@@ -50,7 +50,7 @@ const floatDType = (op: string, dtype: DType): DType => {
 
 const checkShape = (op: string, shape: readonly number[]): number[] => {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ValueError(`shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`, { op, hint: "e.g. [784, 256]" });
+    throw new ValueError(`shape must be a list of non-negative integers, got ${describeValue(shape)}`, { op, hint: "e.g. [784, 256]" });
   }
   return shape.slice();
 };
@@ -69,8 +69,10 @@ const axesOf = (op: string, what: string, a: number | readonly number[], ndim: n
  * sizes, each times the receptive field (the product of the remaining non-batch axes).
  */
 export const computeFans = (shape: readonly number[], axes: FanAxes = {}, op = "nn.computeFans"): [number, number] => {
+  checkShape(typeof op === "string" ? op : "nn.computeFans", shape);
+  if (axes === null || typeof axes !== "object") throw new ValueError(`axes must be an object {inAxis, outAxis, batchAxis}, got ${describeValue(axes)}`, { op: "nn.computeFans" });
   if (shape.length < 2) {
-    throw new ShapeError(`can't compute input and output sizes of a ${shape.length}-dimensional weights tensor ${JSON.stringify(shape)}; it must be at least 2D`, {
+    throw new ShapeError(`can't compute input and output sizes of a ${shape.length}-dimensional weights tensor ${describeValue(shape)}; it must be at least 2D`, {
       op,
       hint: "initialize biases and other vectors with zeros, ones or normal(stddev)",
     });
@@ -90,12 +92,12 @@ export const computeFans = (shape: readonly number[], axes: FanAxes = {}, op = "
  */
 export const varianceScaling = (scale: number, mode: FanMode, distribution: Distribution, axes: FanAxes = {}): Initializer => {
   const op = "nn.varianceScaling";
-  if (!(Number.isFinite(scale) && scale > 0)) throw new ValueError(`scale must be a positive number, got ${scale}`, { op });
+  if (!(Number.isFinite(scale) && scale > 0)) throw new ValueError(`scale must be a positive number, got ${describeValue(scale)}`, { op });
   if (mode !== "fan_in" && mode !== "fan_out" && mode !== "fan_avg") {
-    throw new ValueError(`mode must be "fan_in", "fan_out" or "fan_avg", got ${JSON.stringify(mode)}`, { op });
+    throw new ValueError(`mode must be "fan_in", "fan_out" or "fan_avg", got ${describeValue(mode)}`, { op });
   }
   if (distribution !== "truncated_normal" && distribution !== "normal" && distribution !== "uniform") {
-    throw new ValueError(`distribution must be "truncated_normal", "normal" or "uniform", got ${JSON.stringify(distribution)}`, { op });
+    throw new ValueError(`distribution must be "truncated_normal", "normal" or "uniform", got ${describeValue(distribution)}`, { op });
   }
   return (key, shape, dtype = "float32") => {
     const s = checkShape(op, shape);
@@ -132,13 +134,13 @@ export const ones: Initializer = (_key, shape, dtype = "float32") => np.ones(che
 
 /** Normal samples with standard deviation `stddev` (JAX's default 1e-2). */
 export const normal = (stddev = 1e-2): Initializer => {
-  if (!(Number.isFinite(stddev) && stddev >= 0)) throw new ValueError(`stddev must be a non-negative number, got ${stddev}`, { op: "nn.normal" });
+  if (!(Number.isFinite(stddev) && stddev >= 0)) throw new ValueError(`stddev must be a non-negative number, got ${describeValue(stddev)}`, { op: "nn.normal" });
   return (key, shape, dtype = "float32") => np.multiply(random.normal(key, checkShape("nn.normal", shape), { dtype: floatDType("nn.normal", dtype) }), stddev);
 };
 
 /** Uniform samples in [0, scale) (JAX's `uniform`, default scale 1e-2). */
 export const uniform = (scale = 1e-2): Initializer => {
-  if (!(Number.isFinite(scale) && scale >= 0)) throw new ValueError(`scale must be a non-negative number, got ${scale}`, { op: "nn.uniform" });
+  if (!(Number.isFinite(scale) && scale >= 0)) throw new ValueError(`scale must be a non-negative number, got ${describeValue(scale)}`, { op: "nn.uniform" });
   return (key, shape, dtype = "float32") => random.uniform(key, checkShape("nn.uniform", shape), { dtype: floatDType("nn.uniform", dtype), minval: 0, maxval: scale });
 };
 
@@ -153,11 +155,11 @@ export const uniform = (scale = 1e-2): Initializer => {
  */
 export const orthogonal = (scale = 1, columnAxis = -1): Initializer => {
   const op = "nn.orthogonal";
-  if (!Number.isFinite(scale)) throw new ValueError(`scale must be a finite number, got ${scale}`, { op });
+  if (!Number.isFinite(scale)) throw new ValueError(`scale must be a finite number, got ${describeValue(scale)}`, { op });
   return (key, shape, dtype = "float32") => {
     const s = checkShape(op, shape);
     const d = floatDType(op, dtype);
-    if (s.length < 2) throw new ShapeError(`needs at least a 2-D shape, got ${JSON.stringify(s)}`, { op, hint: "initialize vectors with zeros, ones or normal(stddev)" });
+    if (s.length < 2) throw new ShapeError(`needs at least a 2-D shape, got ${describeValue(s)}`, { op, hint: "initialize vectors with zeros, ones or normal(stddev)" });
     const [col] = axesOf(op, "columnAxis", columnAxis, s.length);
     const nCols = s[col!]!;
     const nRows = s.reduce((p, v) => p * v, 1) / Math.max(nCols, 1);

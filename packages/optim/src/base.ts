@@ -8,7 +8,8 @@
  * `null` for empty nodes, so it survives a serialize/deserialize round trip and can be
  * traced, vmapped and (later) jitted like any other pytree.
  */
-import { type ArrayBase, ShapeError, ValueError, np, tree } from "@cotangent/core";
+import { describeValue } from "@cotangent/core";
+import { ArrayBase, ShapeError, ValueError, np, tree } from "@cotangent/core";
 
 /** Any pytree: arrays and numbers nested in plain arrays and objects. */
 export type PyTree = any;
@@ -50,7 +51,37 @@ export type StateOf<T> = T extends GradientTransformation<infer S> ? S : never;
 export const transformation = <S>(
   init: (params: PyTree) => S,
   update: (updates: PyTree, state: S, params?: PyTree) => [PyTree, S],
-): GradientTransformation<S> => ({ init, update: update as GradientTransformation<S>["update"] });
+): GradientTransformation<S> => {
+  if (typeof init !== "function" || typeof update !== "function") {
+    throw new ValueError(`expects init and update functions, got ${describeValue(init)} and ${describeValue(update)}`, { op: "optim.transformation" });
+  }
+  // The state's top-level shape, from the state of an empty tree of parameters: an update
+  // with a state of another shape is a typed error, not a TypeError inside the arithmetic.
+  let probe: unknown;
+  try {
+    probe = init({});
+  } catch {
+    probe = undefined;
+  }
+  const checked = (updates: PyTree, state: S, params?: PyTree): [PyTree, S] => {
+    checkStateShape(probe, state);
+    return update(updates, state, params);
+  };
+  return { init, update: checked as GradientTransformation<S>["update"] };
+};
+
+const checkStateShape = (probe: unknown, state: unknown): void => {
+  if (probe === undefined || probe === null || typeof probe !== "object") return;
+  const fail = (why: string): never => {
+    throw new ValueError(`state ${why}; pass the state returned by init (or by the previous update)`, { op: "optim.update" });
+  };
+  if (state === null || typeof state !== "object") fail(`must be ${Array.isArray(probe) ? "a list" : "an object"}, got ${describeValue(state)}`);
+  if (Array.isArray(probe)) {
+    if (!Array.isArray(state) || state.length !== probe.length) fail(`must be a list of ${probe.length} states, got ${describeValue(state)}`);
+    return;
+  }
+  for (const k of Object.keys(probe)) if (!(k in (state as object))) fail(`has no '${k}' entry`);
+};
 
 /** A fresh empty state (a new object each time, so no caller can share one by accident). */
 export const emptyState = (): EmptyState => ({});
@@ -116,8 +147,13 @@ export const applyUpdates = <P>(params: P, updates: PyTree): P => {
     pl.map((p: any, i) => {
       const u = ul[i] as ArrayBase;
       // A broadcasting update would silently change the parameter's shape: refuse it.
-      const ps = typeof p === "number" ? [] : (p as ArrayBase).shape;
-      const us = typeof u === "number" ? [] : u.shape;
+      const shapeOf = (v: unknown, what: string): number[] => {
+        if (typeof v === "number") return [];
+        if (v instanceof ArrayBase) return v.shape;
+        throw new ValueError(`leaf ${i} of the ${what} is ${describeValue(v)}, not an array or a number`, { op: "optim.applyUpdates" });
+      };
+      const ps = shapeOf(p, "params");
+      const us = shapeOf(u, "updates");
       if (ps.join() !== us.join()) {
         throw new ShapeError(`the update of leaf ${i} has shape [${us.join(", ")}] but the parameter has shape [${ps.join(", ")}]`, {
           op: "optim.applyUpdates",

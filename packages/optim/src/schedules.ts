@@ -192,6 +192,7 @@ export const piecewiseConstant = (options: { initValue: number; boundariesAndSca
  */
 export const joinSchedules = (schedules: readonly Schedule[], boundaries: readonly number[]): ScheduleFn => {
   const op = "optim.joinSchedules";
+  ensure(op, Array.isArray(schedules) && Array.isArray(boundaries), "schedules and boundaries must be lists");
   schedules.forEach((s, i) => checkArg(op, `schedules[${i}]`, scheduleCodec, s));
   boundaries.forEach((b, i) => checkArg(op, `boundaries[${i}]`, nonNegativeInt, b));
   ensure(op, schedules.length === boundaries.length + 1, `needs one more schedule than boundaries, got ${schedules.length} schedules and ${boundaries.length} boundaries`);

@@ -63,6 +63,36 @@ export const kinds = {
   /** Pad widths: an integer, or a list of integers or [before, after] pairs of integers. */
   padWidths: codec("an integer or a list of integers or [before, after] pairs", (u): u is number | readonly unknown[] =>
     isInt(u) || (isList(u) && u.every((v) => isInt(v) || (isList(v) && v.length === 2 && v.every(isInt))))),
+  /** A lax operand: an array or tracer, or a JS number or boolean (lax takes no nested lists). */
+  operand: codec("an array or a JS number", (u): u is unknown => u instanceof ArrayBase || typeof u === "number" || typeof u === "boolean"),
+  /** An array or tracer (no JS number or list). */
+  arrayValue: codec("an array", (u): u is ArrayBase => u instanceof ArrayBase),
+  /** A list of lax operands. */
+  operands: codec("a list of arrays", (u): u is readonly unknown[] => isList(u) && u.every((v) => v instanceof ArrayBase || typeof v === "number" || typeof v === "boolean")),
+  /** A list of integers (axes, dimensions, start indices, ...). */
+  intList: codec("a list of integers", (u): u is readonly number[] => isList(u) && u.every(isInt)),
+  /** A list of non-negative integers (a shape, sizes, ...). */
+  countList: codec("a list of non-negative integers", (u): u is readonly number[] => isList(u) && u.every(isCount)),
+  /** Start indices of a dynamic slice: integers or scalar arrays. */
+  startIndices: codec("a list of integers or scalar arrays", (u): u is readonly unknown[] => isList(u) && u.every((v) => isInt(v) || v instanceof ArrayBase)),
+  /** lax.pad's config: one [low, high, interior] triple of integers per axis. */
+  padConfig: codec("a list of [low, high, interior] integer triples", (u): u is readonly unknown[] =>
+    isList(u) && u.every((v) => isList(v) && v.length === 3 && v.every(isInt))),
+  /** dot_general's dimension numbers: [[lhsContracting, rhsContracting], [lhsBatch, rhsBatch]]. */
+  dotDims: codec("[[lhsContracting, rhsContracting], [lhsBatch, rhsBatch]] (lists of integer axes)", (u): u is readonly unknown[] =>
+    isList(u) && u.length === 2 && u.every((pair) => isList(pair) && pair.length === 2 && pair.every((axes) => isList(axes) && axes.every(isInt)))),
+  /** Convolution padding: "SAME", "SAME_LOWER", "VALID" or [low, high] integer pairs per spatial axis. */
+  convPadding: codec('"SAME", "SAME_LOWER", "VALID" or a list of [low, high] integer pairs', (u): u is unknown =>
+    u === "SAME" || u === "SAME_LOWER" || u === "VALID" || (isList(u) && u.every((v) => isList(v) && v.length === 2 && v.every(isInt)))),
+  /** Convolution layouts: null, three layout strings, or {lhs_spec, rhs_spec, out_spec}. */
+  convDims: codec("null, three layout strings such as ['NHWC', 'HWIO', 'NHWC'], or {lhs_spec, rhs_spec, out_spec}", (u): u is unknown =>
+    u === null ||
+    (isList(u) && u.length === 3 && u.every((v) => typeof v === "string")) ||
+    (isPlainObject(u) && ["lhs_spec", "rhs_spec", "out_spec"].every((k) => isList(u[k]) && (u[k] as unknown[]).every(isInt)))),
+  /** A dtype name (never null). */
+  dtypeName: codec("a dtype ('float32', 'float64', 'int32' or 'bool')", (u): u is string => isDType(u)),
+  /** A plain object (params). */
+  object: codec("an object", (u): u is Record<string, unknown> => isPlainObject(u)),
   /** Any safe integer. */
   int: codec("an integer", (u): u is number => isInt(u)),
   /** A non-negative integer (a size or count). */
@@ -124,15 +154,21 @@ const registry = new Map<string, Signature>();
  * (keyword only).
  */
 export const signature = (name: string, params: readonly (Param | string)[]): Signature => {
+  if (typeof name !== "string" || !Array.isArray(params)) throw new ValueError("expects a name and a list of parameters", { op: "signature" });
   const sig: Signature = { name, params: params.map(parseParam) };
   registry.set(name, sig);
   return sig;
 };
 
 const parseParam = (p: Param | string): Param => {
-  if (typeof p !== "string") return p;
+  if (typeof p !== "string") {
+    if (typeof p !== "object" || p === null || typeof p.name !== "string" || !Object.hasOwn(kinds, p.kind)) {
+      throw new ValueError(`a parameter must be "name:kind" or {name, kind} with a known kind, got ${describeValue(p)}`, { op: "signature" });
+    }
+    return p;
+  }
   const m = /^(\w+):(\w+)([!?=]*)$/.exec(p);
-  if (!m || !(m[2]! in kinds)) throw new Error(`bad parameter spec ${p}`);
+  if (!m || !Object.hasOwn(kinds, m[2]!)) throw new ValueError(`bad parameter spec ${JSON.stringify(p)} (expected "name:kind" with a known kind)`, { op: "signature" });
   const flags = m[3]!;
   const kind = m[2] as ParamKind;
   const required = flags.includes("!");
@@ -213,10 +249,11 @@ export const closestKey = (key: string, known: readonly string[]): string | unde
   return best;
 };
 
-const errorFor = (kind: ParamKind): typeof ValueError => (kind.toLowerCase().includes("axis") || kind === "axes" ? AxisError : kind === "dtype" ? DTypeError : ValueError);
+const errorFor = (kind: ParamKind): typeof ValueError => (kind.toLowerCase().includes("axis") || kind === "axes" ? AxisError : kind === "dtype" || kind === "dtypeName" ? DTypeError : ValueError);
 
 /** Checks one value against its parameter; throws the typed error naming `op` and the parameter. */
 export const checkParam = (op: string, p: Param, value: unknown): void => {
+  if (typeof p !== "object" || p === null || !Object.hasOwn(kinds, p.kind)) throw new ValueError(`expects a parameter {name, kind}, got ${describeValue(p)}`, { op: "checkParam" });
   if (value === null && p.nullable) return;
   const c = kinds[p.kind];
   if (!c.is(value)) {
@@ -245,6 +282,9 @@ const keywordParams = (sig: Signature): Param[] => sig.params.filter((p) => p.pa
  * parameters (and `undefined` ones) are missing from the result.
  */
 export const parseArgs = <T = Record<string, any>>(sig: Signature, args: readonly unknown[]): T => {
+  if (typeof sig !== "object" || sig === null || !Array.isArray(sig.params) || !Array.isArray(args)) {
+    throw new ValueError("expects a signature and a list of arguments", { op: "parseArgs" });
+  }
   const op = sig.name;
   const positional = positionalParams(sig);
   let n = args.length;
@@ -252,7 +292,7 @@ export const parseArgs = <T = Record<string, any>>(sig: Signature, args: readonl
   let options: Record<string, unknown> | undefined;
   if (n > 0 && isPlainObject(args[n - 1])) {
     const p = positional[n - 1];
-    if (p === undefined || p.kind !== "any") {
+    if (p === undefined || (p.kind !== "any" && p.kind !== "object")) {
       options = args[n - 1] as Record<string, unknown>;
       n--;
     }
@@ -286,7 +326,7 @@ export const parseArgs = <T = Record<string, any>>(sig: Signature, args: readonl
       out[key] = v;
     }
   }
-  for (const p of sig.params) {
+  for (const p of sig.params as readonly Param[]) {
     const v = out[p.name];
     if (v === undefined) {
       if (p.required) throw new ValueError(`${p.name} is required (${kinds[p.kind].name})`, { op });
@@ -297,11 +337,27 @@ export const parseArgs = <T = Record<string, any>>(sig: Signature, args: readonl
   return out as T;
 };
 
+/** Throws a ValueError naming `op` and `name` unless `f` is a function (transforms, control flow, callbacks). */
+export const requireFunction = (op: string, name: string, f: unknown): void => {
+  if (typeof f !== "function") throw new ValueError(`${name} must be a function, got ${describeValue(f)}`, { op });
+};
+
+/**
+ * `fn` with its arguments checked against `sig` first (the arguments are passed on
+ * unchanged): for thin public wrappers such as `lax.*`, whose internal callers skip the check.
+ */
+export const checked = <F extends (...args: any[]) => any>(sig: Signature, fn: F): F & { readonly signature: Signature } =>
+  withSignature(sig, ((...args: unknown[]) => {
+    parseArgs(sig, args);
+    return fn(...args);
+  }) as F);
+
 /**
  * Attaches `sig` to `fn` (as a non-enumerable `signature` property), so a function object
  * tells what it accepts.
  */
 export const withSignature = <F extends (...args: any[]) => any>(sig: Signature, fn: F): F & { readonly signature: Signature } => {
+  requireFunction("withSignature", "fn", fn);
   Object.defineProperty(fn, "signature", { value: sig, enumerable: false });
   return fn as F & { readonly signature: Signature };
 };

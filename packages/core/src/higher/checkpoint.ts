@@ -4,6 +4,8 @@
  * allows; everything else is recomputed inside the backward pass from the checkpoint's
  * inputs. `savedResiduals` lists what a backward pass keeps.
  */
+import { describeValue } from "../api/args.js";
+import { ValueError } from "../errors.js";
 import type { ArrayBase } from "../array.js";
 import type { SourceInfo } from "../errors.js";
 import { Eqn, type Jaxpr, Var } from "../ir/jaxpr.js";
@@ -48,6 +50,9 @@ export const checkpointPolicies = {
   /** Save only values tagged with `checkpointName(x, name)` for one of `names`. */
   saveOnlyTheseNames: (...names: (string | readonly string[])[]): CheckpointPolicy => {
     const set = new Set(names.flat());
+    for (const n of set) {
+      if (typeof n !== "string") throw new ValueError(`names must be strings, got ${describeValue(n)}`, { op: "checkpointPolicies.saveOnlyTheseNames" });
+    }
     return named(`save_only_these_names(${[...set].join(",")})`, (p, params) => p === nameP && set.has((params as { name: string }).name));
   },
 };

@@ -54,4 +54,7 @@ export {
   selectN,
   select,
 } from "../primitives/compare.js";
-export { convertElementType } from "../primitives/structural.js";
+import { checked, signature } from "../api/args.js";
+import { convertElementType as convertElementTypeOp } from "../primitives/structural.js";
+
+export const convertElementType = checked(signature("lax.convertElementType", ["x:operand!", "dtype:dtypeName!"]), convertElementTypeOp);

@@ -1,5 +1,6 @@
 /** lax linear algebra: dotGeneral, dot, and the convolutions. */
 import type { ArrayBase } from "../array.js";
+import { parseArgs, signature } from "../api/args.js";
 import type { DType } from "../dtype.js";
 import { ValueError } from "../errors.js";
 import {
@@ -30,7 +31,9 @@ const normalize = (axes: readonly number[], ndim: number): number[] => axes.map(
  * axes count from the end). The result holds the batch axes, then lhs's remaining axes, then
  * rhs's. Both operands must share a dtype.
  */
+const dotGeneralSig = signature("lax.dotGeneral", ["lhs:arrayValue!", "rhs:arrayValue!", "dimensionNumbers:dotDims!", "preferredElementType:dtype="]);
 export const dotGeneral = (lhs: ArrayBase, rhs: ArrayBase, dimensionNumbers: DotDimensionNumbers, options: DotOptions = {}): ArrayBase => {
+  parseArgs(dotGeneralSig, [lhs, rhs, dimensionNumbers, options]);
   const dn = dimensionNumbers;
   const ok = Array.isArray(dn) && dn.length === 2 && dn.every((p) => Array.isArray(p) && p.length === 2 && p.every(Array.isArray));
   const normalized: DotDimensionNumbers = ok
@@ -46,8 +49,11 @@ export const dotGeneral = (lhs: ArrayBase, rhs: ArrayBase, dimensionNumbers: Dot
  * `lax.dot`: vector-vector, matrix-vector and matrix-matrix products (the last axis of
  * `lhs` with the first of `rhs`).
  */
-export const dot = (lhs: ArrayBase, rhs: ArrayBase, options: DotOptions = {}): ArrayBase =>
-  dotGeneralOp(lhs, rhs, [[[lhs.ndim - 1], [0]], [[], []]], options.preferredElementType ?? null);
+const dotSig = signature("lax.dot", ["lhs:arrayValue!", "rhs:arrayValue!", "preferredElementType:dtype="]);
+export const dot = (lhs: ArrayBase, rhs: ArrayBase, options: DotOptions = {}): ArrayBase => {
+  parseArgs(dotSig, [lhs, rhs, options]);
+  return dotGeneralOp(lhs, rhs, [[[lhs.ndim - 1], [0]], [[], []]], options.preferredElementType ?? null);
+};
 
 // ---------------------------------------------------------------- convolutions
 
@@ -75,7 +81,20 @@ const ones = (n: number): number[] => new Array<number>(n).fill(1);
  * `[[low, high], ...]` pairs per spatial axis (negative values crop). Window strides,
  * dilations and explicit padding are listed in the order of the spatial axes of the rhs layout.
  */
+const convSig = signature("lax.convGeneralDilated", [
+  "lhs:arrayValue!",
+  "rhs:arrayValue!",
+  "windowStrides:countList!",
+  "padding:convPadding!",
+  "lhsDilation:countList=",
+  "rhsDilation:countList=",
+  "dimensionNumbers:convDims=",
+  "featureGroupCount:count=",
+  "batchGroupCount:count=",
+  "preferredElementType:dtype=",
+]);
 export const convGeneralDilated = (lhs: ArrayBase, rhs: ArrayBase, windowStrides: readonly number[], padding: PaddingLike, options: ConvOptions = {}): ArrayBase => {
+  parseArgs(convSig, [lhs, rhs, windowStrides, padding, options]);
   const op = "lax.convGeneralDilated";
   const ns = lhs.ndim - 2;
   const dn = convDimensionNumbers(lhs.ndim, options.dimensionNumbers, op);
@@ -152,8 +171,19 @@ export interface ConvTransposeOptions {
  * directly as a convolution with lhs dilation. "SAME" and "VALID" padding give the output
  * sizes of the matching forward convolution's input (Keras' Conv2DTranspose convention).
  */
+const convTransposeSig = signature("lax.convTranspose", [
+  "lhs:arrayValue!",
+  "rhs:arrayValue!",
+  "strides:countList!",
+  "padding:convPadding!",
+  "rhsDilation:countList=",
+  "dimensionNumbers:convDims=",
+  "transposeKernel:bool=",
+  "preferredElementType:dtype=",
+]);
 export const convTranspose = (lhs: ArrayBase, rhs: ArrayBase, strides: readonly number[], padding: PaddingLike, options: ConvTransposeOptions = {}): ArrayBase => {
   const op = "lax.convTranspose";
+  parseArgs(convTransposeSig, [lhs, rhs, strides, padding, options]);
   const nd = lhs.ndim;
   const defaults: Record<number, readonly [string, string, string]> = {
     2: ["NC", "IO", "NC"],

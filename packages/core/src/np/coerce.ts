@@ -2,6 +2,7 @@
  * Turning user inputs (arrays, tracers, JS numbers, nested JS arrays, typed arrays) into
  * arrays, and JAX's dtype promotion with weakly typed JS scalars.
  */
+import { describeValue } from "../api/args.js";
 import { ArrayBase, fromBuffer } from "../array.js";
 import { type DType, type TypedArray, castTo, isDType, joinWeak, promoteDTypes, typedArrayFor, weakDTypeOf } from "../dtype.js";
 import { DTypeError, ValueError } from "../errors.js";
@@ -22,7 +23,7 @@ const TYPED_DTYPE = (x: ArrayBufferView): DType | null =>
 
 export const checkDType = (op: string, d: unknown): DType => {
   if (!isDType(d)) {
-    throw new DTypeError(`unknown dtype ${JSON.stringify(d)}`, { op, hint: "use 'float32', 'float64', 'int32' or 'bool'" });
+    throw new DTypeError(`unknown dtype ${describeValue(d)}`, { op: typeof op === "string" ? op : "checkDType", hint: "use 'float32', 'float64', 'int32' or 'bool'" });
   }
   return d;
 };
@@ -151,6 +152,7 @@ export const array = (x: ArrayLike, options: DTypeOption & { shape?: readonly nu
 
 /** An array argument: arrays pass through, JS values become arrays (weak scalars stay scalars). */
 export const asArray = (x: ArrayLike, dtype?: DType): ArrayBase => {
+  if (dtype !== undefined) checkDType("np.asArray", dtype);
   if (x instanceof ArrayBase) return dtype ? convertElementType(x, dtype) : x;
   if (typeof x === "number" || typeof x === "boolean") {
     const d = dtype ?? weakDTypeOf(x);
@@ -193,6 +195,7 @@ export const promoteArgs = (...xs: ArrayLike[]): ArrayBase[] => {
  * together, so that a mismatch names `op` (e.g. `np.add`) rather than the primitive it binds.
  */
 export const checkBroadcast = <T extends ArrayBase[]>(op: string, xs: T): T => {
+  if (!Array.isArray(xs) || !xs.every((x) => x instanceof ArrayBase)) throw new ValueError(`expects a list of arrays, got ${describeValue(xs)}`, { op: "np.checkBroadcast" });
   broadcastAll(op, xs.map((x) => x.aval));
   return xs;
 };

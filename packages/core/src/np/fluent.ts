@@ -4,6 +4,7 @@
  * layer, so that arrays do not depend on the user API.
  */
 import { ArrayBase } from "../array.js";
+import { ValueError } from "../errors.js";
 import * as el from "./elementwise.js";
 import * as ix from "./indexing.js";
 import * as la from "./linalg.js";
@@ -62,7 +63,7 @@ for (const [name, fn] of Object.entries(methods)) {
 }
 Object.defineProperty(ArrayBase.prototype, Symbol.iterator, {
   value: function* (this: ArrayBase): Generator<ArrayBase> {
-    if (this.ndim === 0) throw new TypeError("iteration over a 0-d array");
+    if (this.ndim === 0) throw new ValueError("iteration over a 0-d array", { op: "iterate", hint: "a scalar has no first axis to iterate over; use x.item()" });
     const n = this.shape[0]!;
     for (let i = 0; i < n; i++) yield ix.index(this, [i]);
   },

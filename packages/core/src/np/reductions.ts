@@ -5,9 +5,9 @@
  * `keepdims` keeps reduced axes as size 1. Booleans sum and multiply as int32, as in JAX;
  * means, variances and logsumexp work in floating point (integers become float32).
  */
-import type { ArrayBase } from "../array.js";
+import { ArrayBase } from "../array.js";
 import type { ArgOptions, ArgReduceArgs, Axes, Axis, DTypeReduceOptions, MaxArgs, PositionalOr, ReduceOptions, SumArgs } from "../api/arg_types.js";
-import { parseArgs, signature, withSignature } from "../api/args.js";
+import { checkParam, describeValue, parseArgs, signature, withSignature } from "../api/args.js";
 import type { DType } from "../dtype.js";
 import { ValueError } from "../errors.js";
 import { div, mul, sub, add } from "../primitives/binary.js";
@@ -23,12 +23,18 @@ import { type ArrayLike, asArray, promoteToFloat } from "./coerce.js";
 export type { ArgOptions, DTypeReduceOptions, ReduceOptions, SumArgs, MaxArgs, ArgReduceArgs } from "../api/arg_types.js";
 
 /** Normalised reduction axes for `x` (all axes when none are given); AxisError names the axis and rank. */
-export const reductionAxes = (op: string, x: ArrayBase, axis: Axes | undefined): number[] =>
-  axis === undefined || axis === null ? x.shape.map((_, i) => i) : normalizeAxes(op, typeof axis === "number" ? [axis] : axis, x.ndim);
+export const reductionAxes = (op: string, x: ArrayBase, axis: Axes | undefined): number[] => {
+  if (!(x instanceof ArrayBase)) throw new ValueError(`expects an array, got ${describeValue(x)}`, { op: "np.reductionAxes" });
+  if (axis !== undefined) checkParam(typeof op === "string" ? op : "np.reductionAxes", { name: "axis", kind: "axes" }, axis);
+  return axis === undefined || axis === null ? x.shape.map((_, i) => i) : normalizeAxes(op, typeof axis === "number" ? [axis] : axis, x.ndim);
+};
 
 /** Re-inserts reduced axes as size 1 when `keepdims`. */
-export const keepDims = (r: ArrayBase, x: ArrayBase, axes: readonly number[], keepdims: boolean | undefined): ArrayBase =>
-  keepdims ? reshape(r, x.shape.map((d, i) => (axes.includes(i) ? 1 : d))) : r;
+export const keepDims = (r: ArrayBase, x: ArrayBase, axes: readonly number[], keepdims: boolean | undefined): ArrayBase => {
+  if (!keepdims) return r;
+  if (!(r instanceof ArrayBase) || !(x instanceof ArrayBase) || !Array.isArray(axes)) throw new ValueError("expects the reduced array, the input array and the reduced axes", { op: "np.keepDims" });
+  return reshape(r, x.shape.map((d, i) => (axes.includes(i) ? 1 : d)));
+};
 
 /** The number of elements reduced over `axes`. */
 const countOf = (x: ArrayBase, axes: readonly number[]): number => axes.reduce((p, k) => p * x.shape[k]!, 1);

@@ -3,7 +3,7 @@
  * broadcastTo, concatenate, stack, split, flip, pad, tile, repeat. Axes may be negative;
  * a bad axis is an AxisError naming the axis and the rank.
  */
-import type { ArrayBase } from "../array.js";
+import { ArrayBase } from "../array.js";
 import { AxisError, ShapeError, ValueError } from "../errors.js";
 import { normalizeAxes, normalizeAxis } from "../primitives/common.js";
 import { gather } from "../primitives/indexing.js";
@@ -11,7 +11,7 @@ import * as S from "../primitives/shape.js";
 import { broadcastInDim, broadcastTo as broadcastToOp, reshape as reshapeOp, transpose as transposeOp } from "../primitives/structural.js";
 import { broadcastShapes, shapeStr, sizeOf } from "../shape.js";
 import type { Axes, Axis, PositionalOr, SqueezeArgs, SqueezeOptions } from "../api/arg_types.js";
-import { parseArgs, signature, withSignature } from "../api/args.js";
+import { checkParam, describeValue, parseArgs, signature, withSignature } from "../api/args.js";
 import type { DType } from "../dtype.js";
 import { type ArrayLike, array, asArray, promoteArgs } from "./coerce.js";
 
@@ -127,6 +127,8 @@ export const broadcastTo = (x: ArrayLike, shape: number | readonly number[]): Ar
 
 /** `np.broadcastTo` for the np function `op` (whose name the errors carry). */
 export const broadcastArrayTo = (op: string, a: ArrayBase, shape: number | readonly number[]): ArrayBase => {
+  if (!(a instanceof ArrayBase)) throw new ValueError(`expects an array, got ${describeValue(a)}`, { op: "np.broadcastArrayTo" });
+  checkParam(typeof op === "string" ? op : "np.broadcastArrayTo", { name: "shape", kind: "shape" }, shape);
   const sh = typeof shape === "number" ? [shape] : shape.slice();
   if (sh.some((d) => !Number.isInteger(d) || d < 0)) throw new ShapeError(`shape ${shapeStr(sh)} must hold non-negative integers`, { op });
   const b = broadcastShapes(a.shape, sh);

@@ -1,4 +1,5 @@
 /** Plumbing shared by the user-facing transform wrappers: pytrees in, pytrees out. */
+import { requireFunction } from "../api/args.js";
 import { ArrayBase } from "../array.js";
 import { weakDTypeOf } from "../dtype.js";
 import { TransformError, ValueError } from "../errors.js";
@@ -30,6 +31,7 @@ export interface Traced {
  * says which of their leaves stay JS values (a loop body's carry).
  */
 export const traceFlat = (op: string, f: (...args: any[]) => unknown, inTree: TreeDef, flatArgs: readonly ArrayBase[], outStatics?: StaticLeaves): Traced => {
+  requireFunction(op, "f", f);
   let outTree: TreeDef | undefined;
   const jaxpr = traceToJaxpr(
     (...tracers) => {

@@ -4,6 +4,7 @@
  * tree product of output and input structures, as JAX does: each output leaf is replaced
  * by the input structure, with leaves of shape `out.shape ++ in.shape`.
  */
+import { requireFunction } from "../api/args.js";
 import { type ArrayBase, fromBuffer } from "../array.js";
 import { type DType, isFloat, typedArrayFor } from "../dtype.js";
 import { TransformError } from "../errors.js";
@@ -60,6 +61,7 @@ export const jacfwd =
   (f: (...args: any[]) => unknown, options: JacobianOptions = {}) =>
   (...args: any[]): any => {
     const op = "jacfwd";
+    requireFunction(op, "f", f);
     flattenArgs(op, args);
     const { xl, xTree, withX, x } = setup(op, args, options);
     const g = withX(f);
@@ -89,6 +91,7 @@ export const jacrev =
   (f: (...args: any[]) => unknown, options: JacobianOptions = {}) =>
   (...args: any[]): any => {
     const op = "jacrev";
+    requireFunction(op, "f", f);
     flattenArgs(op, args);
     const { xTree, withX, x } = setup(op, args, options);
     const [out, back] = vjp(withX(f), x);

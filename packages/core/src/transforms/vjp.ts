@@ -3,6 +3,7 @@
  * `vjp`, `grad`, `valueAndGrad`, `linearize`, `linearTranspose` and `jvp` are thin
  * wrappers over the jaxpr rewrites, taking and returning pytrees.
  */
+import { requireFunction } from "../api/args.js";
 import type { ArrayBase } from "../array.js";
 import { type DType, isFloat } from "../dtype.js";
 import { TransformError, ValueError } from "../errors.js";
@@ -151,6 +152,7 @@ const gradImpl = (op: string, f: (...args: any[]) => unknown, options: GradOptio
 export const grad =
   (f: (...args: any[]) => unknown, options: GradOptions = {}) =>
   (...args: any[]): any => {
+    requireFunction("grad", "f", f);
     const [, g, aux] = gradImpl("grad", f, options, args);
     return options.hasAux ? [g, aux] : g;
   };
@@ -159,6 +161,7 @@ export const grad =
 export const valueAndGrad =
   (f: (...args: any[]) => unknown, options: GradOptions = {}) =>
   (...args: any[]): any => {
+    requireFunction("valueAndGrad", "f", f);
     const [v, g, aux] = gradImpl("valueAndGrad", f, options, args);
     return options.hasAux ? [[v, aux], g] : [v, g];
   };

@@ -17,7 +17,7 @@
  * the usual healthy value (Karpathy, CS231n notes), far above means the step is too
  * large, far below too small.
  */
-import { ArrayBase, ValueError, tree } from "@cotangent/core";
+import { ArrayBase, ValueError, tree, describeValue } from "@cotangent/core";
 
 export type Flag = "vanishing" | "exploding" | "nonfinite";
 
@@ -107,10 +107,10 @@ const isFloatArray = (x: unknown): x is ArrayBase => x instanceof ArrayBase && (
 export const gradientFlow = (params: unknown, grads: unknown, options: GradientFlowOptions = {}): GradientFlow => {
   const op = "nn.gradientFlow";
   const depth = options.depth ?? 1;
-  if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`depth must be a positive integer, got ${depth}`, { op });
+  if (!Number.isInteger(depth) || depth < 1) throw new ValueError(`depth must be a positive integer, got ${describeValue(depth)}`, { op });
   const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
   for (const [k, v] of Object.entries(thresholds)) {
-    if (!(typeof v === "number" && v >= 0)) throw new ValueError(`threshold ${k} must be a non-negative number, got ${v}`, { op });
+    if (!(typeof v === "number" && v >= 0)) throw new ValueError(`threshold ${k} must be a non-negative number, got ${describeValue(v)}`, { op });
   }
   const ps = leavesWithPaths(params);
   const sameStructure = (what: string, other: unknown) => {
@@ -166,4 +166,12 @@ export const gradientFlow = (params: unknown, grads: unknown, options: GradientF
     return { name: a.name, size: a.size, paramNorm, gradNorm, updateNorm, updateRatio, flags };
   });
   return { layers, globalGradNorm: Math.sqrt(accs.reduce((s, a) => s + a.g2, 0)), thresholds };
+};
+
+/** Checks that `flow` is what gradientFlow returns (a typed error rather than a TypeError while formatting). */
+export const checkFlow = (op: string, flow: unknown): void => {
+  const f = flow as Partial<GradientFlow> | null;
+  if (f === null || typeof f !== "object" || !Array.isArray(f.layers) || typeof f.thresholds !== "object" || f.thresholds === null) {
+    throw new ValueError(`expects the result of nn.gradientFlow, got ${describeValue(flow)}`, { op });
+  }
 };

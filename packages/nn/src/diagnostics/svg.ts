@@ -4,6 +4,8 @@
  * and exploding thresholds, and each layer's flags written beside its bar. It displays
  * inline in notebooks and browsers, or can be written to a .svg file.
  */
+import { ValueError, describeValue } from "@cotangent/core";
+import { checkFlow } from "./data.js";
 import type { GradientFlow, LayerFlow } from "./data.js";
 import { sci } from "./format.js";
 
@@ -26,6 +28,8 @@ const CHAR = 7.4;
 
 /** Renders {@link GradientFlow} as an SVG document. */
 export const gradientFlowSvg = (flow: GradientFlow, options: SvgOptions = {}): string => {
+  checkFlow("nn.gradientFlowSvg", flow);
+  if (options === null || typeof options !== "object") throw new ValueError(`options must be an object, got ${describeValue(options)}`, { op: "nn.gradientFlowSvg" });
   const title = options.title ?? "Gradient flow";
   const t = flow.thresholds;
   const rowH = 22;

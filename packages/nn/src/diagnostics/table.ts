@@ -1,4 +1,6 @@
 /** The gradient-flow report as a plain-text table for terminals and logs. */
+import { ValueError, describeValue } from "@cotangent/core";
+import { checkFlow } from "./data.js";
 import type { GradientFlow } from "./data.js";
 import { count, sci } from "./format.js";
 
@@ -14,6 +16,7 @@ import { count, sci } from "./format.js";
  * ```
  */
 export const formatGradientFlow = (flow: GradientFlow): string => {
+  checkFlow("nn.formatGradientFlow", flow);
   const withUpdates = flow.layers.some((l) => l.updateRatio !== null);
   const header = ["layer", "params", "|param|", "|grad|", ...(withUpdates ? ["|update|/|param|"] : []), "flags"];
   const rows = flow.layers.map((l) => [

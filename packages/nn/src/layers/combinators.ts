@@ -1,5 +1,5 @@
 /** Putting layers together: `sequential`, `residual`, and the small glue layers `flatten` and `activation`. */
-import { type ArrayBase, ShapeError, ValueError, np, random } from "@cotangent/core";
+import { type ArrayBase, ShapeError, ValueError, describeValue, np, random } from "@cotangent/core";
 import { type ApplyOptions, type Layer, fromFunction } from "./layer.js";
 
 /** A layer, or a plain function of the input (an activation) that becomes a parameter-free layer. */
@@ -16,7 +16,10 @@ const childOptions = (options: ApplyOptions, i: number): ApplyOptions =>
   options.key === undefined || options.key === null ? options : { ...options, key: random.foldIn(options.key, i) };
 
 /** A parameter-free layer that applies `f` (e.g. `activation(nn.gelu)`); plain functions in `sequential` are wrapped this way. */
-export const activation = (f: (x: ArrayBase) => ArrayBase, name = f.name || "activation"): Layer<null> => fromFunction(name, (x) => f(x));
+export const activation = (f: (x: ArrayBase) => ArrayBase, name?: string): Layer<null> => {
+  if (typeof f !== "function") throw new ValueError(`f must be a function, got ${describeValue(f)}`, { op: "nn.activation" });
+  return fromFunction(name ?? (f.name || "activation"), (x) => f(x));
+};
 
 /**
  * `sequential(...layers)`: the layers applied one after another. Params are the list of

@@ -1,5 +1,5 @@
 /** 2-D convolution over NHWC images, on `lax.convGeneralDilated`. */
-import { type ArrayBase, type DType, ShapeError, ValueError, lax, np, random } from "@cotangent/core";
+import { type ArrayBase, type DType, ShapeError, ValueError, lax, np, random, describeValue } from "@cotangent/core";
 import { type Initializer, lecunNormal, zeros } from "../initializers.js";
 import { type Layer, checkFloatInput, checkParamDType, checkSize } from "./layer.js";
 
@@ -32,7 +32,7 @@ export interface Conv2dParams {
 export const pair = (op: string, what: string, v: number | readonly number[]): [number, number] => {
   const p = typeof v === "number" ? [v, v] : Array.isArray(v) ? v.slice() : [];
   if (p.length !== 2 || p.some((n) => !Number.isInteger(n) || n <= 0)) {
-    throw new ValueError(`${what} must be a positive integer or a pair of them, got ${JSON.stringify(v)}`, { op });
+    throw new ValueError(`${what} must be a positive integer or a pair of them, got ${describeValue(v)}`, { op });
   }
   return [p[0]!, p[1]!];
 };
@@ -44,7 +44,7 @@ export const checkPadding = (op: string, padding: unknown): Padding2d => {
     Array.isArray(padding) &&
     padding.length === 2 &&
     padding.every((p) => Array.isArray(p) && p.length === 2 && p.every((n) => Number.isInteger(n) && n >= 0));
-  if (!ok) throw new ValueError(`padding must be "SAME", "VALID" or [[top, bottom], [left, right]], got ${JSON.stringify(padding)}`, { op });
+  if (!ok) throw new ValueError(`padding must be "SAME", "VALID" or [[top, bottom], [left, right]], got ${describeValue(padding)}`, { op });
   return padding as unknown as Padding2d;
 };
 

@@ -1,5 +1,5 @@
 /** Fully connected layers: `dense` and the multi-layer perceptron `mlp` built from it. */
-import { type ArrayBase, type DType, ValueError, np, random } from "@cotangent/core";
+import { type ArrayBase, type DType, ValueError, np, random, describeValue } from "@cotangent/core";
 import { relu } from "../activations.js";
 import { type Initializer, lecunNormal, zeros } from "../initializers.js";
 import { type Layer, checkFloatInput, checkLastAxis, checkParamDType, checkSize } from "./layer.js";
@@ -63,7 +63,7 @@ export interface MlpOptions extends DenseOptions {
 export const mlp = (sizes: readonly number[], options: MlpOptions = {}): Layer<DenseParams[]> => {
   const op = "nn.mlp";
   if (!Array.isArray(sizes) || sizes.length < 2) {
-    throw new ValueError(`sizes must list at least the input and output sizes, got ${JSON.stringify(sizes)}`, { op, hint: "e.g. mlp([784, 256, 10])" });
+    throw new ValueError(`sizes must list at least the input and output sizes, got ${describeValue(sizes)}`, { op, hint: "e.g. mlp([784, 256, 10])" });
   }
   sizes.forEach((n, i) => checkSize(op, `sizes[${i}]`, n));
   const { activation = relu, activateFinal = false, ...denseOptions } = options;

@@ -1,5 +1,5 @@
 /** Dropout (Srivastava et al. 2014), driven by an explicit PRNG key. */
-import { type ArrayBase, ValueError, np, random } from "@cotangent/core";
+import { type ArrayBase, ValueError, np, random, describeValue } from "@cotangent/core";
 import type { Layer } from "./layer.js";
 
 /**
@@ -12,7 +12,7 @@ import type { Layer } from "./layer.js";
 export const dropout = (rate: number): Layer<null> => {
   const op = "nn.dropout";
   if (typeof rate !== "number" || !(rate >= 0 && rate <= 1)) {
-    throw new ValueError(`rate must be a probability in [0, 1], got ${rate}`, { op });
+    throw new ValueError(`rate must be a probability in [0, 1], got ${describeValue(rate)}`, { op });
   }
   return {
     name: "dropout",

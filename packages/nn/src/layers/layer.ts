@@ -4,7 +4,7 @@
  * configuration (sizes, initializers, dtype); parameters are plain data the caller
  * keeps (and may save, differentiate, vmap, or update with an optimizer).
  */
-import { type ArrayBase, type DType, DTypeError, ShapeError, ValueError } from "@cotangent/core";
+import { ArrayBase, type DType, DTypeError, ShapeError, ValueError, describeValue, np } from "@cotangent/core";
 import type { Key } from "../initializers.js";
 
 export interface ApplyOptions {
@@ -28,17 +28,27 @@ export interface Layer<P = unknown> {
 export type ParamsOf<L> = L extends Layer<infer P> ? P : never;
 
 /** A layer with no parameters (its params are `null`) from a function of the input. */
-export const fromFunction = (name: string, f: (x: ArrayBase, options: ApplyOptions) => ArrayBase): Layer<null> => ({
-  name,
-  init: () => null,
-  apply: (_params, x, options = {}) => f(x, options),
-});
+export const fromFunction = (name: string, f: (x: ArrayBase, options: ApplyOptions) => ArrayBase): Layer<null> => {
+  if (typeof f !== "function") throw new ValueError(`f must be a function, got ${describeValue(f)}`, { op: "nn.fromFunction" });
+  return {
+    name,
+    init: () => null,
+    apply: (_params, x, options = {}) => f(checkInput(`nn.${name}`, x), options),
+  };
+};
+
+/** A layer's input: an array or tracer (JS numbers and nested lists become arrays, as np takes them). */
+export const checkInput = (op: string, x: unknown): ArrayBase => {
+  if (x instanceof ArrayBase) return x;
+  if (typeof x === "number" || typeof x === "boolean" || Array.isArray(x) || ArrayBuffer.isView(x)) return np.asArray(x as np.ArrayLike);
+  throw new ValueError(`the input must be an array, got ${describeValue(x)}`, { op });
+};
 
 // ---------------------------------------------------------------- argument checks shared by layers
 
 export const checkSize = (op: string, what: string, n: unknown): number => {
   if (typeof n !== "number" || !Number.isInteger(n) || n <= 0) {
-    throw new ValueError(`${what} must be a positive integer, got ${typeof n === "number" ? n : JSON.stringify(n)}`, { op });
+    throw new ValueError(`${what} must be a positive integer, got ${describeValue(n)}`, { op });
   }
   return n;
 };
@@ -51,6 +61,7 @@ export const checkParamDType = (op: string, dtype: DType | undefined): DType => 
 
 /** A float input (ints are rejected: a layer that silently casts hides a bug). */
 export const checkFloatInput = (op: string, x: ArrayBase): void => {
+  if (!(x instanceof ArrayBase)) throw new ValueError(`the input must be an array, got ${describeValue(x)}`, { op });
   if (x.dtype !== "float32" && x.dtype !== "float64") {
     throw new DTypeError(`expects a float input, got ${x.aval}`, { op, hint: "convert with np.astype(x, \"float32\")" });
   }

@@ -1,5 +1,5 @@
 /** Normalization layers over the trailing (feature) axes: `layerNorm` and `rmsNorm`. */
-import { type ArrayBase, type DType, ShapeError, ValueError, np, random } from "@cotangent/core";
+import { type ArrayBase, type DType, ShapeError, ValueError, np, random, describeValue } from "@cotangent/core";
 import { type Initializer, ones, zeros } from "../initializers.js";
 import { type Layer, checkFloatInput, checkParamDType, checkSize } from "./layer.js";
 
@@ -22,7 +22,7 @@ export interface NormParams {
 
 const featureShape = (op: string, features: number | readonly number[]): number[] => {
   const s = typeof features === "number" ? [features] : Array.isArray(features) ? features.slice() : null;
-  if (!s || s.length === 0) throw new ValueError(`features must be a size or a non-empty list of sizes, got ${JSON.stringify(features)}`, { op });
+  if (!s || s.length === 0) throw new ValueError(`features must be a size or a non-empty list of sizes, got ${describeValue(features)}`, { op });
   s.forEach((n, i) => checkSize(op, `features[${i}]`, n));
   return s;
 };
@@ -41,7 +41,7 @@ const normLayer = (name: string, features: number | readonly number[], options: 
   const shape = featureShape(op, features);
   const dtype = checkParamDType(op, options.dtype);
   const epsilon = options.epsilon ?? 1e-6;
-  if (!(Number.isFinite(epsilon) && epsilon >= 0)) throw new ValueError(`epsilon must be a non-negative number, got ${epsilon}`, { op });
+  if (!(Number.isFinite(epsilon) && epsilon >= 0)) throw new ValueError(`epsilon must be a non-negative number, got ${describeValue(epsilon)}`, { op });
   const useScale = options.useScale ?? true;
   const useBias = center && (options.useBias ?? true);
   const scaleInit = options.scaleInit ?? ones;

@@ -5,7 +5,7 @@
  * strides, so the gradient (slice's transpose is a pad), vmap and jit come for free, at a
  * cost of kh·kw passes over the output.
  */
-import { type ArrayBase, ShapeError, ValueError, lax, np } from "@cotangent/core";
+import { type ArrayBase, ShapeError, ValueError, lax, np, describeValue } from "@cotangent/core";
 import { checkImages, checkPadding, pair, type Padding2d } from "./conv.js";
 import type { Layer } from "./layer.js";
 
@@ -102,7 +102,7 @@ export const avgPool = (windowShape: number | readonly [number, number], options
   const op = "nn.avgPool";
   const cfg = config(op, windowShape, options);
   const includePad = options.countIncludePad ?? true;
-  if (typeof includePad !== "boolean") throw new ValueError(`countIncludePad must be a boolean, got ${JSON.stringify(includePad)}`, { op });
+  if (typeof includePad !== "boolean") throw new ValueError(`countIncludePad must be a boolean, got ${describeValue(includePad)}`, { op });
   const windowSum = (x: ArrayBase): ArrayBase => windowSlices(op, padded(x, cfg, 0), cfg.window, cfg.strides).reduce((a, b) => np.add(a, b));
   return {
     name: "avgPool",

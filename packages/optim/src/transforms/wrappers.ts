@@ -4,7 +4,7 @@
  * `multiSteps` (accumulate gradients over k calls, then take one step). Both compute the
  * inner update on every call and select with `np.where`, so they trace without branching.
  */
-import { type ArrayBase, np, tree } from "@cotangent/core";
+import { type ArrayBase, ValueError, describeValue, np, tree } from "@cotangent/core";
 import { type GradientTransformation, type PyTree, transformation } from "../base.js";
 import { allFinite, cast, increment, treeSelect, treeZerosLike, zeroCount } from "../numerics.js";
 import { bool, checkArg, nonNegativeInt, parseOptions, positiveInt, transform as transformCodec } from "../validate.js";
@@ -105,5 +105,9 @@ export const multiSteps = <S>(
 };
 
 /** True (a bool array) when the last call to a multiSteps update took a real step. */
-export const multiStepsHasUpdated = (state: MultiStepsState): ArrayBase =>
-  np.logicalAnd(np.equal(state.miniStep, 0), np.greater(state.gradientStep, 0));
+export const multiStepsHasUpdated = (state: MultiStepsState): ArrayBase => {
+  if (state === null || typeof state !== "object" || !("miniStep" in state) || !("gradientStep" in state)) {
+    throw new ValueError(`expects the state of optim.multiSteps (with miniStep and gradientStep), got ${describeValue(state)}`, { op: "optim.multiStepsHasUpdated" });
+  }
+  return np.logicalAnd(np.equal(state.miniStep, 0), np.greater(state.gradientStep, 0));
+};

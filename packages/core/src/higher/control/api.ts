@@ -4,6 +4,7 @@
  * sub-jaxprs of one equation, so a loop's jaxpr does not grow with its trip count.
  */
 import { ArrayBase } from "../../array.js";
+import { describeValue, requireFunction } from "../../api/args.js";
 import { DTypeError, TypeMismatchError, ValueError } from "../../errors.js";
 import { type ShapedArray, promoteDTypes } from "../../dtype.js";
 import { Jaxpr, Var } from "../../ir/jaxpr.js";
@@ -88,6 +89,8 @@ const joinBranches = (jaxprs: Jaxpr[]): { branches: Jaxpr[]; consts: ArrayBase[]
  */
 export const switchCase = (index: ArrayBase | number, branches: readonly ((...ops: any[]) => unknown)[], ...operands: unknown[]): any => {
   const op = "lax.switch";
+  if (!Array.isArray(branches)) throw new ValueError(`branches must be a list of functions, got ${describeValue(branches)}`, { op });
+  branches.forEach((b, i) => requireFunction(op, `branch ${i}`, b));
   if (branches.length === 0) throw new ValueError("needs at least one branch", { op });
   let idx = leafToArray(index, op, "the index");
   if (idx.ndim !== 0) throw new DTypeError(`the index must be a scalar, got ${idx.aval}`, { op });
@@ -112,6 +115,8 @@ export const switchCase = (index: ArrayBase | number, branches: readonly ((...op
  */
 export const cond = (pred: ArrayBase | boolean | number, trueFn: (...ops: any[]) => unknown, falseFn: (...ops: any[]) => unknown, ...operands: unknown[]): any => {
   const op = "lax.cond";
+  requireFunction(op, "trueFn", trueFn);
+  requireFunction(op, "falseFn", falseFn);
   let p = leafToArray(pred, op, "the predicate");
   if (p.ndim !== 0) {
     throw new DTypeError(`the predicate must be a scalar, got ${p.aval}`, { op, hint: "for elementwise choices use np.where(cond, x, y)" });
@@ -143,6 +148,8 @@ export const scan = <C, Y = any>(f: (carry: C, x: any) => [C, Y], init: C, xs?: 
 
 /** `scan` reporting errors as `op` (foriLoop and map are scans underneath). */
 const scanAs = <C, Y = any>(op: string, what: string, f: (carry: C, x: any) => [C, Y], init: C, xs: unknown, options: ScanOptions): [C, Y] => {
+  requireFunction(op, what, f);
+  if (options === null || typeof options !== "object") throw new ValueError(`options must be an object, got ${describeValue(options)}`, { op });
   let [carry, carryTree] = flattenTraced(op, init, "init", "untraceable");
   // Static leaves of xs (JS booleans, strings, functions) reach every step as they are.
   const [xl, xTree] = flattenTraced(op, xs ?? null, "xs");
@@ -193,6 +200,8 @@ const scanAs = <C, Y = any>(op: string, what: string, f: (carry: C, x: any) => [
 /** `whileLoop(condFn, bodyFn, init)`: repeats `bodyFn` while `condFn(carry)` holds. */
 export const whileLoop = <C>(condFn: (carry: C) => unknown, bodyFn: (carry: C) => C, init: C): C => {
   const op = "lax.whileLoop";
+  requireFunction(op, "condFn", condFn);
+  requireFunction(op, "bodyFn", bodyFn);
   let [carry, carryTree] = flattenTraced(op, init, "init", "untraceable");
   let b = traceOn(op, bodyFn, [init], true);
   const promoted = promoteWeakCarry(init, carry, b.jaxpr.outAvals);
@@ -222,6 +231,12 @@ export const whileLoop = <C>(condFn: (carry: C) => unknown, bodyFn: (carry: C) =
  * with traced bounds to `whileLoop`.
  */
 export const foriLoop = <C>(lower: number | ArrayBase, upper: number | ArrayBase, body: (i: ArrayBase, val: C) => C, init: C): C => {
+  requireFunction("lax.foriLoop", "body", body);
+  for (const [name, b] of [["lower", lower], ["upper", upper]] as const) {
+    if (!(b instanceof ArrayBase) && !(typeof b === "number" && Number.isSafeInteger(b))) {
+      throw new ValueError(`${name} must be an integer or an int32 scalar array, got ${describeValue(b)}`, { op: "lax.foriLoop" });
+    }
+  }
   if (typeof lower === "number" && typeof upper === "number") {
     const n = Math.max(0, Math.ceil(upper - lower));
     // The carry is [counter, value]: a type error shows the counter first.
@@ -239,6 +254,9 @@ export const foriLoop = <C>(lower: number | ArrayBase, upper: number | ArrayBase
 };
 
 /** `map(f, xs)`: `f` applied to each slice of `xs` along its leading axis, sequentially (a scan). */
-export const map = <Y = any>(f: (x: any) => Y, xs: unknown): Y => scanAs<null, Y>("lax.map", "f", (c, x) => [c, f(x)], null, xs, {})[1];
+export const map = <Y = any>(f: (x: any) => Y, xs: unknown): Y => {
+  requireFunction("lax.map", "f", f);
+  return scanAs<null, Y>("lax.map", "f", (c, x) => [c, f(x)], null, xs, {})[1];
+};
 
 export { ArrayBase };
