@@ -31,7 +31,7 @@ const normalize = (axes: readonly number[], ndim: number): number[] => axes.map(
  * axes count from the end). The result holds the batch axes, then lhs's remaining axes, then
  * rhs's. Both operands must share a dtype.
  */
-const dotGeneralSig = signature("lax.dotGeneral", ["lhs:arrayValue!", "rhs:arrayValue!", "dimensionNumbers:dotDims!", "preferredElementType:dtype="]);
+const dotGeneralSig = signature("lax.dotGeneral", ["lhs:arrayValue!", "rhs:arrayValue!", { name: "dimensionNumbers", kind: "any", required: true, pass: "positional" }, "preferredElementType:dtype="]);
 export const dotGeneral = (lhs: ArrayBase, rhs: ArrayBase, dimensionNumbers: DotDimensionNumbers, options: DotOptions = {}): ArrayBase => {
   parseArgs(dotGeneralSig, [lhs, rhs, dimensionNumbers, options]);
   const dn = dimensionNumbers;
@@ -85,10 +85,10 @@ const convSig = signature("lax.convGeneralDilated", [
   "lhs:arrayValue!",
   "rhs:arrayValue!",
   "windowStrides:countList!",
-  "padding:convPadding!",
+  { name: "padding", kind: "any", required: true, pass: "positional" },
   "lhsDilation:countList=",
   "rhsDilation:countList=",
-  "dimensionNumbers:convDims=",
+  { name: "dimensionNumbers", kind: "any", pass: "keyword" },
   "featureGroupCount:count=",
   "batchGroupCount:count=",
   "preferredElementType:dtype=",
@@ -175,9 +175,9 @@ const convTransposeSig = signature("lax.convTranspose", [
   "lhs:arrayValue!",
   "rhs:arrayValue!",
   "strides:countList!",
-  "padding:convPadding!",
+  { name: "padding", kind: "any", required: true, pass: "positional" },
   "rhsDilation:countList=",
-  "dimensionNumbers:convDims=",
+  { name: "dimensionNumbers", kind: "any", pass: "keyword" },
   "transposeKernel:bool=",
   "preferredElementType:dtype=",
 ]);
