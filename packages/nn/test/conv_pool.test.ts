@@ -110,7 +110,7 @@ describe("conv2d", () => {
   });
   it("errors", () => {
     expect(() => nn.conv2d(3, 4, 3, { groups: 2 })).toThrow(/nn.conv2d: groups \(2\) must divide both inChannels \(3\) and outChannels \(4\)/);
-    expect(() => nn.conv2d(3, 4, [3, 0])).toThrow(/nn.conv2d: kernelSize must be a positive integer or a pair of them, got \[3,0\]/);
+    expect(() => nn.conv2d(3, 4, [3, 0])).toThrow(/nn.conv2d: kernelSize must be a positive integer or a pair of them, got \[3, 0\]/);
     expect(() => nn.conv2d(3, 4, 3, { padding: "FULL" as any })).toThrow(/nn.conv2d: padding must be "SAME", "VALID" or \[\[top, bottom\], \[left, right\]\], got "FULL"/);
     const layer = nn.conv2d(3, 4, 3);
     const p = layer.init(random.key(0));

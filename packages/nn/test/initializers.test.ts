@@ -104,7 +104,7 @@ describe("variance scaling initializers", () => {
     expect(() => nn.varianceScaling(1, "fan_in", "cauchy" as any)).toThrow(/distribution must be "truncated_normal", "normal" or "uniform", got "cauchy"/);
     expect(() => nn.heNormal()(key, [3, 4], "int32")).toThrow(DTypeError);
     expect(() => nn.heNormal()(key, [3, 4], "int32")).toThrow(/nn.varianceScaling: parameters must be float32 or float64, got int32/);
-    expect(() => nn.heNormal()(key, [3, -4])).toThrow(/shape must be a list of non-negative integers, got \[3,-4\]/);
+    expect(() => nn.heNormal()(key, [3, -4])).toThrow(/shape must be a list of non-negative integers, got \[3, -4\]/);
     expect(() => nn.heNormal()(key, [3])).toThrow(/1-dimensional weights tensor/);
   });
 });
