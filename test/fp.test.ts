@@ -42,7 +42,7 @@ const SAMPLES: Record<string, [unknown, unknown[]]> = {
   pad: [a23, [1]], tile: [b3, [2]], repeat: [a23, [2, 0]], take: [a23, [idx, 1]], takeAlongAxis: [a23, [np.array([[0], [2]], { dtype: "int32" }), 1]],
   scatterAdd: [b3, [idx, np.array([1, 1])]], index: [a23, [[1]]],
   full: [[2, 2], [3]], fullLike: [a23, [7]], zeros: [[2, 3], [{ dtype: "int32" }]], ones: [[2], []], zerosLike: [a23, []], onesLike: [a23, [{ dtype: "float64" }]],
-  arange: [5, []], linspace: [0, [1, 5]], eye: [3, [{ k: 1 }]],
+  trace: [m33, [1]], arange: [5, []], linspace: [0, [1, 5]], eye: [3, [{ k: 1 }]],
 };
 
 /** Values compared as nested JS values (arrays by dtype, shape and elements). */

@@ -115,6 +115,8 @@ export const kinds = {
   function: codec("a function", (u): u is (...a: unknown[]) => unknown => typeof u === "function"),
   /** A string (checked against the parameter's choices when it lists them). */
   string: codec("a string", (u): u is string => typeof u === "string"),
+  /** A norm's order (`np.linalg.norm`): a number, 'fro' or 'nuc'. */
+  normOrd: codec("a number, 'fro' or 'nuc'", (u): u is number | string => typeof u === "number" || u === "fro" || u === "nuc"),
   /** Anything (pytrees, keys checked by the function itself, ...). */
   any: codec("any value", (u): u is unknown => true),
 } as const;

@@ -72,7 +72,7 @@ export const {
   logicalAnd, logicalNot, logicalOr, logicalXor, logsumexp, matmul, max, maximum, mean, min, minimum, mod,
   moveaxis, multiply, negative, notEqual, ones, onesLike, outer, pad, positive, power, prod, ravel,
   reciprocal, remainder, repeat, reshape, round, rsqrt, scatterAdd, sigmoid, sign, sin, sinh, split, sqrt,
-  square, squeeze, stack, std, subtract, sum, swapaxes, take, takeAlongAxis, tan, tanh, tensordot, tile,
+  square, squeeze, stack, std, subtract, sum, swapaxes, take, takeAlongAxis, tan, tanh, tensordot, tile, trace,
   transpose, trueDivide, trunc, variance, vdot, where, zeros, zerosLike,
 } = npForms;
 // `var` is a reserved word: it can be exported under that name, but not declared.

@@ -8,3 +8,4 @@ export * from "./shape.js";
 export * from "./indexing.js";
 export * from "./linalg.js";
 import "./fluent.js";
+export { linalg, trace, type NormOrd, type NormOptions, type NormArgs } from "./linalg_norms.js";
