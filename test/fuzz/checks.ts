@@ -141,8 +141,19 @@ export const checksFor = (p: Program, f: F, args: NDArray[], choice: CheckChoice
         name: `grad vs finite differences (arguments [${subset}])`,
         snippet: [
           `const g = grad((...a: any[]) => scalar(f(...args.map((x, i) => (${JSON.stringify(subset)}.includes(i) ? a[${JSON.stringify(subset)}.indexOf(i)] : x)))), { argnums: ${JSON.stringify(subset.map((_, k) => k))} })(...${JSON.stringify(subset)}.map((i) => args[i]));`,
-          `// compare with central differences of scalar(f(...args)) in each argument (step 1e-6)`,
-          `console.log(g.map(String));`,
+          `// Central differences of scalar(f(...args)) in each differentiated argument (step 1e-6):`,
+          `const fd = ${JSON.stringify(subset)}.map((a) => {`,
+          `  const base = args[a].toTypedArray();`,
+          `  return Array.from(base, (_: number, i: number) => {`,
+          `    const at = (d: number) => {`,
+          `      const b = Float64Array.from(base);`,
+          `      b[i] += d;`,
+          `      return scalar(f(...args.map((x, k) => (k === a ? np.array(b, { dtype: "float64", shape: x.shape }) : x)))).item();`,
+          `    };`,
+          `    return (at(1e-6) - at(-1e-6)) / 2e-6;`,
+          `  });`,
+          `});`,
+          `console.log(g.map(String), fd);`,
         ].join("\n"),
         run: () => {
           const closed = (...free: any[]) => s(...args.map((x, i) => (subset.includes(i) ? free[subset.indexOf(i)] : x)));

@@ -26,7 +26,7 @@ export interface Value {
 }
 
 export interface Program {
-  /** TypeScript source: `const f = (x0: any, ...) => { ... };` preceded by any helper definitions. */
+  /** TypeScript source: `const f = (...xs: any[]) => { const [x0, ...] = xs; ... };`. */
   source: string;
   /** Input shapes and values (float64, row-major). */
   inputs: { shape: number[]; values: number[] }[];
@@ -430,7 +430,8 @@ const higherOp: OpGen = (s) => {
   } else {
     s.ctx.forward = false;
     s.lines.push(`const ${name} = customVjp(${body});`);
-    s.lines.push(`${name}.defVjp((...ps: any[]) => [${body}(...ps), ps], (ps: any[], ct: any) => vjp(${body}, ...ps)[1](ct));`);
+    const qs = ops.map((_, i) => `q${i}`);
+    s.lines.push(`${name}.defVjp((${qs.map((q) => `${q}: any`).join(", ")}) => [${body}(${qs.join(", ")}), [${qs.join(", ")}]], (ps: any[], ct: any) => vjp(${body}, ...ps)[1](ct));`);
   }
   return s.emit(`${name}(${args})`, fn.out.shape);
 };
@@ -481,8 +482,8 @@ export const genProgram = (g: fc.GeneratorValue): Program => {
   // the derivative checks would never see.
   const dead = top.unread().filter((v) => v !== last && !ctx.inputs.some((x) => x.name === v.name));
   if (dead.length > 0) last = top.emit(`np.add(${last.name}, np.multiply(${dead.map((v) => `np.mean(${v.name})`).reduce((a, b) => `np.add(${a}, ${b})`)}, 0.5))`, last.shape);
-  const params = ctx.inputs.map((x) => `${x.name}: any`).join(", ");
-  const source = `const f = (${params}) => {\n${top.lines.map((l) => "  " + l).join("\n")}\n  return ${last.name};\n};`;
+  // Variadic, so that snippets may call f(...someArray) under TypeScript's checks.
+  const source = `const f = (...xs: any[]) => {\n  const [${ctx.inputs.map((x) => x.name).join(", ")}] = xs;\n${top.lines.map((l) => "  " + l).join("\n")}\n  return ${last.name};\n};`;
   return { source, inputs: ctx.inputs.map(({ shape, values }) => ({ shape, values })), reverse: ctx.reverse, forward: ctx.forward };
 };
 

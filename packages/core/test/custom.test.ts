@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TransformError, customJvp, customVjp, grad, jvp, makeJaxpr, np, typecheck, vjp, vmap } from "@cotangent/core";
+import { TransformError, checkpoint, customJvp, customVjp, grad, jvp, makeJaxpr, np, typecheck, vjp, vmap } from "@cotangent/core";
 import { expectClose } from "./harness.js";
 
 const f64 = (x: any) => np.array(x, { dtype: "float64" });
@@ -106,5 +106,20 @@ describe("custom_lin under batching", () => {
     const [g] = evalJaxpr(back, [res!, cts]);
     expectClose(g, np.multiply(np.multiply(np.cos(x), cts), 2), 1e-12);
     expect(() => jvp(f, [x], [x])).toThrow(/customVjp: forward-mode differentiation/);
+  });
+  it("takes an input whose tangent a rule instantiated as zeros (found by the transform fuzzer)", () => {
+    // checkpoint's jvp gives an output that ignores its input a tangent of known zeros; in
+    // linearize the customVjp's linear part then sees only known values and must give zeros.
+    const f = customVjp((x: any) => np.sin(x));
+    f.defVjp((x: any) => [np.sin(x), x], (x: any, ct: any) => [np.multiply(ct, np.cos(x))]);
+    const K = f64([1, 2]);
+    const x = f64([0.3, -0.4]);
+    const viaCheckpoint = (a: any) => np.sum(np.add(f(checkpoint((_b: any) => K)(a)), a));
+    expectClose(grad(viaCheckpoint)(x), f64([1, 1]), 0);
+    const cj = customJvp((_b: any) => K);
+    cj.defJvp(([b]: any, _t: any) => [cj(b), np.zerosLike(K)]);
+    expectClose(grad((a: any) => np.sum(np.add(f(cj(a)), a)))(x), f64([1, 1]), 0);
+    // Forward mode with a nonzero tangent is still refused.
+    expect(() => jvp((a: any) => f(checkpoint((b: any) => np.sin(b))(a)), [x], [x])).toThrow(/customVjp: forward-mode differentiation/);
   });
 });

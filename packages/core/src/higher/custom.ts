@@ -5,7 +5,7 @@
  * output cotangent to input cotangents). Both are higher-order primitives carrying `f`'s
  * jaxpr, so they batch and nest like any other equation.
  */
-import type { ArrayBase } from "../array.js";
+import { type ArrayBase, bufferOf } from "../array.js";
 import { ShapedArray } from "../dtype.js";
 import { TransformError, ValueError } from "../errors.js";
 import type { Jaxpr } from "../ir/jaxpr.js";
@@ -146,7 +146,12 @@ const forwardModeError = () =>
 export const customLinP: Primitive<CustomLinParams> = definePrimitive<CustomLinParams>({
   name: "custom_lin",
   abstractEval: (_avals, { outAvals }) => outAvals.slice(),
-  impl: () => {
+  // Evaluated only when its tangents are known values. In linearize those are zeros that a
+  // rule instantiated for an output no input tangent reaches (checkpoint's jvp does), since
+  // a tangent that depends on no input tangent is zero; the map is linear, so it gives zeros.
+  // Any other value is a forward-mode request, which a customVjp cannot serve.
+  impl: (args, { numRes, outAvals }) => {
+    if (args.slice(numRes).every((t) => bufferOf(t).every((v) => v === 0))) return outAvals.map(zerosOf) as never;
     throw forwardModeError();
   },
   jvp: () => {
