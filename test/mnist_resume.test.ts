@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tree, type NDArray } from "@cotangent/core";
 import { train } from "../packages/examples/src/mnist.js";
+import { train as trainCnn } from "../packages/examples/src/mnist_cnn.js";
 
 describe("mnist example", () => {
   it("a run stopped and resumed from its last save continues exactly as one that never stopped", async () => {
@@ -37,6 +38,25 @@ describe("mnist example", () => {
       const one = await train({ ...small, epochs: 1, hidden: [8], fresh: true });
       expect(one.epochsRun).toBe(1);
       await expect(train({ ...small, epochs: 2, hidden: [4] })).rejects.toThrow(/does not match the template[\s\S]*\[0\]\.w: shape \[784, 8\], expected \[784, 4\]/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("mnist-cnn example", () => {
+  it("trains the LeNet-style network through the shared loop, and resumes bit for bit", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cotangent-mnist-cnn-"));
+    try {
+      const small = { epochs: 2, limit: 96, batchSize: 32, quiet: true };
+      const straight = await trainCnn({ ...small, statePath: join(dir, "a.bin"), fresh: true });
+      await trainCnn({ ...small, statePath: join(dir, "b.bin"), fresh: true, stopAfterEpoch: 1 });
+      const resumed = await trainCnn({ ...small, statePath: join(dir, "b.bin") });
+      expect(resumed.epochsRun).toBe(1);
+      const leaves = (p: unknown) => tree.leaves<NDArray>(p).map((x) => Array.from(x.toTypedArray()));
+      expect(leaves(resumed.params)).toEqual(leaves(straight.params));
+      // conv 5×5×1×6 + 6, conv 5×5×6×16 + 16, dense 400·120 + 120, 120·84 + 84, 84·10 + 10
+      expect(tree.leaves<NDArray>(straight.params).reduce((s, x) => s + x.size, 0)).toBe(61_706);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -9,6 +9,7 @@ const examples: Record<string, () => Promise<{ main: (args: string[]) => Promise
   "jit-timings": () => import("./jit_timings.js"),
   "http-predict": () => import("./http_predict.js"),
   "export-onnx": () => import("./export_onnx.js"),
+  "mnist-cnn": () => import("./mnist_cnn.js"),
 };
 
 const [name, ...args] = process.argv.slice(2);

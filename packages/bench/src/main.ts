@@ -1,0 +1,102 @@
+/**
+ * `pnpm bench [--quick] [--only W1,W3|W8.add] [--systems cotangent,tfjs-wasm] [--json FILE]`
+ *
+ * Runs each workload in Cotangent and in each peer, one system at a time, each in its own
+ * child process, on the same seeded data; prints a markdown table with median, min and max,
+ * and Cotangent's time as a multiple of the fastest peer's. Exits non-zero when a Cotangent
+ * result fails its check or a Cotangent case fails to run.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ChildReport } from "./child.js";
+import { DEFAULT_SYSTEMS, SYSTEMS } from "./systems/index.js";
+import { formatTable, rows } from "./table.js";
+import { CASES } from "./workloads.js";
+
+/** Systems whose rows Cotangent's are compared with. */
+export const PEERS = new Set(["tfjs-wasm", "tfjs-cpu", "jax-js", "jax-js-jit"]);
+
+export interface BenchOptions {
+  quick: boolean;
+  only?: string[];
+  systems?: string[];
+  json?: string;
+}
+
+export const parseArgs = (argv: string[]): BenchOptions => {
+  const value = (name: string) => {
+    const i = argv.indexOf(name);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith("--")) throw new Error(`${name} needs a value`);
+    return v;
+  };
+  const known = new Set(["--quick", "--only", "--systems", "--json"]);
+  for (const a of argv) if (a.startsWith("--") && !known.has(a)) throw new Error(`unknown option ${a} (known: ${[...known].join(", ")})`);
+  const list = (v: string | undefined) => v?.split(",").map((s) => s.trim()).filter(Boolean);
+  return { quick: argv.includes("--quick"), only: list(value("--only")), systems: list(value("--systems")), json: value("--json") };
+};
+
+/** The case ids that `--only` selects: whole workloads (W1) or single cases (W8.add). */
+export const selectCases = (only?: string[]): string[] => {
+  if (!only) return CASES.map((c) => c.id);
+  for (const o of only) if (!CASES.some((c) => c.workload === o || c.id === o)) throw new Error(`--only: no workload or case ${o} (workloads W1..W8; cases ${CASES.map((c) => c.id).join(", ")})`);
+  return CASES.filter((c) => only.includes(c.workload) || only.includes(c.id)).map((c) => c.id);
+};
+
+const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
+
+export const bench = (o: BenchOptions): { table: string; reports: ChildReport[]; ok: boolean } => {
+  const ids = selectCases(o.only);
+  const systems = o.systems ?? DEFAULT_SYSTEMS;
+  for (const s of systems) if (!SYSTEMS[s]) throw new Error(`--systems: no system ${s} (known: ${Object.keys(SYSTEMS).join(", ")})`);
+  const dir = mkdtempSync(join(tmpdir(), "cotangent-bench-"));
+  const reports: ChildReport[] = [];
+  try {
+    for (const system of systems) {
+      const out = join(dir, `${system}.json`);
+      process.stderr.write(`${system}:\n`);
+      // The child inherits this process's loader flags (tsx, the source condition).
+      const r = spawnSync(process.execPath, [...process.execArgv, CHILD, "--system", system, "--cases", ids.join(","), "--out", out, ...(o.quick ? ["--quick"] : [])], { stdio: ["ignore", "inherit", "inherit"] });
+      if (r.status !== 0) {
+        reports.push({ system, description: "(the process failed)", results: ids.map((id) => ({ case: id, system, status: "failed", samples: [], note: `child process exited with ${r.status ?? r.signal}` })) });
+        continue;
+      }
+      reports.push(JSON.parse(readFileSync(out, "utf8")) as ChildReport);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const all = ids.flatMap((id) => reports.flatMap((r) => r.results.filter((x) => x.case === id)));
+  const table = formatTable(rows(all, PEERS));
+  const ok = all.every((r) => PEERS.has(r.system) || r.status === "ok" || r.status === "unsupported");
+  return { table, reports, ok };
+};
+
+const header = (o: BenchOptions, reports: ChildReport[]) => {
+  const cmd = `pnpm bench${process.argv.slice(2).length ? " " + process.argv.slice(2).join(" ") : ""}`;
+  return [
+    `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC · ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length} · Node ${process.version} · \`${cmd}\`${o.quick ? " (quick: few samples)" : ""}`,
+    "",
+    ...reports.map((r) => `- **${r.system}**: ${r.description}`),
+    "",
+    "ratio: the median time of this row ÷ the fastest peer's median time on the same case (below 1: faster than every peer); for W6, peak bytes ÷ the plain variant's.",
+  ].join("\n");
+};
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const o = parseArgs(process.argv.slice(2));
+  const { table, reports, ok } = bench(o);
+  console.log(`\n${header(o, reports)}\n\n${table}`);
+  if (o.json) {
+    writeFileSync(o.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, options: o, reports }, null, 2));
+    console.log(`\nraw figures: ${o.json}`);
+  }
+  if (!ok) {
+    console.error("a Cotangent case failed or gave a wrong result (see the table)");
+    process.exit(1);
+  }
+}

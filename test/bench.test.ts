@@ -1,0 +1,74 @@
+/**
+ * The bench harness cannot silently break: a tiny `pnpm bench --quick` run through real
+ * child processes (Cotangent and the TF.js wasm peer), the argument parsing, the ratio
+ * arithmetic, and a wrong result caught by the check.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseArgs, selectCases } from "../packages/bench/src/main.js";
+import { rows } from "../packages/bench/src/table.js";
+import { runCase } from "../packages/bench/src/timing.js";
+import { caseById } from "../packages/bench/src/workloads.js";
+
+describe("pnpm bench", () => {
+  it("runs a tiny subset in Cotangent and a peer, each in its own process, and prints the table and the JSON", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cotangent-bench-test-"));
+    try {
+      const json = join(dir, "out.json");
+      const r = spawnSync(
+        process.execPath,
+        ["--conditions=@cotangent/source", "--import", "tsx", "packages/bench/src/main.ts", "--quick", "--only", "W8.add-small,W4.grad", "--systems", "cotangent,jax-js", "--json", json],
+        { encoding: "utf8" },
+      );
+      expect(r.stderr).toContain("cotangent W4.grad ... ok");
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/\| W4\.grad grad of sum\(sin\(x\)·x³\), n=1000 \(ms\) \| cotangent \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+× jax-js \|/);
+      expect(r.stdout).toMatch(/\| W8\.add-small np\.add 100 f32 \(ms\) \| cotangent \|/);
+      expect(r.stdout).toContain("jax-js 0.1.25 wasm device");
+      const out = JSON.parse(readFileSync(json, "utf8"));
+      expect(out.reports.map((x: { system: string }) => x.system)).toEqual(["cotangent", "jax-js"]);
+      for (const rep of out.reports) for (const res of rep.results) expect(res.status).toBe("ok");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("parses its options and refuses unknown workloads, systems and flags", () => {
+    expect(parseArgs(["--quick", "--only", "W1,W3", "--json", "x.json"])).toEqual({ quick: true, only: ["W1", "W3"], systems: undefined, json: "x.json" });
+    expect(selectCases(["W1"])).toEqual(["W1.f32-512", "W1.f32-1024", "W1.f64-512"]);
+    expect(selectCases(["W8.sum", "W6"])).toEqual(["W6.plain", "W6.checkpoint", "W8.sum"]);
+    expect(() => selectCases(["W9"])).toThrow(/no workload or case W9/);
+    expect(() => parseArgs(["--fast"])).toThrow(/unknown option --fast/);
+    expect(() => parseArgs(["--only"])).toThrow(/--only needs a value/);
+  });
+
+  it("gives Cotangent's median as a multiple of the fastest peer's, and GFLOP/s from times", () => {
+    const r = rows(
+      [
+        { case: "W1.f32-512", system: "cotangent", status: "ok", samples: [30, 10, 20] },
+        { case: "W1.f32-512", system: "tfjs-wasm", status: "ok", samples: [5, 5, 5] },
+        { case: "W1.f32-512", system: "jax-js", status: "ok", samples: [4, 4, 100] },
+        { case: "W1.f32-512", system: "jax-js-jit", status: "unsupported", samples: [], note: "one op" },
+      ],
+      new Set(["tfjs-wasm", "jax-js", "jax-js-jit"]),
+    );
+    expect(r[0]!.ratio).toBe(5);
+    expect(r[0]!.ratioTo).toBe("jax-js");
+    const flops = 2 * 512 ** 3;
+    expect(r[0]!.median).toBeCloseTo(flops / 20e6);
+    expect(r[0]!.min).toBeCloseTo(flops / 30e6);
+    expect(r[0]!.max).toBeCloseTo(flops / 10e6);
+    expect(r[3]!.status).toBe("unsupported");
+  });
+
+  it("a result that disagrees with the reference is reported as wrong, and is not timed", async () => {
+    const spec = caseById("W8.add-small");
+    const res = await runCase("broken", spec, () => ({ run: () => undefined, outputs: () => [new Float32Array(100)] }), true);
+    expect(res.status).toBe("wrong");
+    expect(res.note).toMatch(/x \+ y: element 0 is 0, the reference is/);
+    expect(res.samples).toEqual([]);
+  });
+});
