@@ -55,8 +55,8 @@ describe("mnist-cnn example", () => {
       expect(resumed.epochsRun).toBe(1);
       const leaves = (p: unknown) => tree.leaves<NDArray>(p).map((x) => Array.from(x.toTypedArray()));
       expect(leaves(resumed.params)).toEqual(leaves(straight.params));
-      // conv 5×5×1×6 + 6, conv 5×5×6×16 + 16, dense 400·120 + 120, 120·84 + 84, 84·10 + 10
-      expect(tree.leaves<NDArray>(straight.params).reduce((s, x) => s + x.size, 0)).toBe(61_706);
+      // conv 5×5×1×8 + 8, conv 5×5×8×16 + 16, dense 784·128 + 128, 128·10 + 10
+      expect(tree.leaves<NDArray>(straight.params).reduce((s, x) => s + x.size, 0)).toBe(105_194);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
