@@ -85,19 +85,31 @@ const checkValues = (r: PageResults) => {
   r.matmul.forEach((v, k) => expect(Math.abs(v - want[k]!)).toBeLessThan(1e-4 * (1 + Math.abs(want[k]!))));
   r.grad.forEach((v, k) => expect(v).toBeCloseTo(1 - Math.tanh(d.x[k]!) ** 2, 6));
   expect(r.vmap).toEqual(d.rows.map((row) => row.reduce((s, v, k) => s + v * d.w[k]!, 0)));
+  const n = 256;
+  [0, 255].forEach((i, half) => {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < n; p++) s += d.big[i * n + p]! * d.big[p * n + j]!;
+      expect(Math.abs(r.bigMatmulRows[half * n + j]! - s)).toBeLessThan(1e-3 * (1 + Math.abs(s)));
+    }
+  });
 };
 
 describe("Cotangent in headless chromium", () => {
   it("computes a matmul, a grad and a vmap on a plain page (no cross-origin isolation)", async () => {
     const r = await results("/plain/");
     expect(r.crossOriginIsolated).toBe(false);
+    // No SharedArrayBuffer here: the kernels run on the page's own thread, correctly.
+    expect(r.threads).toBe(1);
     checkValues(r);
   });
 
-  it("on a cross-origin-isolated page, SharedArrayBuffer is there and the values are the same", async () => {
+  it("on a cross-origin-isolated page, the kernels use a worker per core and the values are the same", async () => {
     const r = await results("/isolated/");
     expect(r.crossOriginIsolated).toBe(true);
     expect(r.sharedArrayBuffer).toBe(true);
+    expect(r.hardwareConcurrency).toBeGreaterThanOrEqual(2);
+    expect(r.threads).toBe(r.hardwareConcurrency);
     checkValues(r);
   });
 });

@@ -3,7 +3,7 @@
  * variant: `compile` wraps each function that is timed (identity for the eager interpreter;
  * the jit issue passes `jit` to add a `cotangent-jit` system).
  */
-import { type ArrayBase, checkpoint, grad, jvp, lax, memoryProfile, np, tree, valueAndGrad, vmap } from "@cotangent/core";
+import { type ArrayBase, checkpoint, grad, jvp, lax, memoryProfile, np, threadsReady, tree, valueAndGrad, vmap } from "@cotangent/core";
 import * as optim from "@cotangent/optim";
 import type { ConvData, EagerData, MatmulData, MlpData, PolySinData, ResidualData, TanhData, Tensor } from "../workloads.js";
 import { type CaseImpl, type Runner, type System, concat } from "./system.js";
@@ -172,12 +172,18 @@ export const cotangentCases = (compile: Compile): Record<string, CaseImpl> => {
   };
 };
 
-export const cotangentSystem = (variant: CotangentVariant): System => ({
-  name: variant.name,
-  peer: false,
-  setup: async () => {},
-  describe: () => `Cotangent ${variant.note ?? "eager interpreter"}, JS kernels, 1 thread`,
-  cases: cotangentCases(variant.compile),
-});
+export const cotangentSystem = (variant: CotangentVariant): System => {
+  let threads = 1;
+  return {
+    name: variant.name,
+    peer: false,
+    // The worker pool starts before anything is timed.
+    setup: async () => {
+      threads = await threadsReady();
+    },
+    describe: () => `Cotangent ${variant.note ?? "eager interpreter"}, kernels on ${threads} thread(s) (docs/performance.md#the-kernel-layer)`,
+    cases: cotangentCases(variant.compile),
+  };
+};
 
 export default cotangentSystem({ name: "cotangent", compile: (f) => f });

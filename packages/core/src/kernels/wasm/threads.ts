@@ -31,7 +31,7 @@ const finish = (status) => {
 };
 if (isNode) process.on("exit", () => { if (ctrl && Atomics.load(ctrl, 2 + slot) === 0) finish(3); else if (ctrl) Atomics.store(ctrl, 2 + slot, 3); });
 const onMessage = (msg) => {
-  if (msg.type === "init") { memory = msg.memory; ctrl = new Int32Array(msg.ctrl); slot = msg.slot; return; }
+  if (msg.type === "init") { memory = msg.memory; ctrl = new Int32Array(msg.ctrl); slot = msg.slot; if (!isNode) self.postMessage({ type: "ready" }); return; }
   if (msg.type === "module") { modules.set(msg.id, new WebAssembly.Instance(msg.module, { env: { memory } }).exports); return; }
   if (msg.type === "call") {
     if (msg.fault === "exit") { if (isNode) process.exit(1); else { finish(3); self.close(); } return; }
@@ -106,15 +106,28 @@ export const injectWorkerFault = (fault: "throw" | "exit"): void => {
   injectFault = fault;
 };
 
-const spawn = async (): Promise<AnyWorker> => {
+/** Starts a worker and sends it `init` (the shared memory, the control words, its slot). */
+const spawn = async (init: unknown): Promise<AnyWorker> => {
   if (isNode) {
     const { Worker } = await nodeBuiltin<typeof import("node:worker_threads")>("worker_threads");
     const w = new Worker(WORKER_SOURCE, { eval: true });
     w.unref();
+    w.postMessage(init);
     return w as unknown as AnyWorker;
   }
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
-  return new Worker(url) as unknown as AnyWorker;
+  const w = new Worker(url);
+  w.postMessage(init);
+  // In a browser a worker starts, and takes in the shared memory, only while the page's event
+  // loop turns: one joined to the pool before that would never answer a kernel's spin-wait on
+  // the main thread (a deadlock, seen in chromium). Wait until it says it has its memory.
+  await new Promise<void>((resolve, reject) => {
+    w.onmessage = (e: MessageEvent) => e.data?.type === "ready" && resolve();
+    w.onerror = (e: ErrorEvent) => reject(new KernelError(`a kernel worker thread failed to start: ${e.message}`, { op: "setThreads" }));
+  });
+  w.onmessage = null;
+  URL.revokeObjectURL(url);
+  return w as unknown as AnyWorker;
 };
 
 /** Bumped whenever the pool is reconfigured, so an older start still in flight stops adding workers. */
@@ -133,12 +146,11 @@ const startPool = (): Promise<number> => {
     const want = Math.max(0, (desired ?? cores) - 1);
     if (!ctrl) ctrl = new Int32Array(new SharedArrayBuffer(4 * 66));
     while (workers.length < Math.min(want, 64)) {
-      const w = await spawn();
+      const w = await spawn({ type: "init", memory, ctrl: ctrl.buffer, slot: workers.length });
       if (gen !== generation) {
         void w.terminate();
         break;
       }
-      w.postMessage({ type: "init", memory, ctrl: ctrl.buffer, slot: workers.length });
       for (const [id, module] of modules) w.postMessage({ type: "module", id, module });
       workers.push(w);
     }
