@@ -3,7 +3,7 @@
  * engine never shares a process with Cotangent). To add a variant of Cotangent, e.g. one
  * that jit-compiles each timed function:
  *
- *   "cotangent-jit": async () => (await import("./cotangent.js")).cotangentSystem({ name: "cotangent-jit", compile: jit, note: "jit" }),
+ *   cotangentSystem({ name: "cotangent-jit", compile: jit }), as `cotangent-jit` below.
  */
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
@@ -15,6 +15,10 @@ const tfjsWasmDir = () => dirname(createRequire(import.meta.url).resolve("@tenso
 
 export const SYSTEMS: Record<string, () => Promise<System>> = {
   cotangent: async () => (await import("./cotangent.js")).default,
+  "cotangent-jit": async () => {
+    const [{ cotangentSystem }, { jit }] = await Promise.all([import("./cotangent.js"), import("@cotangent/core")]);
+    return cotangentSystem({ name: "cotangent-jit", compile: (f) => jit(f) as unknown as typeof f, note: "with each timed function under jit" });
+  },
   "tfjs-wasm": async () => (await loadBundled<TfjsModule>("./tfjs.ts")).tfjsSystem("wasm", tfjsWasmDir()),
   "tfjs-cpu": async () => (await loadBundled<TfjsModule>("./tfjs.ts")).tfjsSystem("cpu"),
   "jax-js": async () => (await import("./jaxjs.js")).jaxjsSystem(false),
