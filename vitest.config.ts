@@ -16,6 +16,7 @@ export default defineConfig({
       project("optim", ["packages/optim/test/**/*.test.ts"]),
       project("nn", ["packages/nn/test/**/*.test.ts"]),
       project("onnx", ["packages/onnx/test/**/*.test.ts"]),
+      project("notebook", ["packages/notebook/test/**/*.test.ts"]),
       // test/browser needs chromium: it runs with `pnpm test:browser` (vitest.browser.config.ts).
       project("cross", ["test/**/*.test.ts"], ["test/build*.test.ts", "test/browser/**"]),
       // Building the bundles takes minutes on 2 cores: `pnpm test:build`, run by CI after `pnpm test`.

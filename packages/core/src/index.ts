@@ -19,6 +19,7 @@ export { Jaxpr, Eqn, Var, Literal, type DerivedFrom } from "./ir/jaxpr.js";
 export type { Primitive, Params } from "./ir/primitive.js";
 export { memoryProfile } from "./interpreter.js";
 export { evalJaxpr, typecheck, toDot, jvpJaxpr, linearizeJaxpr, transposeJaxpr, partialEvalJaxpr, batchJaxpr } from "./jaxpr_api.js";
+export { DOT_COLORS, type DotOptions } from "./ir/dot.js";
 export { Tracer } from "./trace.js";
 export { stopGradient } from "./primitives/special.js";
 export { jvp } from "./transforms/jvp.js";

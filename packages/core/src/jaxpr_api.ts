@@ -37,9 +37,11 @@ export const evalJaxpr: typeof evalJaxprImpl = (jaxpr, args) => {
 
 export const typecheck: typeof typecheckImpl = (jaxpr) => typecheckImpl(requireJaxpr("typecheck", jaxpr));
 
-export const toDot: typeof toDotImpl = (jaxpr, name) => {
-  if (name !== undefined && typeof name !== "string") throw new ValueError(`name must be a string, got ${describeValue(name)}`, { op: "toDot" });
-  return toDotImpl(requireJaxpr("toDot", jaxpr), name);
+export const toDot: typeof toDotImpl = (jaxpr, options) => {
+  if (options !== undefined && typeof options !== "string" && (typeof options !== "object" || options === null || Array.isArray(options))) {
+    throw new ValueError(`options must be a graph name (a string) or an options object, got ${describeValue(options)}`, { op: "toDot" });
+  }
+  return toDotImpl(requireJaxpr("toDot", jaxpr), options);
 };
 
 export const jvpJaxpr: typeof jvpJaxprImpl = (jaxpr, nonzeros) => {

@@ -55,6 +55,24 @@ describe("printing", () => {
     expect(dot).toContain('label="sin');
     expect(dot).toContain("-> o0;");
   });
+  it("toDot: 6-digit colours only (Graphviz before 2.50 draws #rgb as black), sub-jaxprs as clusters, options", () => {
+    const inner = checkpoint((x: any) => np.sin(np.sin(x)));
+    const j = makeJaxpr((x: any) => np.sum(inner(np.multiply(x, 2))))(x3);
+    const dot = toDot(j);
+    const colours = [...dot.matchAll(/(?:fill)?color="([^"]*)"/g)].map((m) => m[1]);
+    expect(colours.length).toBeGreaterThan(5);
+    for (const c of colours) expect(c).toMatch(/^#[0-9a-f]{6}$/);
+    expect(dot).toContain("subgraph cluster_0 {");
+    expect(dot).toMatch(/label="checkpoint: jaxpr"/);
+    expect(dot.match(/label="sin/g)).toHaveLength(2);
+    expect(dot).toMatch(/ir\.test\.ts:\d+/);
+    const collapsed = toDot(j, { collapse: true, sources: false, params: true });
+    expect(collapsed).not.toContain("subgraph");
+    expect(collapsed).not.toContain('label="sin');
+    expect(collapsed).not.toMatch(/ir\.test\.ts/);
+    expect(collapsed).toContain("axes=(0)");
+    expect(toDot(j, "g")).toMatch(/^digraph "g" \{/);
+  });
   it("arrays print like NumPy", () => {
     expect(np.array([[1, 2.5], [3, 4]]).toString()).toBe("[[1. , 2.5],\n [3. , 4. ]]");
     expect(np.array([[-1, 20], [3, 0.25]]).toString()).toBe("[[-1.  , 20.  ],\n [ 3.  ,  0.25]]");
