@@ -43,6 +43,12 @@ describe("build", () => {
       const args = ext === "cjs" ? ["-e", code] : ["--input-type=module", "-e", code];
       expect(execFileSync(process.execPath, args, { cwd: root }).toString().trim(), `fp.${ext}`).toBe("[[0,0],true]");
     }
+    // The two builds are two copies of the library: each accepts the other's arrays (a registered brand, not instanceof).
+    const both = `const esm = await import(${JSON.stringify(join(root, "packages/core/dist/index.js"))});
+      const cjs = (await import("node:module")).createRequire(import.meta.url)(${JSON.stringify(join(root, "packages/core/dist/index.cjs"))});
+      const x = esm.np.array([1, 2]);
+      console.log(JSON.stringify([x instanceof cjs.ArrayBase, cjs.np.add(x, 1).toArray(), cjs.grad((v) => cjs.np.sum(cjs.np.square(v)))(x).toArray(), esm.np.multiply(cjs.np.ones([2]), x).toArray()]));`;
+    expect(execFileSync(process.execPath, ["--input-type=module", "-e", both], { cwd: root }).toString().trim()).toBe("[false,[2,3],[2,4],[1,2]]");
     // The bundled declarations type a consumer's code, fluent methods included.
     const dir = mkdtempSync(join(tmpdir(), "cotangent-dts-"));
     try {

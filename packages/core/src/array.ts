@@ -37,6 +37,38 @@ export abstract class ArrayBase {
   abstract toTypedArray(): TypedArray;
 }
 
+/**
+ * The brand every array carries, registered with `Symbol.for` so that two copies of the
+ * library in one process (the ESM and CommonJS builds; tslab loads the latter) recognise
+ * each other's arrays, which `instanceof` cannot.
+ */
+export const ARRAY_BRAND: unique symbol = Symbol.for("cotangent.array") as never;
+Object.defineProperty(ArrayBase.prototype, ARRAY_BRAND, { value: true });
+
+/** True for an array or tracer of this or another copy of Cotangent. */
+export const isCotangentArray = (x: unknown): x is ArrayBase =>
+  x instanceof ArrayBase || (typeof x === "object" && x !== null && (x as Record<symbol, unknown>)[ARRAY_BRAND] === true);
+
+/** True for an array made by another copy of Cotangent (see {@link ARRAY_BRAND}). */
+export const isForeignArray = (x: unknown): x is ArrayBase => !(x instanceof ArrayBase) && isCotangentArray(x);
+
+/**
+ * This copy's array with the data of another copy's array (a copy of its buffer). A tracer
+ * of another copy cannot be adopted: its trace belongs to that copy.
+ */
+export const adoptForeignArray = (x: ArrayBase, op: string): NDArray => {
+  let data: TypedArray;
+  try {
+    data = x.toTypedArray();
+  } catch {
+    throw new ValueError(`got a traced value of another copy of Cotangent (${String(x.aval)})`, {
+      op,
+      hint: "import @cotangent/core one way only (all ESM or all CommonJS) inside a transformed function",
+    });
+  }
+  return new NDArray(data, x.shape, x.dtype);
+};
+
 /** Nested JS arrays of numbers or booleans; arrays among them are stacked (`np.array([x, y])`). */
 export type NestedArray = number | boolean | ArrayBase | readonly NestedArray[];
 

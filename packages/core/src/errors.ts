@@ -81,8 +81,20 @@ export class CotangentError extends Error {
     this.source = src;
     this.hint = details.hint;
     this.detail = detail;
+    hideFields(this, ["name", "op", "source", "hint", "detail"]);
   }
 }
+
+/**
+ * Makes fields non-enumerable, so that Node's inspect (and tslab, and console.error) prints
+ * an error once, as its message and stack, without repeating the fields (`hint: undefined`).
+ */
+const hideFields = (e: object, keys: string[]): void => {
+  for (const k of keys) {
+    const d = Object.getOwnPropertyDescriptor(e, k);
+    if (d) Object.defineProperty(e, k, { ...d, enumerable: false });
+  }
+};
 
 /** A kernel failed for a reason other than the op's input (a worker thread that died, an engine fault). */
 export class KernelError extends CotangentError {}
@@ -133,6 +145,7 @@ export class FloatingPointError extends CotangentError {
     this.equation = info.equation;
     this.forwardEquation = info.forwardEquation;
     this.forwardSource = info.forwardSource;
+    hideFields(this, ["primitive", "equation", "forwardEquation", "forwardSource", "within"]);
   }
   /** The enclosing higher-order equations (scan, cond, while, ...), innermost first. */
   readonly within: string[] = [];

@@ -7,7 +7,7 @@
  * {@link MAX_DEPTH} levels deep is a `TreeError` naming the path, never a stack overflow.
  * Every transform flattens its arguments and results here, so they inherit both checks.
  */
-import { ArrayBase } from "./array.js";
+import { isCotangentArray } from "./array.js";
 import { TreeError, ValueError } from "./errors.js";
 
 /**
@@ -106,7 +106,7 @@ export const flatten = <L = unknown>(tree: unknown): [L[], TreeDef] => {
   const enter = walker("tree.flatten");
   const go = (x: unknown, key: PathEntry | null): TreeDef => {
     if (x === null || x === undefined) return { kind: "none", value: x };
-    if (x instanceof ArrayBase || typeof x !== "object") {
+    if (isCotangentArray(x) || typeof x !== "object") {
       leaves.push(x);
       return LEAF;
     }
@@ -135,7 +135,7 @@ export const flatten = <L = unknown>(tree: unknown): [L[], TreeDef] => {
  * empty nodes.
  */
 export const node = (x: unknown): { children: unknown[]; def: TreeDef } | null => {
-  if (x === null || x === undefined || x instanceof ArrayBase || typeof x !== "object") return null;
+  if (x === null || x === undefined || isCotangentArray(x) || typeof x !== "object") return null;
   const one = (kids: unknown[]) => kids.map(() => LEAF);
   if (Array.isArray(x)) return { children: x.slice(), def: { kind: "array", children: one(x) } };
   const reg = registrationOf(x);
@@ -293,7 +293,7 @@ export const mapWithPath = <T = any>(f: (path: PathEntry[], leaf: any) => unknow
   const enter = walker("tree.mapWithPath");
   const go = (x: unknown, path: PathEntry[]): unknown => {
     if (x === null || x === undefined) return x;
-    if (x instanceof ArrayBase || typeof x !== "object") return f(path, x);
+    if (isCotangentArray(x) || typeof x !== "object") return f(path, x);
     const key = path.length ? path[path.length - 1]! : null;
     if (Array.isArray(x)) return enter(x, key, () => x.map((c, i) => go(c, [...path, i])));
     const reg = registrationOf(x);

@@ -2,7 +2,7 @@
 import { type MimeBundle, display, escapeHtml } from "./display.js";
 
 /** Frames from the library, its dependencies, Node and the kernel: hidden from users. */
-const INTERNAL = /node:internal|node_modules[\\/]|[\\/]packages[\\/](core|optim|nn|notebook|onnx)[\\/](src|dist)[\\/]|@cotangent[\\/]|[\\/]tslab[\\/]|^\s*at (new Promise|Generator\.next|process\.processTicksAndRejections|async Promise\.all)/;
+const INTERNAL = /\bnode:[a-z_]|node_modules[\\/]|[\\/]packages[\\/](core|optim|nn|notebook|onnx)[\\/](src|dist)[\\/]|@cotangent[\\/]|[\\/]tslab[\\/]|^\s*at (new Promise|Generator\.next|process\.processTicksAndRejections|async Promise\.all)/;
 
 /** The user's stack frames of `e` (each `at ...` line), innermost first. */
 export const userFrames = (e: unknown): string[] => {
@@ -40,11 +40,9 @@ export const errorBundle = (e: unknown): MimeBundle => {
   };
 };
 
-/** Displays `e` concisely (see {@link formatError}); returns the bundle. */
-export const showError = (e: unknown): MimeBundle => {
-  const b = errorBundle(e);
-  display(b);
-  return b;
+/** Displays `e` concisely (see {@link formatError}). */
+export const showError = (e: unknown): void => {
+  display(errorBundle(e));
 };
 
 /**

@@ -18,17 +18,13 @@ export const graphBundle = async (target: Jaxpr | ((...args: any[]) => unknown),
 
 /**
  * Displays the IR graph of a jaxpr, or of `fn` traced on `args` (`showGraph(f, x)`).
- * Sub-jaxprs of scan/cond/checkpoint are drawn as clusters. Returns the bundle (DOT as text).
+ * Sub-jaxprs of scan/cond/checkpoint are drawn as clusters. Its text form is the DOT source ({@link graphBundle} returns the bundle).
  */
-export async function showGraph(target: Jaxpr | ((...args: any[]) => unknown), ...args: unknown[]): Promise<MimeBundle> {
-  const bundle = await graphBundle(target, args);
-  display(bundle);
-  return bundle;
+export async function showGraph(target: Jaxpr | ((...args: any[]) => unknown), ...args: unknown[]): Promise<void> {
+  display(await graphBundle(target, args));
 }
 
 /** {@link showGraph} with {@link DotOptions} (sources, params, collapse). */
-export const showGraphWith = async (options: DotOptions, target: Jaxpr | ((...args: any[]) => unknown), ...args: unknown[]): Promise<MimeBundle> => {
-  const bundle = await graphBundle(target, args, options);
-  display(bundle);
-  return bundle;
+export const showGraphWith = async (options: DotOptions, target: Jaxpr | ((...args: any[]) => unknown), ...args: unknown[]): Promise<void> => {
+  display(await graphBundle(target, args, options));
 };

@@ -151,17 +151,16 @@ export const specBundle = async (spec: VegaLiteSpec): Promise<MimeBundle> => {
   return { "text/plain": `<${mark} chart${spec.title ? ` "${spec.title}"` : ""}: ${n} points>`, "image/svg+xml": svg };
 };
 
-const shown = async (spec: VegaLiteSpec): Promise<MimeBundle> => {
-  const b = await specBundle(spec);
-  display(b);
-  return b;
+// Display functions return nothing, so a cell ending in one prints no second copy.
+const shown = async (spec: VegaLiteSpec): Promise<void> => {
+  display(await specBundle(spec));
 };
 
 /** Displays a line chart ({@link lineSpec}). */
-export const plotLine = (series: Values | Record<string, Values>, options: LineOptions = {}): Promise<MimeBundle> => shown(lineSpec(series, options));
+export const plotLine = (series: Values | Record<string, Values>, options: LineOptions = {}): Promise<void> => shown(lineSpec(series, options));
 /** Displays a histogram ({@link histogramSpec}). */
-export const plotHistogram = (data: Values | Record<string, Values>, options: HistogramOptions = {}): Promise<MimeBundle> => shown(histogramSpec(data, options));
+export const plotHistogram = (data: Values | Record<string, Values>, options: HistogramOptions = {}): Promise<void> => shown(histogramSpec(data, options));
 /** Displays a scatter plot ({@link scatterSpec}). */
-export const plotScatter = (x: Values, y: Values, options: ScatterOptions = {}): Promise<MimeBundle> => shown(scatterSpec(x, y, options));
+export const plotScatter = (x: Values, y: Values, options: ScatterOptions = {}): Promise<void> => shown(scatterSpec(x, y, options));
 /** Displays a heat map ({@link heatmapSpec}). */
-export const plotHeatmap = (matrix: ArrayBase | readonly (readonly number[])[], options: PlotOptions & { scheme?: string } = {}): Promise<MimeBundle> => shown(heatmapSpec(matrix, options));
+export const plotHeatmap = (matrix: ArrayBase | readonly (readonly number[])[], options: PlotOptions & { scheme?: string } = {}): Promise<void> => shown(heatmapSpec(matrix, options));

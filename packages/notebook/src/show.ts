@@ -87,9 +87,11 @@ const plainText = (v: unknown): string => {
   }
 };
 
-/** Displays `value` (see {@link render}) in the notebook, or prints its text elsewhere; returns the bundle. */
-export const show = (value: unknown, options: ShowOptions = {}): MimeBundle => {
-  const bundle = render(value, options);
-  display(bundle);
-  return bundle;
+/**
+ * Displays `value` (see {@link render}) in the notebook, or prints its text elsewhere.
+ * Returns nothing, so that a cell ending in `show(x)` does not print a second copy; use
+ * {@link render} for the bundle itself.
+ */
+export const show = (value: unknown, options: ShowOptions = {}): void => {
+  display(render(value, options));
 };

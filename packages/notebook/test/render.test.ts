@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkpoint, grad, lax, makeJaxpr, np } from "@cotangent/core";
-import { type MimeBundle, graphBundle, heatmapSpec, histogramSpec, lineSpec, plotLine, progress, scatterSpec, setDisplaySink, specBundle } from "@cotangent/notebook";
+import { type MimeBundle, graphBundle, showGraph, heatmapSpec, histogramSpec, lineSpec, plotLine, progress, scatterSpec, setDisplaySink, specBundle } from "@cotangent/notebook";
 
 /** The fill colour of every node's shape (ellipse or polygon; plain-text nodes have none), lower-cased. */
 const nodeFills = (svg: string): string[] =>
@@ -9,6 +9,18 @@ const nodeFills = (svg: string): string[] =>
   );
 
 describe("showGraph", () => {
+  it("showGraph displays the SVG with the DOT source as text", async () => {
+    const shown: MimeBundle[] = [];
+    const prev = setDisplaySink((b) => shown.push(b));
+    try {
+      await showGraph((x: any) => np.sin(x), np.ones([2]));
+    } finally {
+      setDisplaySink(prev);
+    }
+    expect(shown).toHaveLength(1);
+    expect(shown[0]!["text/plain"]).toMatch(/^digraph "jaxpr"/);
+    expect(shown[0]!["image/svg+xml"]).toContain(">sin<");
+  });
   it("renders the IR to SVG with no black-filled nodes", async () => {
     const f = (x: any) => np.sum(np.tanh(np.multiply(x, x)));
     const b = await graphBundle(grad(f), [np.ones([3])]);
@@ -68,8 +80,8 @@ describe("plots (Vega-Lite rendered by vega)", () => {
     const shown: MimeBundle[] = [];
     const prev = setDisplaySink((b) => shown.push(b));
     try {
-      const b = await plotLine([3, 2, 1]);
-      expect(shown).toEqual([b]);
+      expect(await plotLine([3, 2, 1])).toBeUndefined();
+      expect(shown).toEqual([await specBundle(lineSpec([3, 2, 1]))]);
     } finally {
       setDisplaySink(prev);
     }

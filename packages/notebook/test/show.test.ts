@@ -76,9 +76,10 @@ describe("show: jaxprs, gradient flow, pytrees", () => {
     expect(b["text/plain"]).toContain("1: 3");
     expect(render("hello")).toEqual({ "text/plain": "hello" });
   });
-  it("show sends the bundle to the display (the kernel, or a sink) and returns it", () => {
+  it("show sends the bundle to the display (the kernel, or a sink)", () => {
     const { result, shown } = capture(() => show(np.ones([2])));
-    expect(shown).toEqual([{ bundle: result, id: null, update: false }]);
+    expect(result).toBeUndefined();
+    expect(shown).toEqual([{ bundle: render(np.ones([2])), id: null, update: false }]);
   });
 });
 

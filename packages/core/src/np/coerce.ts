@@ -3,7 +3,7 @@
  * arrays, and JAX's dtype promotion with weakly typed JS scalars.
  */
 import { describeValue } from "../api/args.js";
-import { ArrayBase, fromBuffer } from "../array.js";
+import { ArrayBase, adoptForeignArray, fromBuffer, isForeignArray } from "../array.js";
 import { type DType, type TypedArray, castTo, isDType, joinWeak, promoteDTypes, typedArrayFor, weakDTypeOf } from "../dtype.js";
 import { DTypeError, ValueError } from "../errors.js";
 import { convertElementType, reshape } from "../primitives/structural.js";
@@ -126,6 +126,10 @@ export const array = (x: ArrayLike, options: DTypeOption & { shape?: readonly nu
   if (typeof x === "number" || typeof x === "boolean") {
     const d = dtype ?? (typeof x === "boolean" ? "bool" : "float32");
     return scalar(Number(x), d);
+  }
+  if (isForeignArray(x)) {
+    const own = adoptForeignArray(x, op);
+    return dtype ? convertElementType(own, dtype) : own;
   }
   if (!Array.isArray(x)) {
     throw new ValueError(`cannot make an array from ${x === null ? "null" : typeof x}`, { op, hint: "pass numbers, booleans, nested arrays or a typed array" });

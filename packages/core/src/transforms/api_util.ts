@@ -1,6 +1,6 @@
 /** Plumbing shared by the user-facing transform wrappers: pytrees in, pytrees out. */
 import { requireFunction } from "../api/args.js";
-import { ArrayBase } from "../array.js";
+import { ArrayBase, adoptForeignArray, isForeignArray } from "../array.js";
 import { weakDTypeOf } from "../dtype.js";
 import { TransformError, ValueError } from "../errors.js";
 import type { Jaxpr } from "../ir/jaxpr.js";
@@ -11,6 +11,7 @@ import { type TreeDef, flatten, treedefEquals, unflatten } from "../tree.js";
 /** A pytree leaf as an array: JS numbers and booleans become weakly typed scalars. */
 export const leafToArray = (x: unknown, op: string, what = "argument", numbersAsFloat = false): ArrayBase => {
   if (x instanceof ArrayBase) return x;
+  if (isForeignArray(x)) return adoptForeignArray(x, op);
   // Differentiation treats a JS number as a float: JS cannot tell 2 from 2.0.
   if (typeof x === "number" && numbersAsFloat) return scalar(x, "float32");
   if (typeof x === "number" || typeof x === "boolean") return scalar(Number(x), weakDTypeOf(x));
