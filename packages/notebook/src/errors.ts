@@ -6,7 +6,11 @@ const INTERNAL = /\bnode:[a-z_]|node_modules[\\/]|[\\/]packages[\\/](core|optim|
 
 /** The user's stack frames of `e` (each `at ...` line), innermost first. */
 export const userFrames = (e: unknown): string[] => {
-  const stack = e instanceof Error || (typeof e === "object" && e !== null && "stack" in e) ? String((e as Error).stack ?? "") : "";
+  const err = e as Error;
+  let stack = typeof e === "object" && e !== null && "stack" in e ? String(err.stack ?? "") : "";
+  // The stack starts with `Name: message`; a Cotangent message has its own `  at file:line` line, not a frame.
+  const head = `${err.name}: ${err.message}`;
+  if (stack.startsWith(head)) stack = stack.slice(head.length);
   return stack
     .split("\n")
     .filter((l) => /^\s*at /.test(l) && !INTERNAL.test(l))

@@ -95,6 +95,9 @@ describe("errors", () => {
     expect(text.split("\n")[0]).toMatch(/^ShapeError: /);
     expect(text).not.toMatch(/packages\/core\/src|node_modules|node:internal/);
     expect(text).toMatch(/show\.test\.ts:\d+/);
+    // The message's own `at` line is not repeated as a frame.
+    const at = text.split("\n").find((l) => l.startsWith("  at "))!;
+    expect(text.split("\n").filter((l) => l.trim() === at.trim())).toHaveLength(1);
     expect(text.match(/hint:/g)?.length ?? 0).toBeLessThanOrEqual(1);
     const html = errorBundle(new ValueError("bad", { op: "f", hint: "do this" }))["text/html"]!;
     expect(html).toContain('<b style="color:#b2182b">ValueError</b>: f: bad');
