@@ -2,16 +2,7 @@
 import type { Atom, Var } from "../ir/jaxpr.js";
 import { Literal } from "../ir/jaxpr.js";
 import type { CompiledProgram } from "./program.js";
-
-const nameOf = (i: number): string => {
-  const letters = "abcdefghijklmnopqrstuvwxyz";
-  let s = "";
-  do {
-    s = letters[i % 26] + s;
-    i = Math.floor(i / 26);
-  } while (i > 0);
-  return s;
-};
+import { nameOf } from "../ir/print.js";
 
 export const listProgram = (p: CompiledProgram, fname: string): string => {
   const names = new Map<Var, string>();

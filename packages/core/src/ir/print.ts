@@ -3,7 +3,7 @@ import { ShapedArray } from "../dtype.js";
 import type { Atom, Eqn, Jaxpr, Var } from "./jaxpr.js";
 
 /** Names a, b, ..., z, ba, bb, ... as JAX does. */
-const nameOf = (i: number): string => {
+export const nameOf = (i: number): string => {
   const letters = "abcdefghijklmnopqrstuvwxyz";
   let s = "";
   do {
