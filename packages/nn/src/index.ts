@@ -33,9 +33,10 @@ export {
   uniform,
 } from "./initializers.js";
 export * from "./activations.js";
-export { type Layer, type ApplyOptions, type ParamsOf, fromFunction } from "./layers/layer.js";
+export { type Layer, type StatefulLayer, type ApplyOptions, type ParamsOf, fromFunction } from "./layers/layer.js";
 export { type DenseOptions, type DenseParams, type MlpOptions, dense, mlp } from "./layers/dense.js";
-export { type NormOptions, type NormParams, layerNorm, rmsNorm } from "./layers/norm.js";
+export { type NormOptions, type NormParams, layerNorm, rmsNorm, groupNorm } from "./layers/norm.js";
+export { type BatchNormOptions, type BatchNormState, batchNorm } from "./layers/batch_norm.js";
 export { type EmbeddingOptions, type EmbeddingParams, embedding } from "./layers/embedding.js";
 export { dropout } from "./layers/dropout.js";
 export { type Conv2dOptions, type Conv2dParams, type Padding2d, conv2d } from "./layers/conv.js";

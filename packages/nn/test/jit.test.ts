@@ -10,6 +10,7 @@ const LAYERS: [string, nn.Layer<any>, number[]][] = [
   ["mlp", nn.mlp([5, 8, 3]), [4, 5]],
   ["layerNorm", nn.layerNorm(5), [4, 5]],
   ["rmsNorm", nn.rmsNorm(5), [4, 5]],
+  ["groupNorm", nn.groupNorm(2, 4), [2, 3, 4]],
   ["conv2d", nn.conv2d(2, 3, 3, { padding: "SAME" }), [2, 6, 6, 2]],
   ["maxPool", nn.maxPool(2), [2, 6, 6, 2]],
   ["avgPool", nn.avgPool(2), [2, 6, 6, 2]],

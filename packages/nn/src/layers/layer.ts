@@ -77,3 +77,44 @@ export const checkLastAxis = (op: string, x: ArrayBase, n: number, what = "featu
   }
 };
 
+
+/**
+ * A layer with state besides its parameters (batch norm's running statistics), as Haiku's
+ * `transform_with_state`: the state is plain data the caller keeps and threads through, and
+ * `apply` returns the output with the next state. `init` still gives only the params, so an
+ * optimizer sees exactly what it should update.
+ */
+export interface StatefulLayer<P = unknown, S = unknown> {
+  readonly name: string;
+  /** Fresh parameters, all drawn from `key`. */
+  init(key: Key): P;
+  /** The initial state (needs no randomness). */
+  initState(): S;
+  /** The output for `x`, and the next state. Pure: same params, state, input and options, same result. */
+  apply(params: P, state: S, x: ArrayBase, options?: ApplyOptions): [ArrayBase, S];
+}
+
+/** A params entry must be an array of `shape` (a typed error naming the layer and the entry otherwise). */
+export const checkParam = (op: string, what: string, p: unknown, shape: readonly number[]): ArrayBase => {
+  if (!(p instanceof ArrayBase)) {
+    throw new ValueError(`${what} must be an array of shape [${shape.join(", ")}], got ${describeValue(p)}`, { op, hint: "use the params (and state) this layer's init returned" });
+  }
+  if (p.shape.join() !== shape.join()) {
+    throw new ShapeError(`${what} has shape [${p.shape.join(", ")}], but the layer expects [${shape.join(", ")}]`, { op, hint: "use the params (and state) this layer's init returned" });
+  }
+  return p;
+};
+
+/** A params (or state) object: a plain object, or a typed error. */
+export const checkParamsObject = (op: string, what: string, p: unknown): Record<string, unknown> => {
+  if (typeof p !== "object" || p === null || Array.isArray(p) || p instanceof ArrayBase) {
+    throw new ValueError(`${what} must be an object, got ${describeValue(p)}`, { op, hint: "use what this layer's init returned" });
+  }
+  return p as Record<string, unknown>;
+};
+
+/** A number option in [lo, hi] (a typed error naming the option otherwise). */
+export const checkRange = (op: string, what: string, v: number, lo: number, hi: number): number => {
+  if (typeof v !== "number" || !(v >= lo && v <= hi)) throw new ValueError(`${what} must be a number in [${lo}, ${hi}], got ${describeValue(v)}`, { op });
+  return v;
+};

@@ -1,7 +1,7 @@
-/** Normalization layers over the trailing (feature) axes: `layerNorm` and `rmsNorm`. */
-import { type ArrayBase, type DType, ShapeError, ValueError, np, random, describeValue } from "@cotangent/core";
+/** Per-example normalization layers: `layerNorm` and `rmsNorm` over the trailing (feature) axes, `groupNorm` over groups of channels. */
+import { type ArrayBase, type DType, ShapeError, type Signature, ValueError, np, parseArgs, random, describeValue, signature } from "@cotangent/core";
 import { type Initializer, ones, zeros } from "../initializers.js";
-import { type Layer, checkFloatInput, checkParamDType, checkSize } from "./layer.js";
+import { type Layer, checkFloatInput, checkParam, checkParamDType, checkParamsObject, checkSize } from "./layer.js";
 
 export interface NormOptions {
   /** Added to the variance (mean square) before the square root. Default 1e-6, as Flax. */
@@ -85,3 +85,70 @@ export const layerNorm = (features: number | readonly number[], options: NormOpt
  * over the trailing `features` axes; no centering and no bias.
  */
 export const rmsNorm = (features: number | readonly number[], options: Omit<NormOptions, "useBias" | "biasInit"> = {}): Layer<NormParams> => normLayer("rmsNorm", features, options, false);
+
+const groupNormSig: Signature = signature("nn.groupNorm", [
+  "numGroups:count!",
+  "features:count!",
+  "epsilon:finite=",
+  "useScale:bool=",
+  "useBias:bool=",
+  "scaleInit:function=",
+  "biasInit:function=",
+  "dtype:dtype=",
+]);
+
+/**
+ * Group normalization (Wu & He 2018): `groupNorm(numGroups, features)` splits the
+ * `features` channels of a channels-last input `[N, ..., features]` into `numGroups`
+ * groups of consecutive channels, and normalizes each group of each example by its mean
+ * and (biased) variance over the group's channels and every axis between the first and the
+ * last, as Flax's `GroupNorm`. Then a per-channel scale and bias (`{ scale, bias }` of
+ * shape [features]). `numGroups = 1` is layer norm over all non-batch axes;
+ * `numGroups = features` is instance norm. Default epsilon 1e-6, as Flax.
+ */
+export const groupNorm = (numGroups: number, features: number, options: NormOptions = {}): Layer<NormParams> => {
+  const op = "nn.groupNorm";
+  parseArgs(groupNormSig, [numGroups, features, options]);
+  checkSize(op, "numGroups", numGroups);
+  checkSize(op, "features", features);
+  if (features % numGroups !== 0) {
+    throw new ValueError(`numGroups (${numGroups}) must divide features (${features})`, { op, hint: "choose a divisor of features (numGroups 1 is layer norm, numGroups = features instance norm)" });
+  }
+  const dtype = checkParamDType(op, options.dtype);
+  const epsilon = options.epsilon ?? 1e-6;
+  if (!(epsilon >= 0)) throw new ValueError(`epsilon must be a non-negative number, got ${describeValue(epsilon)}`, { op });
+  const useScale = options.useScale ?? true;
+  const useBias = options.useBias ?? true;
+  const scaleInit = options.scaleInit ?? ones;
+  const biasInit = options.biasInit ?? zeros;
+  return {
+    name: "groupNorm",
+    init: (key) => {
+      const [ks, kb] = random.split(key);
+      const p: NormParams = {};
+      if (useScale) p.scale = scaleInit(ks!, [features], dtype);
+      if (useBias) p.bias = biasInit(kb!, [features], dtype);
+      return p;
+    },
+    apply: (params, x) => {
+      checkParamsObject(op, "params", params);
+      checkFloatInput(op, x);
+      if (x.ndim < 2 || x.shape[x.ndim - 1] !== features) {
+        throw new ShapeError(`expects a channels-last input [batch, ..., ${features}], got shape [${x.shape.join(", ")}]`, {
+          op,
+          hint: x.ndim < 2 ? "add a batch axis: np.expandDims(x, 0)" : undefined,
+        });
+      }
+      const grouped = np.reshape(x, [...x.shape.slice(0, -1), numGroups, features / numGroups]);
+      // Every axis but the batch axis and the group axis.
+      const axis = grouped.shape.map((_, d) => d).filter((d) => d !== 0 && d !== grouped.ndim - 2);
+      const mean = np.mean(grouped, { axis, keepdims: true });
+      const centered = np.subtract(grouped, mean);
+      const variance = np.mean(np.square(centered), { axis, keepdims: true });
+      let y = np.reshape(np.multiply(centered, np.rsqrt(np.add(variance, epsilon))), x.shape);
+      if (params.scale !== undefined) y = np.multiply(y, checkParam(op, "params.scale", params.scale, [features]));
+      if (params.bias !== undefined) y = np.add(y, checkParam(op, "params.bias", params.bias, [features]));
+      return y;
+    },
+  };
+};
