@@ -1,5 +1,6 @@
 /** Shape arithmetic shared by kernels, abstract evaluation and the user API. */
 
+/** An array shape: the size of each axis. */
 export type Shape = readonly number[];
 
 export const sizeOf = (shape: Shape): number => {

@@ -52,12 +52,13 @@ const walker = (op: string) => {
   };
 };
 
-type Ctor = abstract new (...args: any[]) => any;
+/** A class whose instances are pytree nodes once registered with {@link register}. */
+export type NodeClass = abstract new (...args: any[]) => any;
 interface Registration {
   flatten: (x: any) => [unknown[], unknown];
   unflatten: (aux: any, children: unknown[]) => unknown;
 }
-const registered = new Map<Ctor, Registration>();
+const registered = new Map<NodeClass, Registration>();
 
 /** The shape of a pytree without its leaves. */
 export type TreeDef =
@@ -67,7 +68,7 @@ export type TreeDef =
   | { readonly kind: "static"; readonly value: unknown }
   | { readonly kind: "array"; readonly children: readonly TreeDef[] }
   | { readonly kind: "object"; readonly keys: readonly string[]; readonly children: readonly TreeDef[] }
-  | { readonly kind: "custom"; readonly ctor: Ctor; readonly aux: unknown; readonly children: readonly TreeDef[] };
+  | { readonly kind: "custom"; readonly ctor: NodeClass; readonly aux: unknown; readonly children: readonly TreeDef[] };
 
 const LEAF: TreeDef = { kind: "leaf" };
 
@@ -76,7 +77,7 @@ const isPlainObject = (x: object): boolean => {
   return proto === Object.prototype || proto === null;
 };
 
-const registrationOf = (x: object): [Ctor, Registration] | undefined => {
+const registrationOf = (x: object): [NodeClass, Registration] | undefined => {
   for (let p = Object.getPrototypeOf(x); p !== null; p = Object.getPrototypeOf(p)) {
     const r = registered.get(p.constructor);
     if (r) return [p.constructor, r];
@@ -171,7 +172,7 @@ const checkDef = (op: string, d: unknown): void => {
       if (k === "object" && (!Array.isArray((x as { keys?: unknown }).keys) || (x as { keys: unknown[] }).keys.length !== children.length)) {
         throw new ValueError("an object node of a tree structure must have one key per child", { op });
       }
-      if (k === "custom" && !registered.has((x as { ctor?: Ctor }).ctor as Ctor)) throw new ValueError("a custom node of a tree structure must name a registered class", { op });
+      if (k === "custom" && !registered.has((x as { ctor?: NodeClass }).ctor as NodeClass)) throw new ValueError("a custom node of a tree structure must name a registered class", { op });
       enter(x as object, key, () => children.forEach((c, i) => go(c, i)));
     }
   };

@@ -5,23 +5,22 @@
  */
 import { type ArrayBase, AxisError, type DType, type PositionalOr, ValueError, customJvp, lax, np, parseArgs, signature, stopGradient, describeValue } from "@cotangent/core";
 
-type ArrayLike = np.ArrayLike;
 
-const float = (x: ArrayLike): ArrayBase => np.promoteToFloat(x)[0]!;
+const float = (x: np.ArrayLike): ArrayBase => np.promoteToFloat(x)[0]!;
 
 /**
  * `max(x, 0)`. Its derivative at 0 is 0 (JAX's choice, through a custom JVP: the plain
  * derivative of max would split 1/2, 1/2 at the tie). NaN stays NaN.
  */
-export const relu: (x: ArrayLike) => ArrayBase = (() => {
+export const relu: (x: np.ArrayLike) => ArrayBase = (() => {
   const f = customJvp((x: ArrayBase) => np.maximum(x, 0));
   f.defJvp(([x], [t]) => [np.maximum(x, 0), np.where(np.greater(x, 0), t, np.zerosLike(t))]);
-  const relu = (x: ArrayLike) => f(float(x));
+  const relu = (x: np.ArrayLike) => f(float(x));
   return relu;
 })();
 
 /** `x` for x ≥ 0, `negativeSlope · x` below (default slope 0.01, as JAX). */
-export const leakyRelu = (x: ArrayLike, negativeSlope = 0.01): ArrayBase => {
+export const leakyRelu = (x: np.ArrayLike, negativeSlope = 0.01): ArrayBase => {
   const a = float(x);
   return np.where(np.greaterEqual(a, 0), a, np.multiply(a, negativeSlope));
 };
@@ -30,7 +29,7 @@ export const leakyRelu = (x: ArrayLike, negativeSlope = 0.01): ArrayBase => {
  * `x` for x > 0, `alpha · (exp(x) - 1)` below (expm1 keeps precision near 0). The exp
  * only ever sees non-positive values, so a large x cannot overflow into a NaN gradient.
  */
-export const elu = (x: ArrayLike, alpha = 1): ArrayBase => {
+export const elu = (x: np.ArrayLike, alpha = 1): ArrayBase => {
   const a = float(x);
   const pos = np.greater(a, 0);
   const safe = np.where(pos, np.zerosLike(a), a);
@@ -46,7 +45,7 @@ export interface GeluOptions {
  * GELU (Hendrycks & Gimpel 2016): `x · Φ(x)`. Exact: `x/2 · erfc(-x/√2)` (= `x/2 · (1 + erf(x/√2))`);
  * approximate (default, as JAX): `x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³)))`.
  */
-export const gelu = (x: ArrayLike, options: GeluOptions = {}): ArrayBase => {
+export const gelu = (x: np.ArrayLike, options: GeluOptions = {}): ArrayBase => {
   const a = float(x);
   if (options.approximate ?? true) {
     const inner = np.multiply(np.add(a, np.multiply(np.power(a, 3), 0.044715)), Math.sqrt(2 / Math.PI));
@@ -58,10 +57,10 @@ export const gelu = (x: ArrayLike, options: GeluOptions = {}): ArrayBase => {
 };
 
 /** Logistic sigmoid `1 / (1 + exp(-x))`, without overflow for large |x|. */
-export const sigmoid = (x: ArrayLike): ArrayBase => lax.logistic(float(x));
+export const sigmoid = (x: np.ArrayLike): ArrayBase => lax.logistic(float(x));
 
 /** SiLU / swish: `x · sigmoid(x)`. */
-export const silu = (x: ArrayLike): ArrayBase => {
+export const silu = (x: np.ArrayLike): ArrayBase => {
   const a = float(x);
   return np.multiply(a, lax.logistic(a));
 };
@@ -69,14 +68,14 @@ export const silu = (x: ArrayLike): ArrayBase => {
 export const swish = silu;
 
 /** Hyperbolic tangent. */
-export const tanh = (x: ArrayLike): ArrayBase => np.tanh(float(x));
+export const tanh = (x: np.ArrayLike): ArrayBase => np.tanh(float(x));
 
 /**
  * `log(1 + exp(x))` computed as `logaddexp(x, 0) = max(x, 0) + log1p(exp(-|x|))`: exact
  * for large positive x (no overflow to inf) and for very negative x (no underflow to 0
  * before the log). Its derivative is sigmoid(x).
  */
-export const softplus = (x: ArrayLike): ArrayBase => {
+export const softplus = (x: np.ArrayLike): ArrayBase => {
   const a = float(x);
   // -|a| as min(a, -a), whose derivative at 0 is 0 (abs'(0) is 1, as in JAX): softplus'(0) = 1/2.
   return np.add(np.maximum(a, 0), np.log1p(np.exp(np.minimum(a, np.negative(a)))));
@@ -117,7 +116,7 @@ const shiftOf = (a: ArrayBase, axis: number | readonly number[]): ArrayBase => {
  * (The shift does not change the value or, held constant, the gradient.)
  */
 const softmaxSig = signature("nn.softmax", ["x:array!", "axis:axisList"]);
-export const softmax = (x: ArrayLike, ...args: AxisArgs): ArrayBase => {
+export const softmax = (x: np.ArrayLike, ...args: AxisArgs): ArrayBase => {
   const options = parseArgs<AxisOptions>(softmaxSig, [x, ...args]);
   const a = float(x);
   const axis = axesOption("nn.softmax", a, options);
@@ -127,7 +126,7 @@ export const softmax = (x: ArrayLike, ...args: AxisArgs): ArrayBase => {
 
 /** `x - logsumexp(x)` over `axis`, computed from the shifted values (stable; exact zeros stay -inf). */
 const logSoftmaxSig = signature("nn.logSoftmax", ["x:array!", "axis:axisList"]);
-export const logSoftmax = (x: ArrayLike, ...args: AxisArgs): ArrayBase => {
+export const logSoftmax = (x: np.ArrayLike, ...args: AxisArgs): ArrayBase => {
   const options = parseArgs<AxisOptions>(logSoftmaxSig, [x, ...args]);
   const a = float(x);
   const axis = axesOption("nn.logSoftmax", a, options);
@@ -151,7 +150,7 @@ export interface OneHotOptions {
  * give all zeros, as in JAX.
  */
 const oneHotSig = signature("nn.oneHot", ["x:array!", "numClasses:count!", "dtype:dtype=", "axis:requiredAxis="]);
-export const oneHot = (x: ArrayLike, numClasses: number, options: OneHotOptions = {}): ArrayBase => {
+export const oneHot = (x: np.ArrayLike, numClasses: number, options: OneHotOptions = {}): ArrayBase => {
   const op = "nn.oneHot";
   parseArgs(oneHotSig, [x, numClasses, options]);
   if (!Number.isInteger(numClasses) || numClasses < 0) {

@@ -33,6 +33,7 @@ const toAttribute = (name: string, a: Attr): AttributeProto => {
 };
 
 /** Element types a constant can be written in: Cotangent's dtypes and int64 for shapes and axes. */
+/** The element type of a constant tensor: a dtype, or int64 (ONNX shapes and indices). */
 export type ConstDType = DType | "int64";
 
 const bytesOf = (data: ArrayLike<number>, dtype: ConstDType): Uint8Array => {

@@ -8,3 +8,5 @@ export { runOnnx, OnnxSession, type RunOnnxOptions, type OnnxEngine } from "./ru
 export { loweringRules, type LowerArgs, type LoweringRule, type LoweringTable } from "./lower/index.js";
 export { OnnxExportError, OnnxImportError, OnnxRuntimeError } from "./errors.js";
 export { fromOnnx, type OnnxFunction } from "./import/index.js";
+export { GraphBuilder, ModelContext, type Attr, type ConstDType } from "./builder.js";
+export type { AttributeProto, DimensionProto, GraphProto, ModelProto, NodeProto, TensorProto, TypeProto, ValueInfoProto } from "./proto/schema.js";

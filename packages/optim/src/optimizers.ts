@@ -14,23 +14,27 @@ import { addDecayedWeights, scaleByTrustRatio } from "./transforms/weight_decay.
 import { bool, decayRate, learningRate, mask, nonNegative, parseOptions } from "./validate.js";
 
 /** An optimizer: its state is the tuple of its transforms' states. */
-type Optimizer = GradientTransformation<any>;
+export type Optimizer = GradientTransformation<any>;
 
 /** Checks the options of optimizer `name`, whose `learningRate` is required. */
 const check = <P extends t.Props>(name: string, options: unknown, optional: P) =>
   parseOptions(`optim.${name}`, options, { learningRate }, optional, `optim.${name}({ learningRate: 1e-3 })`);
 
-interface LR {
+/** The option every optimizer takes. */
+export interface LearningRateOptions {
   /** The step size: a number, a scalar array, or a schedule of the step count. */
   learningRate: ScalarOrSchedule;
 }
-interface AdamLike extends LR {
+/** The options of the Adam family (`adam`, `adamw`, `adabelief`, `lamb`, ...), with Optax's defaults. */
+export interface AdamLike extends LearningRateOptions {
   b1?: Scalar;
   b2?: Scalar;
   eps?: Scalar;
   epsRoot?: Scalar;
 }
-interface WeightDecay {
+/** The decoupled weight-decay options of `adamw`, `lamb` and the like. */
+export interface WeightDecay {
+  /** The decay rate (multiplies the params, added to the update). */
   weightDecay?: Scalar;
   /** Which params to decay (a pytree of booleans, or a function of the params). */
   mask?: Mask;
@@ -40,7 +44,7 @@ const { nesterov: _n, ...ADAM_NO_NESTEROV } = ADAM_OPTIONS;
 const WEIGHT_DECAY = { weightDecay: nonNegative, mask };
 
 /** SGD, optionally with heavy-ball or Nesterov momentum (Sutskever et al. 2013). */
-export const sgd = (options: LR & { momentum?: Scalar; nesterov?: boolean }): Optimizer => {
+export const sgd = (options: LearningRateOptions & { momentum?: Scalar; nesterov?: boolean }): Optimizer => {
   const { learningRate: lr, momentum, nesterov } = check("sgd", options, { momentum: nonNegative, nesterov: bool });
   return chain(momentum === undefined ? identity() : trace(momentum, { nesterov }), scaleByLearningRate(lr));
 };
@@ -64,7 +68,7 @@ export const nadam = (options: AdamLike): Optimizer => {
 };
 
 /** Adamax (Kingma & Ba 2015, section 7.1): Adam with the infinity norm. */
-export const adamax = (options: LR & { b1?: Scalar; b2?: Scalar; eps?: Scalar }): Optimizer => {
+export const adamax = (options: LearningRateOptions & { b1?: Scalar; b2?: Scalar; eps?: Scalar }): Optimizer => {
   const { learningRate: lr, ...rest } = check("adamax", options, { b1: decayRate, b2: decayRate, eps: nonNegative });
   return chain(scaleByAdamax(rest), scaleByLearningRate(lr));
 };
@@ -83,7 +87,7 @@ export const radam = (options: AdamLike & { threshold?: Scalar; nesterov?: boole
 
 /** RMSProp (Tieleman & Hinton 2012); `centered` divides by a variance estimate (Graves 2013). */
 export const rmsprop = (
-  options: LR & { decay?: Scalar; eps?: Scalar; initialScale?: Scalar; centered?: boolean; momentum?: Scalar; nesterov?: boolean },
+  options: LearningRateOptions & { decay?: Scalar; eps?: Scalar; initialScale?: Scalar; centered?: boolean; momentum?: Scalar; nesterov?: boolean },
 ): Optimizer => {
   const o = check("rmsprop", options, { ...RMS_OPTIONS, centered: bool, momentum: nonNegative, nesterov: bool });
   const { learningRate: lr, centered, momentum, nesterov, ...rest } = o;
@@ -95,20 +99,20 @@ export const rmsprop = (
 };
 
 /** AdaGrad (Duchi et al. 2011). */
-export const adagrad = (options: LR & { initialAccumulatorValue?: Scalar; eps?: Scalar }): Optimizer => {
+export const adagrad = (options: LearningRateOptions & { initialAccumulatorValue?: Scalar; eps?: Scalar }): Optimizer => {
   const { learningRate: lr, ...rest } = check("adagrad", options, { initialAccumulatorValue: nonNegative, eps: nonNegative });
   return chain(scaleByRss(rest), scaleByLearningRate(lr));
 };
 
 /** AdaDelta (Zeiler 2012); the learning rate defaults to 1, as in the paper. */
-export const adadelta = (options: Partial<LR> & { rho?: Scalar; eps?: Scalar; weightDecay?: Scalar; weightDecayMask?: Mask } = {}): Optimizer => {
+export const adadelta = (options: Partial<LearningRateOptions> & { rho?: Scalar; eps?: Scalar; weightDecay?: Scalar; weightDecayMask?: Mask } = {}): Optimizer => {
   const o = parseOptions("optim.adadelta", options, {}, { learningRate, rho: decayRate, eps: nonNegative, weightDecay: nonNegative, weightDecayMask: mask });
   const { learningRate: lr = 1, weightDecay = 0, weightDecayMask, ...rest } = o;
   return chain(addDecayedWeights(weightDecay, { mask: weightDecayMask }), scaleByAdadelta(rest), scaleByLearningRate(lr));
 };
 
 /** Lion (Chen et al. 2023), with decoupled weight decay (default 1e-3). */
-export const lion = (options: LR & { b1?: Scalar; b2?: Scalar } & WeightDecay): Optimizer => {
+export const lion = (options: LearningRateOptions & { b1?: Scalar; b2?: Scalar } & WeightDecay): Optimizer => {
   const { learningRate: lr, weightDecay = 1e-3, mask: m, ...rest } = check("lion", options, { b1: decayRate, b2: decayRate, ...WEIGHT_DECAY });
   return chain(scaleByLion(rest), addDecayedWeights(weightDecay, { mask: m }), scaleByLearningRate(lr));
 };
@@ -122,7 +126,7 @@ export const lamb = (options: AdamLike & WeightDecay): Optimizer => {
 
 /** LARS (You et al. 2017): weight decay, a per-leaf trust ratio, then momentum. */
 export const lars = (
-  options: LR & {
+  options: LearningRateOptions & {
     weightDecay?: Scalar;
     weightDecayMask?: Mask;
     trustCoefficient?: Scalar;
@@ -152,7 +156,7 @@ export const lars = (
 };
 
 /** Yogi (Zaheer et al. 2018). */
-export const yogi = (options: LR & { b1?: Scalar; b2?: Scalar; eps?: Scalar }): Optimizer => {
+export const yogi = (options: LearningRateOptions & { b1?: Scalar; b2?: Scalar; eps?: Scalar }): Optimizer => {
   const { learningRate: lr, ...rest } = check("yogi", options, { b1: decayRate, b2: decayRate, eps: nonNegative });
   return chain(scaleByYogi(rest), scaleByLearningRate(lr));
 };

@@ -14,21 +14,20 @@
  */
 // By the package's own name, so the built fp entry shares the built main entry (see tsup.base.ts).
 import { lax as laxModule, np } from "@cotangent/core";
-import { type Pipeable, type UnaryKeys, pipeable } from "./pipeable.js";
+import { type FunctionKeys, type Pipeable, type UnaryKeys, pipeable } from "./pipeable.js";
 
-export { type DataLast, type IsUnary, type Pipeable, type UnaryKeys, pipeable } from "./pipeable.js";
+export { type AnyFunction, type DataLast, type FunctionKeys, type IsUnary, type Pipeable, type UnaryKeys, pipeable } from "./pipeable.js";
 
-type Np = typeof np;
-type Lax = typeof laxModule;
 
 /** np's exports that are helpers of its own implementation or constructors, not array functions. */
 const NP_INTERNAL = ["Slice", "asIndices", "broadcastArrayTo", "checkBroadcast", "checkDType", "keepDims", "promoteArgs", "promoteToFloat", "reductionAxes", "resultDType", "sl"] as const;
 /** lax's higher-order functions take functions first: data-last does not fit them. */
 const LAX_HIGHER = ["associativeScan", "cond", "foriLoop", "map", "scan", "switch", "whileLoop"] as const;
 
-type FnKeys<M> = { [K in keyof M]: M[K] extends (...args: any[]) => any ? K : never }[keyof M] & string;
-type NpNames = Exclude<FnKeys<Np>, (typeof NP_INTERNAL)[number]>;
-type LaxNames = Exclude<FnKeys<Lax>, (typeof LAX_HIGHER)[number]>;
+/** The names of np's array functions, each of which has a data-last form here. */
+export type NpNames = Exclude<FunctionKeys<typeof np>, (typeof NP_INTERNAL)[number]>;
+/** The names of lax's functions that have a data-last form in {@link lax} (all but the higher-order ones). */
+export type LaxNames = Exclude<FunctionKeys<typeof laxModule>, (typeof LAX_HIGHER)[number]>;
 
 const namesOf = <M>(m: M, exclude: readonly string[]): string[] =>
   Object.keys(m as object).filter((k) => typeof (m as Record<string, unknown>)[k] === "function" && !exclude.includes(k)).sort();
@@ -52,15 +51,15 @@ const LAX_UNARY = [
 // takes exactly one argument, and in the `export const { ... }` list below (test/fp.test.ts
 // also asks for a sample call of every function that takes more).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const npUnaryIsExact: Same<(typeof NP_UNARY)[number], UnaryKeys<Pick<Np, NpNames>>> = true;
-const laxUnaryIsExact: Same<(typeof LAX_UNARY)[number], UnaryKeys<Pick<Lax, LaxNames>>> = true;
+const npUnaryIsExact: Same<(typeof NP_UNARY)[number], UnaryKeys<Pick<typeof np, NpNames>>> = true;
+const laxUnaryIsExact: Same<(typeof LAX_UNARY)[number], UnaryKeys<Pick<typeof laxModule, LaxNames>>> = true;
 void npUnaryIsExact;
 void laxUnaryIsExact;
 
 const npForms = pipeable(np, namesOf(np, NP_INTERNAL) as NpNames[], new Set(NP_UNARY));
 
 /** The lax functions in data-last form (the control-flow ones, which take functions first, are left out). */
-export const lax: Pipeable<Lax, LaxNames> = pipeable(laxModule, namesOf(laxModule, LAX_HIGHER) as LaxNames[], new Set(LAX_UNARY));
+export const lax: Pipeable<typeof laxModule, LaxNames> = pipeable(laxModule, namesOf(laxModule, LAX_HIGHER) as LaxNames[], new Set(LAX_UNARY));
 
 /** The np functions in data-last form (every np array function; `test/fp.test.ts` checks none is missing). */
 export const {

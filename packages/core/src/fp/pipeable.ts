@@ -6,7 +6,11 @@
  * exactly as the originals do and there is no second copy to keep in step.
  */
 
-type Fn = (...args: any[]) => any;
+/** Any function (the constraint of the type-level helpers below). */
+export type AnyFunction = (...args: any[]) => any;
+
+/** The keys of `M` whose values are functions. */
+export type FunctionKeys<M> = { [K in keyof M]: M[K] extends AnyFunction ? K : never }[keyof M] & string;
 
 /** True when `F` takes exactly one parameter (not `(x, options?)`, not `(x, ...rest)`). */
 export type IsUnary<F> = F extends (...args: infer P) => any ? ([P["length"]] extends [1] ? ([1] extends [P["length"]] ? true : false) : false) : false;
@@ -18,7 +22,7 @@ export type DataLast<F> = F extends (x: infer X, ...rest: infer R) => infer O ? 
 export type Pipeable<M, Names extends keyof M> = { [K in Names]: IsUnary<M[K]> extends true ? M[K] : DataLast<M[K]> };
 
 /** The function keys of `M` whose type takes exactly one parameter. */
-export type UnaryKeys<M> = { [K in keyof M]: M[K] extends Fn ? (IsUnary<M[K]> extends true ? K : never) : never }[keyof M];
+export type UnaryKeys<M> = { [K in keyof M]: M[K] extends AnyFunction ? (IsUnary<M[K]> extends true ? K : never) : never }[keyof M];
 
 /**
  * Builds the data-last forms of `names` from `module`. `unary` lists the functions that
@@ -26,9 +30,9 @@ export type UnaryKeys<M> = { [K in keyof M]: M[K] extends Fn ? (IsUnary<M[K]> ex
  * against the functions' types where they are declared, so they cannot drift.)
  */
 export const pipeable = <M, Names extends keyof M & string>(module: M, names: readonly Names[], unary: ReadonlySet<string>): Pipeable<M, Names> => {
-  const out: Record<string, Fn> = {};
+  const out: Record<string, AnyFunction> = {};
   for (const name of names) {
-    const f = module[name] as unknown as Fn;
+    const f = module[name] as unknown as AnyFunction;
     if (unary.has(name)) out[name] = f;
     else {
       const curried = (...rest: unknown[]) => (x: unknown) => f(x, ...rest);

@@ -19,6 +19,7 @@ export class Literal {
   ) {}
 }
 
+/** An equation input or a jaxpr output: a variable, or a scalar literal. */
 export type Atom = Var | Literal;
 
 /**

@@ -8,6 +8,7 @@ import type { ShapedArray } from "../dtype.js";
 import { type SourceInfo, TransformError } from "../errors.js";
 import type { Eqn, Jaxpr } from "./jaxpr.js";
 
+/** A primitive's parameters as an equation carries them (static values: axes, dtypes, sub-jaxprs). */
 export type Params = Readonly<Record<string, unknown>>;
 /** The constraint on a primitive's params type: any object of named values. */
 export type ParamsObject = object;
@@ -55,6 +56,7 @@ export type BatchRule<P = any> = (
  */
 export type PartialEvalRule = (eqn: Eqn, unknowns: boolean[], saveable?: (e: Eqn) => boolean) => PartialEvalResult | null;
 
+/** What a {@link PartialEvalRule} returns for one equation. */
 export interface PartialEvalResult {
   /** Equations that compute from known values only, including the known outputs of `eqn`. */
   known: Eqn[];
@@ -71,6 +73,7 @@ export interface PartialEvalResult {
   policySaved?: import("./jaxpr.js").Var[];
 }
 
+/** A primitive: its name and its rules (see `DESIGN.md`, "Primitives"). */
 export interface Primitive<P = any> {
   readonly name: string;
   /** Output avals from input avals; throws a typed error for bad shapes, dtypes or params. */

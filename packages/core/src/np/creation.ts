@@ -1,4 +1,4 @@
-/** Array constructors: zeros, ones, full, arange, linspace, eye and the *Like variants. */
+/** Array constructors: zeros, ones, full, arange, linspace, eye and the *ShapeAndDType variants. */
 import { type ArrayBase, fromBuffer } from "../array.js";
 import { type DType, castTo, isDType as isDTypeName, typedArrayFor } from "../dtype.js";
 import { ValueError } from "../errors.js";
@@ -56,19 +56,20 @@ export const zeros = constant("np.zeros", 0);
 /** An array of ones: `np.ones(shape, dtype?)`. */
 export const ones = constant("np.ones", 1);
 
-type Like = { shape: readonly number[]; dtype: DType };
+/** What the `*ShapeAndDType` constructors read from their first argument: an array, or anything with its shape and dtype. */
+export type ShapeAndDType = { readonly shape: readonly number[]; readonly dtype: DType };
 /** `np.fullLike(x, value, dtype?, shape?)` and its options form. */
 export type LikeArgs = PositionalOr<[dtype: DType | null, shape: ShapeLike | null], { dtype?: DType | null; shape?: ShapeLike | null }>;
 
 const fullLikeSig = signature("np.fullLike", ["x:any!", "value:array!", "dtype:dtype", { name: "shape", kind: "shape", nullable: true }]);
 /** An array of `value` with `x`'s shape and dtype (or those given). `x` may be an array, a tracer or any `{shape, dtype}`. */
-export const fullLike = (x: Like, value: ArrayLike, ...args: LikeArgs): ArrayBase => {
+export const fullLike = (x: ShapeAndDType, value: ArrayLike, ...args: LikeArgs): ArrayBase => {
   const o = parseArgs<{ dtype?: DType | null; shape?: ShapeLike | null }>(fullLikeSig, [x, value, ...args]);
   return fullOf(o.shape ?? likeShape("np.fullLike", x), value, { dtype: o.dtype ?? x.dtype });
 };
 
 /** `x.shape`, checked: a typed error rather than a TypeError on junk. */
-const likeShape = (op: string, x: Like): readonly number[] => {
+const likeShape = (op: string, x: ShapeAndDType): readonly number[] => {
   if (typeof x !== "object" || x === null || !Array.isArray(x.shape) || !isDTypeName(x.dtype)) {
     throw new ValueError(`x must be an array (or an object with shape and dtype), got ${describeValue(x)}`, { op });
   }
@@ -77,7 +78,7 @@ const likeShape = (op: string, x: Like): readonly number[] => {
 
 const constantLike = (name: string, value: number) => {
   const sig = signature(name, ["x:any!", "dtype:dtype", { name: "shape", kind: "shape", nullable: true }]);
-  return withSignature(sig, (x: Like, ...args: LikeArgs): ArrayBase => {
+  return withSignature(sig, (x: ShapeAndDType, ...args: LikeArgs): ArrayBase => {
     const o = parseArgs<{ dtype?: DType | null; shape?: ShapeLike | null }>(sig, [x, ...args]);
     const sh = o.shape ?? likeShape(name, x);
     return fullOf(sh, value, { dtype: o.dtype ?? x.dtype });

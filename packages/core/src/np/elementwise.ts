@@ -13,12 +13,13 @@ import { convertElementType, full } from "../primitives/structural.js";
 import * as u from "../primitives/unary.js";
 import { type ArrayLike, asArray, checkBroadcast, checkDType, promoteArgs, promoteToFloat, resultDType } from "./coerce.js";
 
-type Pair = [ArrayBase, ArrayBase];
+/** Two arrays, e.g. `np.divmod`'s quotient and remainder. */
+export type ArrayPair = [ArrayBase, ArrayBase];
 const zeroOf = (x: ArrayBase) => scalar(0, x.dtype);
 
 /** Arguments promoted to their common dtype; bool is refused where NumPy/JAX refuse it. */
-const numericPair = (op: string, x: ArrayLike, y: ArrayLike): Pair => {
-  const p = checkBroadcast(op, promoteArgs(x, y) as Pair);
+const numericPair = (op: string, x: ArrayLike, y: ArrayLike): ArrayPair => {
+  const p = checkBroadcast(op, promoteArgs(x, y) as ArrayPair);
   if (p[0].dtype === "bool") {
     throw new DTypeError(`${op} does not accept bool inputs`, { op, hint: "convert first, e.g. np.astype(x, 'int32')" });
   }
@@ -26,8 +27,8 @@ const numericPair = (op: string, x: ArrayLike, y: ArrayLike): Pair => {
 };
 
 /** Arguments promoted to their common numeric dtype: two bools become int32 (JAX's promote_args_numeric). */
-const numericPromoted = (op: string, x: ArrayLike, y: ArrayLike): Pair => {
-  const p = checkBroadcast(op, promoteArgs(x, y) as Pair);
+const numericPromoted = (op: string, x: ArrayLike, y: ArrayLike): ArrayPair => {
+  const p = checkBroadcast(op, promoteArgs(x, y) as ArrayPair);
   return p[0].dtype === "bool" ? [convertElementType(p[0], "int32"), convertElementType(p[1], "int32")] : p;
 };
 
@@ -35,7 +36,7 @@ const numericPromoted = (op: string, x: ArrayLike, y: ArrayLike): Pair => {
 
 /** `x + y` elementwise, with broadcasting (bool + bool is logical or, as in NumPy). */
 export const add = (x: ArrayLike, y: ArrayLike): ArrayBase => {
-  const [a, z] = checkBroadcast("np.add", promoteArgs(x, y) as Pair);
+  const [a, z] = checkBroadcast("np.add", promoteArgs(x, y) as ArrayPair);
   return a.dtype === "bool" ? c.bitwiseOr(a, z) : b.add(a, z);
 };
 
@@ -44,12 +45,12 @@ export const subtract = (x: ArrayLike, y: ArrayLike): ArrayBase => b.sub(...nume
 
 /** `x * y` elementwise, with broadcasting (bool * bool is logical and). */
 export const multiply = (x: ArrayLike, y: ArrayLike): ArrayBase => {
-  const [a, z] = checkBroadcast("np.multiply", promoteArgs(x, y) as Pair);
+  const [a, z] = checkBroadcast("np.multiply", promoteArgs(x, y) as ArrayPair);
   return a.dtype === "bool" ? c.bitwiseAnd(a, z) : b.mul(a, z);
 };
 
 /** True division: integers and bools become float32. */
-export const divide = (x: ArrayLike, y: ArrayLike): ArrayBase => b.div(...checkBroadcast("np.divide", promoteToFloat(x, y) as Pair));
+export const divide = (x: ArrayLike, y: ArrayLike): ArrayBase => b.div(...checkBroadcast("np.divide", promoteToFloat(x, y) as ArrayPair));
 export const trueDivide = divide;
 
 /** `-x`. */
@@ -67,7 +68,7 @@ export const positive = (x: ArrayLike): ArrayBase => asArray(x);
  * remainder so that `x == q*y + r` holds as closely as possible (`floor(x/y)` can be off by
  * one when x/y rounds up to an integer).
  */
-const floatDivmod = (x: ArrayBase, y: ArrayBase): Pair => {
+const floatDivmod = (x: ArrayBase, y: ArrayBase): ArrayPair => {
   let r = b.rem(x, y);
   // Dividing by zero divides x itself (not x - NaN), so x // 0 is ±inf as in JAX (0 // 0 is NaN).
   let q = b.div(c.select(c.eq(y, zeroOf(y)), x, b.sub(x, r)), y);
@@ -116,15 +117,15 @@ export const power = (x: ArrayLike, y: ArrayLike): ArrayBase => {
     }
     return u.integerPow(a, y);
   }
-  let [a, z] = checkBroadcast(op, promoteArgs(x, y) as Pair);
+  let [a, z] = checkBroadcast(op, promoteArgs(x, y) as ArrayPair);
   if (a.dtype === "bool") [a, z] = [convertElementType(a, "int32"), convertElementType(z, "int32")];
   return b.pow(a, z);
 };
 
 /** Elementwise maximum (NaN propagates). */
-export const maximum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.max(...checkBroadcast("np.maximum", promoteArgs(x, y) as Pair));
+export const maximum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.max(...checkBroadcast("np.maximum", promoteArgs(x, y) as ArrayPair));
 /** Elementwise minimum (NaN propagates). */
-export const minimum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.min(...checkBroadcast("np.minimum", promoteArgs(x, y) as Pair));
+export const minimum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.min(...checkBroadcast("np.minimum", promoteArgs(x, y) as ArrayPair));
 
 /**
  * Limits `x` to `[min, max]` (either bound may be null/undefined). Where a bound equals
@@ -145,7 +146,7 @@ export const clip = (x: ArrayLike, min?: ArrayLike | null, max?: ArrayLike | nul
 const comparison =
   (name: string, op: (x: ArrayBase, y: ArrayBase) => ArrayBase) =>
   (x: ArrayLike, y: ArrayLike): ArrayBase =>
-    op(...checkBroadcast(name, promoteArgs(x, y) as Pair));
+    op(...checkBroadcast(name, promoteArgs(x, y) as ArrayPair));
 
 /** `x == y` elementwise (bool result). */
 export const equal = comparison("np.equal", c.eq);
@@ -167,18 +168,18 @@ const truthy = (x: ArrayLike): ArrayBase => {
 };
 
 /** Elementwise logical and of truth values (bool result). */
-export const logicalAnd = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseAnd(...checkBroadcast("np.logicalAnd", [truthy(x), truthy(y)] as Pair));
+export const logicalAnd = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseAnd(...checkBroadcast("np.logicalAnd", [truthy(x), truthy(y)] as ArrayPair));
 /** Elementwise logical or of truth values (bool result). */
-export const logicalOr = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseOr(...checkBroadcast("np.logicalOr", [truthy(x), truthy(y)] as Pair));
+export const logicalOr = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseOr(...checkBroadcast("np.logicalOr", [truthy(x), truthy(y)] as ArrayPair));
 /** Elementwise logical exclusive or of truth values (bool result). */
-export const logicalXor = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseXor(...checkBroadcast("np.logicalXor", [truthy(x), truthy(y)] as Pair));
+export const logicalXor = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseXor(...checkBroadcast("np.logicalXor", [truthy(x), truthy(y)] as ArrayPair));
 /** Elementwise logical not (bool result). */
 export const logicalNot = (x: ArrayLike): ArrayBase => c.bitwiseNot(truthy(x));
 
 const bitwise =
   (name: string, op: (x: ArrayBase, y: ArrayBase) => ArrayBase) =>
   (x: ArrayLike, y: ArrayLike): ArrayBase => {
-    const p = promoteArgs(x, y) as Pair;
+    const p = promoteArgs(x, y) as ArrayPair;
     if (p[0].dtype !== "bool" && p[0].dtype !== "int32") {
       throw new DTypeError(`needs bool or int32 inputs, got ${p[0].dtype}`, { op: name });
     }
@@ -212,7 +213,7 @@ export const where = (cond: ArrayLike, x?: ArrayLike, y?: ArrayLike): ArrayBase 
       hint: "the one-argument form (indices of nonzero elements) has a data-dependent shape and is not supported",
     });
   }
-  const [a, z] = promoteArgs(x, y) as Pair;
+  const [a, z] = promoteArgs(x, y) as ArrayPair;
   const p = truthy(cond);
   // Checked here so that the message uses where's argument order (select_n takes y before x).
   broadcastAll("np.where", [p.aval, a.aval, z.aval]);

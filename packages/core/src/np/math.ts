@@ -10,11 +10,12 @@ import { convertElementType } from "../primitives/structural.js";
 import * as u from "../primitives/unary.js";
 import { type ArrayLike, asArray, checkBroadcast, promoteToFloat } from "./coerce.js";
 
-type Unary = (x: ArrayLike) => ArrayBase;
+/** An elementwise function of one array. */
+export type UnaryFunction = (x: ArrayLike) => ArrayBase;
 
 /** Lifts a float-only primitive to the np API: ints and bools become float32 first. */
 const floatFn =
-  (op: (x: ArrayBase) => ArrayBase): Unary =>
+  (op: (x: ArrayBase) => ArrayBase): UnaryFunction =>
   (x) =>
     op(promoteToFloat(x)[0]!);
 

@@ -17,10 +17,9 @@ import { add } from "./binary.js";
 import { NUMERIC, requireDType, sameDType } from "./common.js";
 import { convertElementType, inversePermutation, moveAxis, transpose } from "./structural.js";
 
-type Axes = readonly number[];
-
 /** `[[lhsContracting, rhsContracting], [lhsBatch, rhsBatch]]`, as in JAX. */
-export type DotDimensionNumbers = readonly [readonly [Axes, Axes], readonly [Axes, Axes]];
+export type DotDimensionNumbers = readonly [readonly [readonly number[], readonly number[]], readonly [readonly number[], readonly number[]]];
+type Axes = readonly number[];
 
 export interface DotGeneralParams {
   dimension_numbers: DotDimensionNumbers;

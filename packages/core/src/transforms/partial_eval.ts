@@ -7,6 +7,7 @@ import { Eqn, Jaxpr, Var } from "../ir/jaxpr.js";
 import { dce } from "./dce.js";
 import { identityKey, maskKey, memoOnJaxpr } from "./memo.js";
 
+/** What {@link partialEvalJaxpr} returns: the known and unknown halves, connected by residuals. */
 export interface PartialEvalOutput {
   /** Known inputs -> (known outputs..., residuals...). */
   known: Jaxpr;
@@ -14,6 +15,7 @@ export interface PartialEvalOutput {
   unknown: Jaxpr;
   /** Which outputs of the original jaxpr the unknown jaxpr computes. */
   outUnknowns: boolean[];
+  /** How many residuals `known` returns after the known outputs. */
   numResiduals: number;
 }
 

@@ -18,11 +18,13 @@ import { jvpJaxpr, matchTangents, tangentAval } from "./jvp.js";
 import { partialEvalJaxpr } from "./partial_eval.js";
 import { transposeJaxpr } from "./transpose.js";
 
+/** The two halves {@link linearizeJaxpr} splits a jaxpr into, connected by residuals. */
 export interface Linearized {
   /** primals -> (primal outs..., residuals...) */
   known: Jaxpr;
   /** (residuals..., tangents of the float inputs...) -> tangent outs */
   linear: Jaxpr;
+  /** How many residuals `known` returns after the primal outputs. */
   numResiduals: number;
   /** Which inputs carry tangents (the float ones). */
   nonzeros: boolean[];
@@ -85,6 +87,7 @@ export const vjp = <Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]
   return [unflatten<Out>(outTree, outs), vjpFn];
 };
 
+/** Options of {@link grad} and {@link valueAndGrad}. */
 export interface GradOptions {
   /** Which positional arguments to differentiate (default 0). An array gives a tuple of gradients. */
   argnums?: number | readonly number[];

@@ -15,6 +15,7 @@ import { type TreeDef, flatten, node, numLeaves, treedefEquals, treedefToString,
 import { flattenArgs, isStaticLeaf, traceFlat } from "./api_util.js";
 import { memoOnJaxpr } from "./memo.js";
 
+/** Where a value's batch axis is, or `null` when it is not batched. */
 export type BatchDim = number | null;
 
 /** Evaluates `jaxpr` on batched values; returns outputs and where their batch axes are. */
@@ -144,6 +145,7 @@ export const broadcastPrefix = (op: string, what: string, prefix: unknown, tree:
   return out;
 };
 
+/** Options of {@link vmap}. */
 export interface VmapOptions {
   /** Where each argument's mapped axis is: a number, null (unmapped), or a pytree prefix of the arguments. Default 0. */
   inAxes?: unknown;

@@ -2,9 +2,13 @@
 import type { Eqn, Jaxpr, ShapedArray } from "@cotangent/core";
 import type { GraphBuilder } from "../builder.js";
 
+/** What a {@link LoweringRule} gets: the builder to emit into, the equation, and helpers. */
 export interface LowerArgs<P = any> {
+  /** The graph the nodes go into. */
   g: GraphBuilder;
+  /** The equation being lowered. */
   eqn: Eqn;
+  /** Its params. */
   params: P;
   /** ONNX value names of the equation's inputs. */
   inputs: string[];
@@ -24,4 +28,5 @@ export interface LowerArgs<P = any> {
 /** Emits the nodes of one equation into `a.g` and returns the names of its outputs. */
 export type LoweringRule<P = any> = (a: LowerArgs<P>) => string[];
 
+/** Lowering rules by primitive name. */
 export type LoweringTable = Readonly<Record<string, LoweringRule>>;

@@ -134,6 +134,7 @@ export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL:
 export const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 
 // The plain-object shapes of the messages, as protobufjs reads and writes them (camelCase).
+/** ONNX's TensorProto (onnx.proto) as a plain object. */
 export interface TensorProto {
   dims?: number[];
   dataType?: number;
@@ -146,6 +147,7 @@ export interface TensorProto {
   rawData?: Uint8Array;
   dataLocation?: number;
 }
+/** ONNX's AttributeProto (onnx.proto) as a plain object. */
 export interface AttributeProto {
   name: string;
   type: number;
@@ -160,6 +162,7 @@ export interface AttributeProto {
   tensors?: TensorProto[];
   graphs?: GraphProto[];
 }
+/** ONNX's NodeProto (onnx.proto) as a plain object. */
 export interface NodeProto {
   input: string[];
   output: string[];
@@ -169,18 +172,22 @@ export interface NodeProto {
   attribute?: AttributeProto[];
   docString?: string;
 }
+/** ONNX's DimensionProto (onnx.proto) as a plain object. */
 export interface DimensionProto {
   dimValue?: number;
   dimParam?: string;
 }
+/** ONNX's TypeProto (onnx.proto) as a plain object. */
 export interface TypeProto {
   tensorType?: { elemType?: number; shape?: { dim?: DimensionProto[] } };
 }
+/** ONNX's ValueInfoProto (onnx.proto) as a plain object. */
 export interface ValueInfoProto {
   name: string;
   type?: TypeProto;
   docString?: string;
 }
+/** ONNX's GraphProto (onnx.proto) as a plain object. */
 export interface GraphProto {
   node?: NodeProto[];
   name?: string;
@@ -190,6 +197,7 @@ export interface GraphProto {
   output?: ValueInfoProto[];
   valueInfo?: ValueInfoProto[];
 }
+/** ONNX's ModelProto (onnx.proto) as a plain object. */
 export interface ModelProto {
   irVersion?: number;
   opsetImport?: { domain?: string; version?: number }[];
