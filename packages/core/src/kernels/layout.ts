@@ -1,6 +1,7 @@
 /** Kernels that move data: transpose, broadcast_in_dim, reductions over arbitrary axes. */
 import { type DType, type TypedArray, typedArrayFor } from "../dtype.js";
 import { type Shape, sizeOf, stridesOf } from "../shape.js";
+import { WASM_REDUCE_MIN, reduceWasm } from "./wasm/reduce.js";
 
 /**
  * Visits every element of an array of `shape` in row-major order, calling
@@ -97,6 +98,10 @@ const INIT: Record<Accumulate, number> = { sum: 0, prod: 1, max: -Infinity, min:
  * so float32 sums are more accurate than a float32 accumulator.
  */
 export const reduceKernel = (src: TypedArray, shape: Shape, axes: readonly number[], op: Accumulate, dtype: DType): TypedArray => {
+  if ((op === "sum" || op === "max" || op === "min") && (dtype === "float32" || dtype === "float64") && src.length >= WASM_REDUCE_MIN) {
+    const out = typedArrayFor(dtype, sizeOf(shape.filter((_, i) => !axes.includes(i))));
+    if (reduceWasm(op, dtype, src, shape, axes, out)) return out;
+  }
   if (axes.length === shape.length && (op === "sum" || op === "max" || op === "min")) return reduceAll(src, op, dtype);
   const outShape = shape.filter((_, i) => !axes.includes(i));
   const outSize = sizeOf(outShape);

@@ -7,6 +7,7 @@ import { type ArrayBase, bufferOf, fromBuffer } from "../array.js";
 import { type DType, ShapedArray, type TypedArray, typedArrayFor } from "../dtype.js";
 import { type BatchRule, type JvpRule, type Params, type Primitive, type TransposeRule, definePrimitive } from "../ir/primitive.js";
 import { type BinaryKernel, type UnaryKernel, binaryKernel, broadcastCopy, unaryKernel } from "../kernels/elementwise.js";
+import { withSimdBinary } from "../kernels/wasm/binary.js";
 import { withSimdUnary } from "../kernels/wasm/unary.js";
 import { sizeOf, type Shape } from "../shape.js";
 import { bind } from "../trace.js";
@@ -175,7 +176,11 @@ export interface BinarySpec {
 
 /** Defines a binary elementwise primitive with NumPy broadcasting; inputs share a dtype. */
 export const binaryPrimitive = (spec: BinarySpec): [Primitive, (x: ArrayBase, y: ArrayBase) => ArrayBase] => {
-  const kernelFor = kernelCache<object, BinaryKernel>((d) => spec.kernel?.(d) ?? binaryKernel(exprOf(spec.name, spec.expr, d, {})));
+  const kernelFor = kernelCache<object, BinaryKernel>((d) => {
+    const js = spec.kernel?.(d) ?? binaryKernel(exprOf(spec.name, spec.expr, d, {}));
+    // float add/sub/mul/div/max/min have Wasm SIMD kernels, faster on all but small arrays.
+    return withSimdBinary(spec.name, d, js) ?? js;
+  });
   const outDType = spec.outDType ?? ((d: DType) => d);
   const prim: Primitive = definePrimitive({
     name: spec.name,
