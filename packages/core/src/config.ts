@@ -6,6 +6,7 @@
  * measurable while off.
  */
 import { ValueError } from "./errors.js";
+import { closestName } from "./did_you_mean.js";
 
 /** The settings and their types. */
 export interface ConfigValues {
@@ -32,30 +33,14 @@ const sync = (): void => {
   debugFlags.check = values.debugNans || values.debugInfs;
 };
 
-/** Edit distance, for "did you mean" (written here: core depends on no string library). */
-const distance = (a: string, b: string): number => {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j]!;
-      row[j] = Math.min(up + 1, row[j - 1]! + 1, diag + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      diag = up;
-    }
-  }
-  return row[b.length]!;
-};
-
 const checkKey = (op: string, key: unknown): ConfigKey => {
   if (typeof key === "string" && (keys as string[]).includes(key)) return key as ConfigKey;
   const shown = typeof key === "string" ? `'${key}'` : `a ${key === null ? "null" : typeof key}`;
   let hint = `the settings are ${keys.map((k) => `'${k}'`).join(", ")}`;
   if (typeof key === "string") {
-    // JAX spells them jax_debug_nans / jax_debug_infs: compare without the prefix, underscores and case.
-    const bare = key.toLowerCase().replace(/^jax_/, "").replace(/_/g, "");
-    const best = keys.map((k) => [k, bare === k.toLowerCase() ? 0 : distance(key, k)] as const).sort((x, y) => x[1] - y[1])[0]!;
-    if (best[1] <= Math.max(2, Math.floor(key.length / 3))) hint = `did you mean '${best[0]}'? (${hint})`;
+    // JAX spells them jax_debug_nans / jax_debug_infs: closestName ignores the prefix, underscores and case.
+    const near = closestName(key, keys);
+    if (near !== undefined) hint = `did you mean '${near}'? (${hint})`;
   }
   throw new ValueError(`unknown setting ${shown}`, { op, hint });
 };

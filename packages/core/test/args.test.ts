@@ -4,7 +4,7 @@
  * arguments are typed errors naming the function and the parameter.
  */
 import { describe, expect, it } from "vitest";
-import { type ArrayBase, AxisError, CotangentError, DTypeError, ValueError, np, signatureOf, signatures } from "@cotangent/core";
+import { type ArrayBase, AxisError, closestName, CotangentError, DTypeError, ValueError, np, signatureOf, signatures } from "@cotangent/core";
 
 const a = np.array([[1, 5, 2], [7, 3, 4]], { dtype: "float64" });
 const list = (x: ArrayBase) => x.toArray();
@@ -93,6 +93,15 @@ describe("bad arguments are typed errors naming the function and parameter", () 
     expect(e1.hint).toBe("did you mean 'keepdims'?");
     expect(() => np.mean(a, { axes: 1 } as never)).toThrow(/np.mean: unknown option 'axes'[\s\S]*did you mean 'axis'\?/);
     expect(() => np.concatenate([a], { axsi: 1 } as never)).toThrow(/did you mean 'axis'/);
+  });
+
+  it("one did-you-mean helper for options, settings and choices", () => {
+    expect(closestName("keepDims", ["axis", "keepdims"])).toBe("keepdims");
+    expect(closestName("keep_dims", ["axis", "keepdims"])).toBe("keepdims");
+    expect(closestName("jax_debug_nans", ["debugNans", "debugInfs"])).toBe("debugNans");
+    expect(closestName("axsi", ["axis", "dtype"])).toBe("axis");
+    expect(closestName("zzzzzz", ["axis", "dtype"])).toBeUndefined();
+    expect(closestName(Symbol("x"), ["axis"])).toBeUndefined();
   });
 
   it("axes of the wrong kind, non-integer or out of range", () => {

@@ -9,7 +9,7 @@
  * grad or vmap) or a value injected by injectHyperparams, whose plain-number form was
  * checked when the optimizer was first built.
  */
-import { ArrayBase, ValueError } from "@cotangent/core";
+import { ArrayBase, ValueError, closestName } from "@cotangent/core";
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import * as t from "io-ts";
@@ -96,10 +96,6 @@ type Decoded<R extends t.Props, P extends t.Props> = { [K in keyof R]: t.TypeOf<
   [K in keyof P]?: t.TypeOf<P[K]>;
 };
 
-const closest = (key: string, known: readonly string[]): string | undefined =>
-  known.find((k) => k.toLowerCase() === key.toLowerCase()) ??
-  known.find((k) => k.toLowerCase().startsWith(key.toLowerCase().slice(0, 3)));
-
 /**
  * Checks an options object against codecs for its required and optional keys. Unknown keys
  * are errors too (a misspelt `learningrate` must not silently fall back to a default).
@@ -118,7 +114,7 @@ export const parseOptions = <R extends t.Props, P extends t.Props>(
   const known = [...Object.keys(required), ...Object.keys(optional)];
   for (const k of Object.keys(obj)) {
     if (!known.includes(k)) {
-      const near = closest(k, known);
+      const near = closestName(k, known);
       fail(op, `unknown option '${k}' (known options: ${known.join(", ") || "none"})`, near ? `did you mean '${near}'?` : undefined);
     }
   }

@@ -25,6 +25,7 @@ import * as t from "io-ts";
 import { ArrayBase } from "../array.js";
 import { isDType } from "../dtype.js";
 import { AxisError, DTypeError, ValueError } from "../errors.js";
+import { closestName } from "../did_you_mean.js";
 
 export type { Prefixes, PositionalOr, Axis, Axes } from "./arg_types.js";
 
@@ -222,34 +223,8 @@ export const isPlainObject = (u: unknown): u is Record<string, unknown> => {
   return proto === Object.prototype || proto === null;
 };
 
-/** Edit distance, for "did you mean". */
-const distance = (a: string, b: string): number => {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-};
-
-/** The known key closest to `key` (case-insensitive match first, then edit distance <= 2). */
-export const closestKey = (key: string, known: readonly string[]): string | undefined => {
-  const lower = key.toLowerCase();
-  const exact = known.find((k) => k.toLowerCase() === lower);
-  if (exact) return exact;
-  let best: string | undefined;
-  let bestD = 3;
-  for (const k of known) {
-    const d = distance(lower, k.toLowerCase());
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  return best;
-};
+/** The known key closest to `key`, for "did you mean" (the shared helper of `did_you_mean.ts`). */
+export const closestKey = (key: string, known: readonly string[]): string | undefined => closestName(key, known);
 
 const errorFor = (kind: ParamKind): typeof ValueError => (kind.toLowerCase().includes("axis") || kind === "axes" ? AxisError : kind === "dtype" || kind === "dtypeName" ? DTypeError : ValueError);
 
