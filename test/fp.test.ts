@@ -89,6 +89,9 @@ describe("@cotangent/core/fp", () => {
     expect(layer(x).toArray()).toEqual(nn.relu(np.add(np.matmul(x, w), b)).toArray());
     const soft = flow(nnfp.softmax(-1), fp.max({ axis: -1 }));
     expect(soft(x).toArray()).toEqual(np.max(nn.softmax(x, -1), { axis: -1 }).toArray());
+    const q = np.reshape(np.linspace(0, 2, 24), [1, 2, 3, 4]);
+    const kv = np.reshape(np.linspace(-1, 1, 36), [1, 3, 3, 4]);
+    expect(pipe(q, nnfp.dotProductAttention(kv, kv, { isCausal: true })).toArray()).toEqual(nn.dotProductAttention(q, kv, kv, { isCausal: true }).toArray());
     expect(pipe(x, fp.lax.neg, fp.lax.reduceSum([0, 1])).item()).toBe(lax.reduceSum(lax.neg(x), [0, 1]).item());
   });
 

@@ -39,6 +39,17 @@ export { type NormOptions, type NormParams, layerNorm, rmsNorm, groupNorm } from
 export { type BatchNormOptions, type BatchNormState, batchNorm } from "./layers/batch_norm.js";
 export { type EmbeddingOptions, type EmbeddingParams, embedding } from "./layers/embedding.js";
 export { dropout } from "./layers/dropout.js";
+export {
+  type DotProductAttentionOptions,
+  type DotProductAttentionArgs,
+  type MultiHeadAttentionOptions,
+  type MultiHeadAttentionParams,
+  type MultiHeadAttentionLayer,
+  type AttentionApplyOptions,
+  type ProjectionParams,
+  dotProductAttention,
+  multiHeadAttention,
+} from "./layers/attention.js";
 export { type Conv2dOptions, type Conv2dParams, type Padding2d, conv2d } from "./layers/conv.js";
 export { type PoolOptions, type AvgPoolOptions, maxPool, avgPool } from "./layers/pool.js";
 export { type LayerLike, activation, sequential, residual, flatten } from "./layers/combinators.js";

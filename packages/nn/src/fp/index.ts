@@ -1,5 +1,5 @@
 /**
- * `@cotangent/nn/fp`: nn's activations and array functions in data-last form, for `pipe`
+ * `@cotangent/nn/fp`: nn's activations and array functions (and `dotProductAttention`) in data-last form, for `pipe`
  * and `flow` (layers are `{init, apply}` pairs and are not included).
  *
  * ```ts
@@ -14,7 +14,7 @@ import { type Pipeable, type UnaryKeys, pipeable } from "@cotangent/core/fp";
 // By the package's own name, so the built fp entry shares the built main entry (see tsup.base.ts).
 import * as nn from "@cotangent/nn";
 
-const activations = { elu: nn.elu, gelu: nn.gelu, leakyRelu: nn.leakyRelu, logSoftmax: nn.logSoftmax, oneHot: nn.oneHot, relu: nn.relu, sigmoid: nn.sigmoid, silu: nn.silu, softmax: nn.softmax, softplus: nn.softplus, swish: nn.swish, tanh: nn.tanh };
+const activations = { elu: nn.elu, gelu: nn.gelu, leakyRelu: nn.leakyRelu, logSoftmax: nn.logSoftmax, oneHot: nn.oneHot, relu: nn.relu, sigmoid: nn.sigmoid, silu: nn.silu, softmax: nn.softmax, softplus: nn.softplus, swish: nn.swish, tanh: nn.tanh, dotProductAttention: nn.dotProductAttention };
 type Activations = typeof activations;
 type Names = { [K in keyof Activations]: Activations[K] extends (...args: any[]) => any ? K : never }[keyof Activations] & string;
 
@@ -28,3 +28,5 @@ const names = Object.keys(activations).filter((k) => typeof (activations as Reco
 const forms: Pipeable<Activations, Names> = pipeable(activations, names, new Set(UNARY));
 
 export const { elu, gelu, leakyRelu, logSoftmax, oneHot, relu, sigmoid, silu, softmax, softplus, swish, tanh } = forms;
+/** `dotProductAttention(key, value, bias?, mask?, options?)(query)`: attention with the query last, for `pipe`. */
+export const { dotProductAttention } = forms;
