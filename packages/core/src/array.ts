@@ -7,7 +7,7 @@
 import { type DType, type TypedArray, ShapedArray, typedArrayFor } from "./dtype.js";
 import type { ArgReduceArgs, MaxArgs, SqueezeArgs, SumArgs, TakeArgs } from "./api/arg_types.js";
 import { ValueError } from "./errors.js";
-import { formatArray } from "./format.js";
+import { formatArray, inspectArray } from "./format.js";
 import { sizeOf, type Shape } from "./shape.js";
 
 /** What both concrete arrays and tracers are: something with a shape and a dtype. */
@@ -192,10 +192,12 @@ export class NDArray extends ArrayBase {
   override toString(): string {
     return formatArray(this.#buf, this.#aval.shape, this.#aval.dtype);
   }
+  /**
+   * Node's `util.inspect` (console.log, the REPL, tslab): `toString()`'s text, same numbers
+   * and precision, wrapped as JAX's repr, `Array([1., 2.], dtype=float32)`.
+   */
   [Symbol.for("nodejs.util.inspect.custom")](): string {
-    // Continuation rows line up under the first, as JAX prints them.
-    const body = formatArray(this.#buf, this.#aval.shape, this.#aval.dtype, 6).replace(/\n(?=.)/g, "\n      ");
-    return `Array(${body}, dtype=${this.#aval.dtype})`;
+    return inspectArray(this.toString(), this.#aval.dtype);
   }
   [Symbol.toPrimitive](hint: string): number | string {
     if (hint === "string") return this.toString();

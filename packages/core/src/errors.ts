@@ -82,8 +82,47 @@ export class CotangentError extends Error {
     this.hint = details.hint;
     this.detail = detail;
     hideFields(this, ["name", "op", "source", "hint", "detail"]);
+    pruneStack(this);
+  }
+
+  /**
+   * Node's `util.inspect` (console.log, console.error, the REPL, tslab) prints the error
+   * once: its stack, which starts with `Name: message`, and no fields after it (a subclass's
+   * own fields, e.g. `DecodeError.failures`, are already in the message).
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.stack ?? `${this.name}: ${this.message}`;
   }
 }
+
+/** Frames inside Cotangent's own files (sources or built bundles, any package). */
+const INTERNAL_FRAME = /packages[\\/](core|optim|nn|onnx|notebook)[\\/](src|dist)[\\/]|@cotangent[\\/][a-z]+[\\/]dist[\\/]/;
+
+/**
+ * Drops the library's own frames from `e.stack`, keeping the user's (and the runtime's):
+ * the top of a stack is then the user's call, not ten frames of Cotangent internals. When
+ * every frame is internal (a failure outside any user call) the stack is kept whole. The
+ * header is read when the stack is, so a message extended later (FloatingPointError's
+ * `inside scan ...`) shows in the stack too.
+ */
+const pruneStack = (e: Error): void => {
+  const raw = e.stack;
+  if (typeof raw !== "string") return;
+  const head = `${e.name}: ${e.message}`;
+  const frames = (raw.startsWith(head) ? raw.slice(head.length) : raw.slice(raw.indexOf("\n    at ") + 1 || raw.length)).split("\n").filter((l) => l.length > 0);
+  const isFrame = (l: string) => /^\s+at /.test(l);
+  const kept = frames.filter((l) => !(isFrame(l) && INTERNAL_FRAME.test(l)));
+  const shown = kept.some(isFrame) ? kept : frames;
+  let replaced: string | undefined;
+  Object.defineProperty(e, "stack", {
+    configurable: true,
+    enumerable: false,
+    get: () => replaced ?? [`${e.name}: ${e.message}`, ...shown].join("\n"),
+    set: (v: string) => {
+      replaced = v;
+    },
+  });
+};
 
 /**
  * Makes fields non-enumerable, so that Node's inspect (and tslab, and console.error) prints

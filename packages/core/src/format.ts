@@ -31,8 +31,14 @@ const formatFloat = (v: number, dtype: DType, precision: number): string => {
   return Number.isInteger(r) ? `${r}.` : String(r); // 2.9999999999 rounds to "3.", still a float
 };
 
+/**
+ * Significant digits after the first that floats print with (NumPy's default is 8 decimals);
+ * float32 values print their shortest round-tripping form within it, as JAX does.
+ */
+export const PRINT_PRECISION = 7;
+
 /** Formats `buf` of `shape` as NumPy would: `[[1., 2.],\n [3., 4.]]`. */
-export const formatArray = (buf: TypedArray, shape: Shape, dtype: DType, precision = 7): string => {
+export const formatArray = (buf: TypedArray, shape: Shape, dtype: DType, precision = PRINT_PRECISION): string => {
   const size = buf.length;
   const summarise = size > THRESHOLD;
   const fmt =
@@ -101,3 +107,10 @@ export const formatArray = (buf: TypedArray, shape: Shape, dtype: DType, precisi
   };
   return render(0, 0, "");
 };
+
+/**
+ * JAX's repr around an array's `toString()` text: `Array([[1., 2.],\n       [3., 4.]], dtype=float32)`.
+ * Continuation rows line up under the first. The numbers are `toString()`'s, so the two never
+ * disagree on precision.
+ */
+export const inspectArray = (text: string, dtype: DType): string => `Array(${text.replace(/\n(?=.)/g, "\n      ")}, dtype=${dtype})`;

@@ -134,6 +134,25 @@ describe("printing", () => {
     expect(np.array(0.1 + 0.2, { dtype: "float64" }).toString()).toBe("0.3");
     expect(np.array([2.9999999999, 0.5], { dtype: "float64" }).toString()).toBe("[3. , 0.5]");
   });
+  it("toString and Node's inspect print the same numbers at the same precision (one formatter)", () => {
+    // Before: inspect printed 6 significant digits and toString 8, so 1/3 read 0.3333333 in the REPL.
+    expect(inspect(np.array([1 / 3, 2]))).toBe("Array([0.33333334, 2.        ], dtype=float32)");
+    expect(inspect(np.array(1 / 3, { dtype: "float64" }))).toBe("Array(0.33333333, dtype=float64)");
+    const finite = fc.oneof(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), fc.double({ noNaN: false }), fc.constantFrom(0, -0, 1e-7, 123456789.5));
+    const arrays = fc.tuple(fc.constantFrom("float32", "float64", "int32", "bool") as fc.Arbitrary<"float32" | "float64" | "int32" | "bool">, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 }), fc.array(finite, { minLength: 20, maxLength: 20 }));
+    fc.assert(
+      fc.property(arrays, ([dtype, rows, cols, values]) => {
+        const raw = values.slice(0, rows * cols);
+        const data = dtype === "int32" ? raw.map((v) => (Number.isFinite(v) ? Math.trunc(v) % 1000 : 0)) : dtype === "bool" ? raw.map((v) => v > 0) : raw;
+        const x = np.reshape(np.array(data, { dtype }), [rows, cols]);
+        // The inspect text is toString's, each continuation row indented under the first.
+        const expected = `Array(${x.toString().split("\n").join("\n      ")}, dtype=${dtype})`;
+        expect(inspect(x)).toBe(expected);
+        expect(inspect(np.sum(x, { axis: 0 }))).toBe(`Array(${np.sum(x, { axis: 0 }).toString()}, dtype=${np.sum(x, { axis: 0 }).dtype})`);
+      }),
+      { numRuns: 60 },
+    );
+  });
   it("item and coercion of concrete arrays", () => {
     const x = np.array(4);
     expect(+x).toBe(4);
