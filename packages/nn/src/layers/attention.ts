@@ -21,25 +21,23 @@ import { softmax } from "../activations.js";
 import { type Initializer, lecunNormal, zeros } from "../initializers.js";
 import { type ApplyOptions, type Layer, checkFloatInput, checkParam, checkParamDType, checkParamsObject, checkSize } from "./layer.js";
 
-type ArrayLike = np.ArrayLike;
-
 export interface DotProductAttentionOptions {
   /** Added to the logits; broadcastable to [B, N, T, S]. */
-  bias?: ArrayLike | null;
+  bias?: np.ArrayLike | null;
   /** Boolean, true where a query may attend a key; broadcastable to [B, N, T, S]. */
-  mask?: ArrayLike | null;
+  mask?: np.ArrayLike | null;
   /** Multiplies the logits. Default 1/sqrt(H). */
   scale?: number | null;
   /** Query t attends keys s ≤ t only (the lower triangle of [T, S], as JAX). Default false. */
   isCausal?: boolean;
   /** int32 [B]: query positions at or after the length are padding (their rows are masked). */
-  querySeqLengths?: ArrayLike | null;
+  querySeqLengths?: np.ArrayLike | null;
   /** int32 [B]: key positions at or after the length are padding (never attended). */
-  keyValueSeqLengths?: ArrayLike | null;
+  keyValueSeqLengths?: np.ArrayLike | null;
 }
 
 /** `(query, key, value, bias?, mask?, options?)` as JAX takes them. */
-export type DotProductAttentionArgs = PositionalOr<[bias: ArrayLike | null, mask: ArrayLike | null], DotProductAttentionOptions>;
+export type DotProductAttentionArgs = PositionalOr<[bias: np.ArrayLike | null, mask: np.ArrayLike | null], DotProductAttentionOptions>;
 
 const attentionSig: Signature = signature("nn.dotProductAttention", [
   "query:array!",
@@ -70,7 +68,7 @@ const checkBroadcastable = (op: string, what: string, b: ArrayBase, target: read
 };
 
 /** int32 sequence lengths of shape [B]. */
-const seqLengths = (op: string, what: string, v: ArrayLike, b: number): ArrayBase => {
+const seqLengths = (op: string, what: string, v: np.ArrayLike, b: number): ArrayBase => {
   const a = np.asArray(v);
   if (a.dtype !== "int32") throw new DTypeError(`${what} must be int32, got ${a.aval}`, { op });
   if (a.shape.join() !== String(b)) throw new ShapeError(`${what} must have shape [${b}] (one length per batch entry), got ${shapeStr(a)}`, { op });
@@ -92,7 +90,7 @@ const seqLengths = (op: string, what: string, v: ArrayLike, b: number): ArrayBas
  * uniformly instead of giving NaN. The softmax runs in the inputs' float dtype. Returns
  * [B, T, N, H].
  */
-export function dotProductAttention(query: ArrayLike, key: ArrayLike, value: ArrayLike, ...args: DotProductAttentionArgs): ArrayBase {
+export function dotProductAttention(query: np.ArrayLike, key: np.ArrayLike, value: np.ArrayLike, ...args: DotProductAttentionArgs): ArrayBase {
   const op = "nn.dotProductAttention";
   const o = parseArgs<DotProductAttentionOptions>(attentionSig, [query, key, value, ...args]);
   let q = np.asArray(query);
@@ -202,9 +200,9 @@ export interface AttentionApplyOptions extends ApplyOptions {
   /** The key/value input [..., S, kvFeatures] (cross-attention). Default: the query input itself. */
   kv?: ArrayBase;
   /** Boolean, broadcastable to [...batch, numHeads, T, S]: true where a query may attend a key. */
-  mask?: ArrayLike | null;
+  mask?: np.ArrayLike | null;
   /** Added to the attention logits; broadcastable to [...batch, numHeads, T, S]. */
-  bias?: ArrayLike | null;
+  bias?: np.ArrayLike | null;
   /** Overrides the layer's `isCausal`. */
   isCausal?: boolean;
 }
@@ -310,7 +308,7 @@ export const multiHeadAttention = (numHeads: number, features: number, options: 
       const k = project(kvIn, pk, S, kvFeatures);
       const v = project(kvIn, pv, S, kvFeatures);
       // Masks and biases are given against the caller's batch axes: broadcast, then flatten them to B.
-      const flatBatch = (what: string, m: ArrayLike | null | undefined): ArrayBase | null => {
+      const flatBatch = (what: string, m: np.ArrayLike | null | undefined): ArrayBase | null => {
         if (m === undefined || m === null) return null;
         const a = np.asArray(m);
         const target = [...batch, numHeads, T, S];
