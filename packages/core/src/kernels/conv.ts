@@ -15,7 +15,9 @@ import type { DType, TypedArray } from "../dtype.js";
 import { typedArrayFor } from "../dtype.js";
 import { sizeOf } from "../shape.js";
 import { gemmNT } from "./matmul.js";
-import { type PanelSource, gemmWasm, stridedSource, wasmGemmAvailable } from "./wasm/gemm.js";
+import { type ConvMoves, convMoves } from "./wasm/conv_moves.js";
+import { GEMM_BLOCKING, type PanelSource, gemmWasm, stridedSource, wasmGemmAvailable } from "./wasm/gemm.js";
+import { arena, views } from "./wasm/runtime.js";
 
 /** Everything the kernel needs to know about one convolution, in canonical order. */
 export interface ConvGeometry {
@@ -157,6 +159,8 @@ const toFloat64 = (a: TypedArray): Float64Array => (a instanceof Float64Array ? 
 
 const convWasm = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outDType: "float32" | "float64"): TypedArray | null => {
   if (g.strides.every((x) => x === 1) && g.lhsDilation.every((x) => x === 1) && g.inSpatial.length > 0 && shiftWaste(g) <= 1.5) {
+    const moves = g.inSpatial.length <= 2 ? convMoves(outDType === "float32" ? 4 : 8) : null;
+    if (moves && GEMM_BLOCKING[outDType].nr * (outDType === "float32" ? 4 : 8) === 32) return convWasmShiftedMoves(moves, lhs, rhs, g, outDType);
     return convWasmShifted(lhs, rhs, g, outDType);
   }
   const groups = Math.max(g.featureGroups, g.batchGroups);
@@ -320,6 +324,113 @@ const convWasmShifted = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outD
       if (!ok) return null;
     }
   }
+  return out;
+};
+
+/**
+ * {@link convWasmShifted} for 1-D and 2-D convolutions with its data movement in Wasm: the
+ * input is copied into the kernel memory once and padded there, the shifted panels are
+ * packed by `pack_panels` (32-byte moves per depth), and each GEMM's extended rows are
+ * copied into an output region in the kernel memory, which is copied out once at the end.
+ */
+const convWasmShiftedMoves = (moves: ConvMoves, lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outDType: "float32" | "float64"): TypedArray | null => {
+  const D = g.inSpatial.length;
+  const es = outDType === "float32" ? 4 : 8;
+  const groups = Math.max(g.featureGroups, g.batchGroups);
+  const outBatch = g.batch / g.batchGroups;
+  const groupOut = g.outFeatures / groups;
+  const O = g.outFeatures;
+  const C = g.inFeatures;
+  const I = g.kernelInFeatures;
+  const positions = sizeOf(g.outSpatial);
+  const windowSize = sizeOf(g.window);
+  const K = I * windowSize;
+  const out = typedArrayFor(outDType, outBatch * O * positions);
+  if (out.length === 0 || K === 0) return out;
+  // As 2-D: a 1-D convolution is one row high.
+  const two = <T,>(xs: readonly T[], one: T): [T, T] => (D === 2 ? [xs[0]!, xs[1]!] : [one, xs[0]!]);
+  const [inH, inW] = two(g.inSpatial, 1);
+  const [outH, outW] = two(g.outSpatial, 1);
+  const [winH, winW] = two(g.window, 1);
+  const [dilH, dilW] = two(g.rhsDilation, 1);
+  const [padH, padW] = two(g.padLow, 0);
+  const P0 = outH + (winH - 1) * dilH;
+  const P1 = outW + (winW - 1) * dilW;
+  const pPlane = P0 * P1;
+  const inPlane = inH * inW;
+  arena.reset();
+  const lhsAt = arena.alloc(lhs.length * es);
+  const padAt = arena.alloc(g.batch * C * pPlane * es);
+  const offsAt = arena.alloc(K * 4);
+  const rowsPerImage = (outH - 1) * P1 + outW;
+  const imagesPerCall = Math.max(1, Math.min(outBatch, Math.floor(PATCH_ELEMENTS / Math.max(1, rowsPerImage * K))));
+  const R = 32 / es;
+  const basesAt = arena.alloc(Math.ceil((imagesPerCall * rowsPerImage) / R) * 4);
+  const outAt = arena.alloc(out.length * es);
+  if (lhsAt < 0 || padAt < 0 || offsAt < 0 || basesAt < 0 || outAt < 0) return null;
+  const mark = arena.mark();
+  let v = views();
+  let mem = es === 4 ? v.f32 : v.f64;
+  mem.set(lhs as Float32Array, lhsAt / es);
+  mem.fill(0, padAt / es, padAt / es + g.batch * C * pPlane);
+  // Input rows into the padded planes (negative padding crops).
+  const lo = Math.max(0, padW);
+  const from = Math.max(0, -padW);
+  const count = Math.min(inW - from, P1 - lo);
+  const r0 = Math.max(0, -padH);
+  const r1 = Math.min(inH, P0 - padH);
+  if (count > 0 && r1 > r0) moves.pad_rows(lhsAt, padAt, g.batch * C, r0, r1, inPlane * es, inW * es, pPlane * es, P1 * es, from * es, (padH * P1 + lo) * es, count * es);
+  // Depth q = (input feature i, window position (kh, kw)) reads padded[row + i * pPlane + shift].
+  const offs = v.i32.subarray(offsAt / 4, offsAt / 4 + K);
+  for (let i = 0; i < I; i++) for (let kh = 0; kh < winH; kh++) for (let kw = 0; kw < winW; kw++) offs[(i * winH + kh) * winW + kw] = i * pPlane + kh * dilH * P1 + kw * dilW;
+  const batchPerGroup = g.batch / g.batchGroups;
+  for (let grp = 0; grp < groups; grp++) {
+    const kernel = stridedSource(rhs, grp * groupOut * K, groupOut, K, 1);
+    const firstChannel = g.featureGroups > 1 ? grp * I : 0;
+    for (let n0 = 0; n0 < outBatch; n0 += imagesPerCall) {
+      const n1 = Math.min(outBatch, n0 + imagesPerCall);
+      const bases: number[] = [];
+      for (let n = n0; n < n1; n++) bases.push(((g.batchGroups > 1 ? grp * batchPerGroup + n : n) * C + firstChannel) * pPlane);
+      const rows = bases.length * rowsPerImage;
+      const panels = Math.ceil(rows / R);
+      // Panels inside one image pack in Wasm (their base element); the others (-1) in JS.
+      const panelBase = views().i32.subarray(basesAt / 4, basesAt / 4 + panels);
+      for (let p = 0; p < panels; p++) {
+        const first = p * R;
+        const image = Math.floor(first / rowsPerImage);
+        panelBase[p] = first + R <= rows && Math.floor((first + R - 1) / rowsPerImage) === image ? bases[image]! + first - image * rowsPerImage : -1;
+      }
+      const source: PanelSource = {
+        rows,
+        pack(k0, kc, RR, dst, dstOff) {
+          if (RR !== R) throw new Error(`conv: panel width ${RR}, expected ${R}`);
+          moves.pack_panels(padAt, dstOff * es, panels, basesAt, kc, offsAt + k0 * 4);
+          // Views taken now: the GEMM's allocations may have grown (and replaced) the memory's buffer.
+          const panelBase = views().i32.subarray(basesAt / 4, basesAt / 4 + panels);
+          const pad = dst.subarray(padAt / es);
+          const depth = views().i32.subarray(offsAt / 4 + k0, offsAt / 4 + k0 + kc);
+          for (let p = 0; p < panels; p++) {
+            if (panelBase[p]! >= 0) continue;
+            let d = dstOff + p * kc * R;
+            for (let q = 0; q < kc; q++) {
+              for (let r = 0; r < R; r++, d++) {
+                const row = p * R + r;
+                const t = Math.floor(row / rowsPerImage);
+                dst[d] = row < rows ? pad[bases[t]! + row - t * rowsPerImage + depth[q]!]! : 0;
+              }
+            }
+          }
+        },
+      };
+      const ok = gemmWasm("conv_general_dilated", kernel, source, K, outDType, (_mem, c0, ldc) => {
+        moves.unshift(outAt + (n0 * O + grp * groupOut) * positions * es, c0 * es, groupOut, n1 - n0, outH, positions * es, O * positions * es, outW * es, ldc * es, rowsPerImage * es, P1 * es, outW * es);
+      }, mark);
+      if (!ok) return null;
+    }
+  }
+  v = views();
+  mem = es === 4 ? v.f32 : v.f64;
+  out.set(mem.subarray(outAt / es, outAt / es + out.length));
   return out;
 };
 

@@ -212,6 +212,14 @@ export class FunctionBuilder {
     return this.load(name, offset, alignLog2);
   }
 
+  /** `memory.copy` (bulk memory): copies `n` bytes from `src` to `dst`, taken from the stack as (dst, src, n). */
+  memoryCopy(): this {
+    this.code.push(0xfc);
+    uleb(this.code, 10);
+    this.code.push(0x00, 0x00);
+    return this;
+  }
+
   /** A lane accessor (`"f32x4.extract_lane"`, ...) with its lane index. */
   lane(name: LaneOp, lane: number): this {
     const [code, lanes] = LANE_OPS[name];

@@ -43,8 +43,8 @@ export const buildGemmModule = (dtype: GemmDType, mr: number, nr: number, fused:
   const T = dtype === "float32" ? "f32x4" : "f64x2";
   const m = new ModuleBuilder();
   m.importMemory({ initial: 1, maximum: MAX_PAGES, shared });
-  m.func("panels", { params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"] }, (f) => {
-    const [a, b, c, mPanels, nPanels, kc, ldc] = f.params as Local[];
+  m.func("panels", { params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32", "i32"] }, (f) => {
+    const [a, b, c, mPanels, nPanels, kc, ldc, first] = f.params as Local[];
     const jp = f.local("i32");
     const ip = f.local("i32");
     const kk = f.local("i32");
@@ -83,14 +83,24 @@ export const buildGemmModule = (dtype: GemmDType, mr: number, nr: number, fused:
           f.get(pb).i32(nr * es).op("i32.add").set(pb);
           f.get(kk).i32(1).op("i32.sub").tee(kk).brIf(again);
         });
-        // C tile += accumulators.
-        for (let r = 0; r < mr; r++) {
-          for (let v = 0; v < nv; v++) {
-            const off = v * 16;
-            f.get(cp).get(cp).load("v128.load", off).get(acc[r]![v]!).op(`${T}.add`).store("v128.store", off);
-          }
-          if (r < mr - 1) f.get(cp).get(ldc).op("i32.add").set(cp);
-        }
+        // C tile = accumulators on the first K slice (C is not zeroed first), else C tile += accumulators.
+        f.get(first).if(
+          () => {
+            for (let r = 0; r < mr; r++) {
+              for (let v = 0; v < nv; v++) f.get(cp).get(acc[r]![v]!).store("v128.store", v * 16);
+              if (r < mr - 1) f.get(cp).get(ldc).op("i32.add").set(cp);
+            }
+          },
+          () => {
+            for (let r = 0; r < mr; r++) {
+              for (let v = 0; v < nv; v++) {
+                const off = v * 16;
+                f.get(cp).get(cp).load("v128.load", off).get(acc[r]![v]!).op(`${T}.add`).store("v128.store", off);
+              }
+              if (r < mr - 1) f.get(cp).get(ldc).op("i32.add").set(cp);
+            }
+          },
+        );
         // Next A panel (pa already advanced by kc * MR elements); C down by MR rows.
         f.get(cp).get(ldc).op("i32.add").set(cp);
       });
@@ -119,7 +129,7 @@ export const buildGemmModule = (dtype: GemmDType, mr: number, nr: number, fused:
       f.whileLt(i0, mPad, MC, () => {
         min(() => f.i32(MC), () => f.get(mPad).get(i0).op("i32.sub"));
         f.set(rows);
-        // panels(a + (k0 * mPad + i0 * kc) * es, b + (k0 * nPad + jp0 * kc * nr) * es, c + (i0 * nPad + jp0 * nr) * es, rows / mr, jp1 - jp0, kc, nPad * es)
+        // panels(a + (k0 * mPad + i0 * kc) * es, b + (k0 * nPad + jp0 * kc * nr) * es, c + (i0 * nPad + jp0 * nr) * es, rows / mr, jp1 - jp0, kc, nPad * es, k0 == 0)
         f.get(a).get(k0).get(mPad).op("i32.mul").get(i0).get(kc).op("i32.mul").op("i32.add").i32(es).op("i32.mul").op("i32.add");
         f.get(b).get(k0).get(nPad).op("i32.mul").get(jp0).get(kc).op("i32.mul").i32(nr).op("i32.mul").op("i32.add").i32(es).op("i32.mul").op("i32.add");
         f.get(c).get(i0).get(nPad).op("i32.mul").get(jp0).i32(nr).op("i32.mul").op("i32.add").i32(es).op("i32.mul").op("i32.add");
@@ -127,6 +137,7 @@ export const buildGemmModule = (dtype: GemmDType, mr: number, nr: number, fused:
         f.get(jp1).get(jp0).op("i32.sub");
         f.get(kc);
         f.get(nPad).i32(es).op("i32.mul");
+        f.get(k0).op("i32.eqz");
         f.call("panels");
       });
     });
@@ -236,7 +247,7 @@ const PARALLEL_MIN_FLOPS = 1 << 21;
  * having stored nothing, when the Wasm path is unavailable or the operands do not fit the
  * kernel memory: the caller then runs the JS kernel. `op` names the operation in errors.
  */
-export const gemmWasm = (op: string, A: PanelSource, B: PanelSource, k: number, dtype: GemmDType, store: GemmStore): boolean => {
+export const gemmWasm = (op: string, A: PanelSource, B: PanelSource, k: number, dtype: GemmDType, store: GemmStore, arenaMark?: number): boolean => {
   const gemm = kernelFor(dtype);
   if (!gemm) return false;
   const m = A.rows;
@@ -245,7 +256,9 @@ export const gemmWasm = (op: string, A: PanelSource, B: PanelSource, k: number, 
   const es = dtype === "float32" ? 4 : 8;
   const mPad = Math.max(mr, Math.ceil(m / mr) * mr);
   const nPad = Math.max(nr, Math.ceil(n / nr) * nr);
-  arena.reset();
+  // A caller that keeps its own operands in the arena (below arenaMark) keeps them.
+  if (arenaMark === undefined) arena.reset();
+  else arena.resetTo(arenaMark);
   const aAt = arena.alloc(mPad * k * es);
   const bAt = arena.alloc(nPad * k * es);
   const cAt = arena.alloc(mPad * nPad * es);
@@ -258,7 +271,8 @@ export const gemmWasm = (op: string, A: PanelSource, B: PanelSource, k: number, 
     A.pack(k0, kc, mr, mem, aAt / es + k0 * mPad);
     B.pack(k0, kc, nr, mem, bAt / es + k0 * nPad);
   }
-  mem.fill(0, c0, c0 + mPad * nPad);
+  // The first K slice stores C instead of adding to it: C needs zeroing only when k = 0.
+  if (k === 0) mem.fill(0, c0, c0 + mPad * nPad);
   if (k > 0) {
     const nPanels = nPad / nr;
     const run = (args: number[]) => gemm(aAt, bAt, cAt, mPad, nPad, k, args[0]!, args[1]!);

@@ -107,6 +107,16 @@ export class Arena {
     this.top = 64;
   }
 
+  /** The current top, for {@link resetTo}: what was allocated below it stays. */
+  mark(): number {
+    return this.top;
+  }
+
+  /** Frees everything allocated after `mark` was taken. */
+  resetTo(mark: number): void {
+    this.top = mark;
+  }
+
   alloc(byteLength: number): number {
     const at = (this.top + 63) & ~63;
     const end = at + byteLength;

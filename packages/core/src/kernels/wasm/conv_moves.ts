@@ -1,0 +1,120 @@
+/**
+ * The data movement around a convolution's GEMM, in Wasm: copying the input into its
+ * zero-padded planes, packing the shifted patch panels, and copying the GEMM's extended rows
+ * out to the output layout. In JS these were most of a small convolution's time (measured on
+ * W7's forward: 4 ms of packing and 5 ms of per-row copies around a 2 ms GEMM); here they
+ * are `memory.copy` runs and v128 moves over the kernel memory.
+ *
+ * The functions know element sizes only (4 or 8 bytes), not dtypes: they move bytes.
+ */
+import { type Local, ModuleBuilder } from "./builder.js";
+import { MAX_PAGES, demote, kernelMemory, kernelPath, warnFallback } from "./runtime.js";
+
+/**
+ * Builds the module for elements of `es` bytes, exporting
+ * - `pad_rows(src, dst, planes, r0, r1, srcPlane, srcRow, dstPlane, dstRow, srcOff, dstOff, bytes)`:
+ *   for every plane and row r in [r0, r1), copies `bytes` from
+ *   `src + plane * srcPlane + r * srcRow + srcOff` to `dst + plane * dstPlane + r * dstRow + dstOff`;
+ * - `pack_panels(src, dst, panels, bases, kc, offs)`: for every panel p whose base
+ *   `b = bases[p]` (i32 elements) is not negative, writes 32 bytes per depth q < kc, read at
+ *   element `b + offs[q]` of `src`, to `dst + (p * kc + q) * 32` (a panel of 32 / es rows);
+ * - `unshift(dst, src, chans, images, runs, dstChan, dstImage, dstRun, srcChan, srcImage, srcRun, bytes)`:
+ *   copies `bytes` per (channel, image, run) between the two strided layouts.
+ */
+export const buildConvMovesModule = (es: 4 | 8, shared: boolean): ModuleBuilder => {
+  const shift = es === 4 ? 2 : 3;
+  const m = new ModuleBuilder();
+  m.importMemory({ initial: 1, maximum: MAX_PAGES, shared });
+  m.func("pad_rows", { params: Array(12).fill("i32") }, (f) => {
+    const [src, dst, planes, r0, r1, srcPlane, srcRow, dstPlane, dstRow, srcOff, dstOff, bytes] = f.params as Local[] as Local[] & { length: 12 };
+    const p = f.local("i32");
+    const r = f.local("i32");
+    f.whileLt(p, planes!, 1, () => {
+      f.get(r0!).set(r);
+      f.whileLt(r, r1!, 1, () => {
+        f.get(dst!).get(p).get(dstPlane!).op("i32.mul").op("i32.add").get(r).get(dstRow!).op("i32.mul").op("i32.add").get(dstOff!).op("i32.add");
+        f.get(src!).get(p).get(srcPlane!).op("i32.mul").op("i32.add").get(r).get(srcRow!).op("i32.mul").op("i32.add").get(srcOff!).op("i32.add");
+        f.get(bytes!).memoryCopy();
+      });
+    });
+  });
+  m.func("pack_panels", { params: Array(6).fill("i32") }, (f) => {
+    const [src, dst, panels, bases, kc, offs] = f.params as Local[] as [Local, Local, Local, Local, Local, Local];
+    const p = f.local("i32");
+    const q = f.local("i32");
+    const b = f.local("i32");
+    const d = f.local("i32");
+    const s = f.local("i32");
+    const o = f.local("i32");
+    const oEnd = f.local("i32");
+    f.whileLt(p, panels, 1, () => {
+      f.get(bases).get(p).i32(2).op("i32.shl").op("i32.add").load("i32.load").tee(b);
+      f.i32(0).op("i32.ge_s").if(() => {
+        f.get(dst).get(p).get(kc).op("i32.mul").i32(5).op("i32.shl").op("i32.add").set(d);
+        f.get(src).get(b).i32(shift).op("i32.shl").op("i32.add").set(s);
+        f.get(offs).set(o);
+        f.get(offs).get(kc).i32(2).op("i32.shl").op("i32.add").set(oEnd);
+        f.whileLt(o, oEnd, 4, () => {
+          // q-th depth: 32 bytes starting at element b + offs[q].
+          f.get(s).get(o).load("i32.load").i32(shift).op("i32.shl").op("i32.add").set(q);
+          f.get(d).get(q).load("v128.load", 0, 0).store("v128.store", 0, 0);
+          f.get(d).get(q).load("v128.load", 16, 0).store("v128.store", 16, 0);
+          f.get(d).i32(32).op("i32.add").set(d);
+        });
+      });
+    });
+  });
+  m.func("unshift", { params: Array(12).fill("i32") }, (f) => {
+    const [dst, src, chans, images, runs, dstChan, dstImage, dstRun, srcChan, srcImage, srcRun, bytes] = f.params as Local[] as Local[] & { length: 12 };
+    const c = f.local("i32");
+    const t = f.local("i32");
+    const r = f.local("i32");
+    const dd = f.local("i32");
+    const ss = f.local("i32");
+    f.whileLt(c, chans!, 1, () => {
+      f.i32(0).set(t);
+      f.whileLt(t, images!, 1, () => {
+        f.get(dst!).get(c).get(dstChan!).op("i32.mul").op("i32.add").get(t).get(dstImage!).op("i32.mul").op("i32.add").set(dd);
+        f.get(src!).get(c).get(srcChan!).op("i32.mul").op("i32.add").get(t).get(srcImage!).op("i32.mul").op("i32.add").set(ss);
+        f.i32(0).set(r);
+        f.whileLt(r, runs!, 1, () => {
+          f.get(dd).get(ss).get(bytes!).memoryCopy();
+          f.get(dd).get(dstRun!).op("i32.add").set(dd);
+          f.get(ss).get(srcRun!).op("i32.add").set(ss);
+        });
+      });
+    });
+  });
+  return m;
+};
+
+export interface ConvMoves {
+  pad_rows(src: number, dst: number, planes: number, r0: number, r1: number, srcPlane: number, srcRow: number, dstPlane: number, dstRow: number, srcOff: number, dstOff: number, bytes: number): void;
+  pack_panels(src: number, dst: number, panels: number, bases: number, kc: number, offs: number): void;
+  unshift(dst: number, src: number, chans: number, images: number, runs: number, dstChan: number, dstImage: number, dstRun: number, srcChan: number, srcImage: number, srcRun: number, bytes: number): void;
+}
+
+const instances = new Map<number, ConvMoves>();
+
+/** The moves for `es`-byte elements, or null on the JS path (stepping down when the engine refuses the module). */
+export const convMoves = (es: 4 | 8): ConvMoves | null => {
+  const reasons: string[] = [];
+  while (kernelPath() !== "js") {
+    const cached = instances.get(es);
+    if (cached) return cached;
+    try {
+      const { memory, shared } = kernelMemory();
+      const ex = new WebAssembly.Instance(buildConvMovesModule(es, shared).compile(), { env: { memory } }).exports as unknown as ConvMoves;
+      instances.set(es, ex);
+      if (reasons.length) warnFallback("convolution data movement", reasons);
+      return ex;
+    } catch (err) {
+      reasons.push(demote(err));
+    }
+  }
+  if (reasons.length) warnFallback("convolution data movement", reasons);
+  return null;
+};
+
+/** Forgets compiled modules (tests). */
+export const clearConvMovesCache = (): void => instances.clear();
