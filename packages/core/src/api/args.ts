@@ -116,6 +116,8 @@ export const kinds = {
   function: codec("a function", (u): u is (...a: unknown[]) => unknown => typeof u === "function"),
   /** A string (checked against the parameter's choices when it lists them). */
   string: codec("a string", (u): u is string => typeof u === "string"),
+  /** An array argument or a string mode (e.g. `np.interp`'s left: a value or 'extrapolate'); the function checks the string. */
+  arrayOrString: codec("an array, a number or a string", (u): u is unknown => isArrayLike(u) || typeof u === "string"),
   /** A norm's order (`np.linalg.norm`): a number, 'fro' or 'nuc'. */
   normOrd: codec("a number, 'fro' or 'nuc'", (u): u is number | string => typeof u === "number" || u === "fro" || u === "nuc"),
   /** Anything (pytrees, keys checked by the function itself, ...). */

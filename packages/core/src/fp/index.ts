@@ -39,7 +39,7 @@ const namesOf = <M>(m: M, exclude: readonly string[]): string[] =>
 const NP_UNARY = [
   "abs", "absolute", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "bitwiseNot", "cbrt", "ceil", "cos", "cosh", "erf", "exp", "exp2", "expm1",
   "floor", "isfinite", "isinf", "isnan", "log", "log10", "log1p", "log2", "logicalNot", "negative", "positive", "ravel", "reciprocal", "rsqrt", "sigmoid", "sign",
-  "sin", "sinh", "sqrt", "square", "tan", "tanh", "trunc",
+  "sin", "sinc", "sinh", "sqrt", "square", "tan", "tanh", "trunc",
 ] as const;
 const LAX_UNARY = [
   "abs", "acos", "acosh", "asin", "asinh", "atan", "atanh", "bitwiseNot", "cbrt", "ceil", "cos", "cosh", "erf", "erfInv",
@@ -73,6 +73,9 @@ export const {
   reciprocal, remainder, repeat, reshape, round, rsqrt, scatterAdd, sigmoid, sign, sin, sinh, split, sqrt,
   square, squeeze, stack, std, subtract, sum, swapaxes, take, takeAlongAxis, tan, tanh, tensordot, tile, trace,
   transpose, trueDivide, trunc, variance, vdot, where, zeros, zerosLike,
+  // More of jax.numpy (issue 11): matrices, nan-reductions, special functions.
+  allclose, convolve, correlate, cross, diag, diagonal, heaviside, histogram, hypot, interp, isclose, kron, logaddexp2, meshgrid, nanArgmax, nanArgmin,
+  nanCumsum, nanMax, nanMean, nanMin, nanProd, nanStd, nanSum, nanVar, roll, sinc, tril, triu,
 } = npForms;
 // `var` is a reserved word: it can be exported under that name, but not declared.
 const { var: variance_ } = npForms;

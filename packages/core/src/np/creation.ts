@@ -1,10 +1,11 @@
-/** Array constructors: zeros, ones, full, arange, linspace, eye and the *ShapeAndDType variants. */
+/** Array constructors: zeros, ones, full, arange, linspace, eye, meshgrid and the *ShapeAndDType variants. */
 import { type ArrayBase, fromBuffer } from "../array.js";
 import { type DType, castTo, isDType as isDTypeName, typedArrayFor } from "../dtype.js";
 import { ValueError } from "../errors.js";
 import { sizeOf } from "../shape.js";
 import type { PositionalOr } from "../api/arg_types.js";
-import { describeValue, parseArgs, signature, withSignature } from "../api/args.js";
+import { checkParam, describeValue, isPlainObject, parseArgs, signature, withSignature } from "../api/args.js";
+import { broadcastTo as broadcastToOp, reshape as reshapeOp } from "../primitives/structural.js";
 import { type ArrayLike, type DTypeOption, asArray, checkDType } from "./coerce.js";
 import { broadcastArrayTo } from "./shape.js";
 
@@ -156,3 +157,48 @@ export const eye = (n: number, ...args: PositionalOr<[m: number | null, k: numbe
   }
   return fromBuffer(buf, sh, d);
 };
+
+/** Options of `np.meshgrid`. */
+export interface MeshgridOptions {
+  /** `'xy'` (default, Cartesian: the first two output axes swap) or `'ij'` (matrix indexing). */
+  indexing?: "xy" | "ij";
+  /** Return arrays of size 1 along every axis but their own (they broadcast to the full grid). */
+  sparse?: boolean;
+  /** Only `true` (arrays are immutable; JAX accepts only true too). */
+  copy?: boolean;
+}
+
+const meshgridSig = signature("np.meshgrid", [
+  { name: "copy", kind: "bool", pass: "keyword" },
+  { name: "sparse", kind: "bool", pass: "keyword" },
+  { name: "indexing", kind: "string", pass: "keyword", choices: ["xy", "ij"] },
+]);
+
+/**
+ * Coordinate grids from coordinate vectors: `np.meshgrid(x, y, { indexing })`. Each input is
+ * flattened; output k varies along its own axis. With `'xy'` indexing (the default) the
+ * first two axes are swapped, so for `x` of length n and `y` of length m the outputs have
+ * shape [m, n]; with `'ij'` they have shape [n, m]. `sparse` keeps size 1 on the other axes.
+ */
+export const meshgrid = (...args: readonly (ArrayLike | MeshgridOptions)[]): ArrayBase[] => {
+  const op = "np.meshgrid";
+  const last = args[args.length - 1];
+  const hasOptions = isPlainObject(last);
+  const xs = (hasOptions ? args.slice(0, -1) : args) as ArrayLike[];
+  const o = parseArgs<MeshgridOptions>(meshgridSig, hasOptions ? [last] : []);
+  if (o.copy === false) throw new ValueError("copy=false is not supported: arrays are immutable, so every result is its own array", { op });
+  xs.forEach((x, i) => checkParam(op, { name: `xi[${i}]`, kind: "array" }, x));
+  const vs = xs.map((x) => { const a = asArray(x); return reshapeOp(a, [a.size]); });
+  const n = vs.length;
+  const xy = (o.indexing ?? "xy") === "xy" && n >= 2;
+  // Output axis of input k: with 'xy' inputs 0 and 1 trade places.
+  const axisOf = (k: number) => (xy && k < 2 ? 1 - k : k);
+  const shape = new Array<number>(n);
+  vs.forEach((v, k) => (shape[axisOf(k)] = v.shape[0]!));
+  return vs.map((v, k) => {
+    const own = shape.map((d, ax) => (ax === axisOf(k) ? d : 1));
+    const r = reshapeOp(v, own);
+    return o.sparse ? r : broadcastToOp(r, shape);
+  });
+};
+

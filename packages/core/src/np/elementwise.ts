@@ -11,6 +11,9 @@ import * as c from "../primitives/compare.js";
 import { broadcastAll, scalar } from "../primitives/common.js";
 import { convertElementType, full } from "../primitives/structural.js";
 import * as u from "../primitives/unary.js";
+import { reduceAnd } from "../primitives/reduce.js";
+import type { PositionalOr } from "../api/arg_types.js";
+import { parseArgs, signature, withSignature } from "../api/args.js";
 import { type ArrayLike, asArray, checkBroadcast, checkDType, promoteArgs, promoteToFloat, resultDType } from "./coerce.js";
 
 /** Two arrays, e.g. `np.divmod`'s quotient and remainder. */
@@ -127,19 +130,73 @@ export const maximum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.max(...check
 /** Elementwise minimum (NaN propagates). */
 export const minimum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.min(...checkBroadcast("np.minimum", promoteArgs(x, y) as ArrayPair));
 
+/** Options of `np.clip`. */
+export interface ClipOptions {
+  /** The lower bound (an array broadcasts against x); null/absent for none. */
+  min?: ArrayLike | null;
+  /** The upper bound (an array broadcasts against x); null/absent for none. */
+  max?: ArrayLike | null;
+}
+/** `np.clip(x, min, max)` and its options form. */
+export type ClipArgs = PositionalOr<[min: ArrayLike | null, max: ArrayLike | null], ClipOptions>;
+
+const clipSig = signature("np.clip", ["x:array!", "min:array?", "max:array?"]);
+
 /**
- * Limits `x` to `[min, max]` (either bound may be null/undefined). Where a bound equals
- * `x` the gradient splits evenly between them, as in JAX.
+ * Limits `x` to `[min, max]`, as JAX's `maximum(min, x)` then `minimum(max, x)`: either bound
+ * may be null/absent, and either may be an array that broadcasts against `x` (the result has
+ * the broadcast shape and the promoted dtype). Where a bound equals `x` the gradient splits
+ * evenly between them, as in JAX; where min > max the result is max.
  */
-export const clip = (x: ArrayLike, min?: ArrayLike | null, max?: ArrayLike | null): ArrayBase => {
-  const bounds = [min, max].filter((v): v is ArrayLike => v !== null && v !== undefined);
-  const d = resultDType(x, ...bounds);
-  let out = asArray(x, d);
+export const clip = withSignature(clipSig, (x: ArrayLike, ...args: ClipArgs): ArrayBase => {
+  const o = parseArgs<{ x: ArrayLike; min?: ArrayLike | null; max?: ArrayLike | null }>(clipSig, [x, ...args]);
+  const bounds = [o.min, o.max].filter((v): v is ArrayLike => v !== null && v !== undefined);
+  const d = resultDType(o.x, ...bounds);
+  let out = asArray(o.x, d);
   checkBroadcast("np.clip", [out, ...bounds.map((v) => asArray(v, d))]);
-  if (min !== null && min !== undefined) out = b.max(out, asArray(min, d));
-  if (max !== null && max !== undefined) out = b.min(out, asArray(max, d));
+  if (o.min !== null && o.min !== undefined) out = b.max(asArray(o.min, d), out);
+  if (o.max !== null && o.max !== undefined) out = b.min(asArray(o.max, d), out);
   return out;
+});
+
+/** Options of `np.isclose` and `np.allclose`. */
+export interface IsCloseOptions {
+  /** Relative tolerance (default 1e-5), scaled by |b|. */
+  rtol?: number;
+  /** Absolute tolerance (default 1e-8). */
+  atol?: number;
+  /** Count NaN as equal to NaN (default false). */
+  equal_nan?: boolean;
+}
+/** `np.isclose(a, b, rtol, atol, equal_nan)` and its options form. */
+export type IsCloseArgs = PositionalOr<[rtol: number, atol: number, equal_nan: boolean], IsCloseOptions>;
+
+const closeSig = (name: string) => signature(name, ["a:array!", "b:array!", "rtol:number", "atol:number", "equal_nan:bool"]);
+const iscloseSig = closeSig("np.isclose");
+
+const closeness = (op: string, o: { a: ArrayLike; b: ArrayLike; rtol?: number; atol?: number; equal_nan?: boolean }): ArrayBase => {
+  const [a, z] = checkBroadcast(op, promoteToFloat(o.a, o.b) as Pair);
+  const k = (v: number) => scalar(v, a.dtype);
+  // |a - b| <= atol + rtol * |b| (asymmetric in b, as NumPy); equal values (infinities too) are close.
+  const inRange = c.le(u.abs(b.sub(a, z)), b.add(k(o.atol ?? 1e-8), b.mul(k(o.rtol ?? 1e-5), u.abs(z))));
+  const out = c.bitwiseOr(c.eq(a, z), c.bitwiseAnd(c.isFinite(z), inRange));
+  return o.equal_nan ? c.bitwiseOr(out, c.bitwiseAnd(c.ne(a, a), c.ne(z, z))) : out;
 };
+
+/**
+ * Elementwise `|a - b| <= atol + rtol * |b|` (bool), as JAX: inputs promote to a float dtype,
+ * equal infinities are close, NaN is close to nothing unless `equal_nan`.
+ */
+export const isclose = withSignature(iscloseSig, (a: ArrayLike, bArg: ArrayLike, ...args: IsCloseArgs): ArrayBase =>
+  closeness("np.isclose", parseArgs(iscloseSig, [a, bArg, ...args])),
+);
+
+const allcloseSig = closeSig("np.allclose");
+/** True (a bool scalar array) when every element pair is {@link isclose}; `.item()` gives the JS value. */
+export const allclose = withSignature(allcloseSig, (a: ArrayLike, bArg: ArrayLike, ...args: IsCloseArgs): ArrayBase => {
+  const close = closeness("np.allclose", parseArgs(allcloseSig, [a, bArg, ...args]));
+  return reduceAnd(close, close.shape.map((_, i) => i));
+});
 
 // ---------------------------------------------------------------- comparisons
 

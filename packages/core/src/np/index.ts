@@ -7,5 +7,8 @@ export * from "./reductions.js";
 export * from "./shape.js";
 export * from "./indexing.js";
 export * from "./linalg.js";
+export * from "./matrix.js";
+export * from "./nan_reductions.js";
+export * from "./signal.js";
 import "./fluent.js";
 export { linalg, trace, type NormOrd, type NormOptions, type NormArgs } from "./linalg_norms.js";

@@ -6,7 +6,9 @@ import type { ArrayBase } from "../array.js";
 import * as b from "../primitives/binary.js";
 import * as c from "../primitives/compare.js";
 import { scalar } from "../primitives/common.js";
-import { convertElementType } from "../primitives/structural.js";
+import { broadcastTo, convertElementType } from "../primitives/structural.js";
+import { type CustomJvpFunction, customJvp } from "../higher/custom.js";
+import { broadcastShapes } from "../shape.js";
 import * as u from "../primitives/unary.js";
 import { type ArrayLike, asArray, checkBroadcast, promoteToFloat } from "./coerce.js";
 
@@ -65,17 +67,91 @@ export const arctanh = floatFn(u.atanh);
 /** The angle of the point (x2, x1) from the positive x axis: atan(x1 / x2) in the right quadrant. */
 export const arctan2 = (x1: ArrayLike, x2: ArrayLike): ArrayBase => b.atan2(...checkBroadcast("np.arctan2", promoteToFloat(x1, x2) as [ArrayBase, ArrayBase]));
 
+type Pair = [ArrayBase, ArrayBase];
+
+/** +inf replaced by 0 (JAX's `_replace_inf`), so the logaddexp derivatives stay finite at +inf. */
+const replacePosInf = (x: ArrayBase): ArrayBase => c.select(c.eq(x, scalar(Infinity, x.dtype)), scalar(0, x.dtype), x);
+
 /**
- * log(e^x1 + e^x2) without overflow: max + log1p(e^-|x1 - x2|). Where both are the same
- * infinity (x1 - x2 is NaN) the sum is returned. At x1 = x2 the gradient splits evenly.
+ * `log(base^a + base^z)` as JAX's lax.logaddexp / logaddexp2 compute it: max + log1p(base^-|a - z|)
+ * (the sum where a - z is NaN: NaN inputs, or the same infinity twice), differentiated by
+ * JAX's rule `d/da = base^(a - out)` with +inf read as 0. So at (-inf, -inf) the gradient
+ * is NaN, at (-inf, y) it is (0, 1), and at a tie it splits evenly, as in JAX.
  */
-export const logaddexp = (x1: ArrayLike, x2: ArrayLike): ArrayBase => {
-  const [a, z] = checkBroadcast("np.logaddexp", promoteToFloat(x1, x2) as [ArrayBase, ArrayBase]);
-  const delta = b.sub(a, z);
-  // -|delta| as min(delta, -delta): at delta = 0 its derivative splits to 0 (abs' is 1 there,
-  // as in JAX), so the gradient of logaddexp(x, x) is 1/2 per argument.
-  const smooth = b.add(b.max(a, z), u.log1p(u.exp(b.min(delta, u.neg(delta)))));
-  return c.select(c.ne(delta, delta), b.add(a, z), smooth);
+const logAddExpBase = (op: string, base: "e" | "2") => {
+  const ln2 = (a: ArrayBase) => scalar(Math.LN2, a.dtype);
+  const expB = (v: ArrayBase) => (base === "e" ? u.exp(v) : u.exp2(v));
+  const primal = (a: ArrayBase, z: ArrayBase): ArrayBase => {
+    const delta = b.sub(a, z);
+    const tail = u.log1p(expB(u.neg(u.abs(delta))));
+    const smooth = b.add(b.max(a, z), base === "e" ? tail : b.div(tail, ln2(tail)));
+    return c.select(c.ne(delta, delta), b.add(a, z), smooth);
+  };
+  const f: CustomJvpFunction<(a: ArrayBase, z: ArrayBase) => ArrayBase> = customJvp(primal);
+  f.defJvp(([a, z]: Pair, [ta, tz]: Pair) => {
+    const out = f(a, z);
+    const weight = (x: ArrayBase) => expB(b.sub(replacePosInf(x), replacePosInf(out)));
+    return [out, b.add(b.mul(ta, weight(a)), b.mul(tz, weight(z)))];
+  });
+  return (x1: ArrayLike, x2: ArrayLike): ArrayBase => {
+    const [a, z] = checkBroadcast(op, promoteToFloat(x1, x2) as Pair);
+    const shape = broadcastShapes(a.shape, z.shape)!;
+    return f(broadcastTo(a, shape), broadcastTo(z, shape));
+  };
+};
+
+/** log(e^x1 + e^x2) without overflow (see {@link logAddExpBase} for infinities and the gradient). */
+export const logaddexp = logAddExpBase("np.logaddexp", "e");
+/** log2(2^x1 + 2^x2) without overflow; the base-2 twin of {@link logaddexp}. */
+export const logaddexp2 = logAddExpBase("np.logaddexp2", "2");
+
+/**
+ * sqrt(x1^2 + x2^2) without overflow, as JAX computes it: max * sqrt(1 + (min/max)^2), with
+ * 0 where both are 0 and inf where either is infinite (even if the other is NaN). Its gradient
+ * at (0, 0) is JAX's: abs' is 1 at 0 and the tie of max splits, so (0.5, 0.5).
+ */
+export const hypot = (x1: ArrayLike, x2: ArrayLike): ArrayBase => {
+  const [p, q] = checkBroadcast("np.hypot", promoteToFloat(x1, x2) as Pair);
+  const [a, z] = [u.abs(p), u.abs(q)];
+  const inf = scalar(Infinity, a.dtype);
+  const anyInf = c.bitwiseOr(c.eq(a, inf), c.eq(z, inf));
+  const [hi, lo] = [b.max(a, z), b.min(a, z)];
+  const zero = c.eq(hi, scalar(0, hi.dtype));
+  const ratio = b.div(lo, c.select(zero, scalar(1, hi.dtype), hi));
+  const r = c.select(zero, hi, b.mul(hi, u.sqrt(b.add(scalar(1, hi.dtype), u.square(ratio)))));
+  return c.select(anyInf, inf, r);
+};
+
+/**
+ * The normalised sinc, sin(pi x) / (pi x), with sinc(0) = 1 and sinc(±inf) = 0. At 0 the value
+ * comes from sin(y)/y's Maclaurin polynomial (through y^8), so derivatives there are exact
+ * through the ninth: sinc'(0) = 0 and sinc''(0) = -pi^2/3, as JAX's series rule gives.
+ */
+export const sinc = (x: ArrayLike): ArrayBase => {
+  const a = promoteToFloat(x)[0]!;
+  const k = (v: number) => scalar(v, a.dtype);
+  const isZero = c.eq(a, k(0));
+  const isInf = c.eq(u.abs(a), k(Infinity));
+  const y = b.mul(k(Math.PI), a);
+  const safe = c.select(c.bitwiseOr(isZero, isInf), k(1), y);
+  const y2 = u.square(y);
+  // 1 - y²/3! + y⁴/5! - y⁶/7! + y⁸/9!, in Horner form.
+  let series: ArrayBase = k(1 / 362880);
+  for (const coef of [-1 / 5040, 1 / 120, -1 / 6, 1]) series = b.add(b.mul(series, y2), k(coef));
+  const r = c.select(isZero, series, b.div(u.sin(safe), safe));
+  return c.select(isInf, k(0), r);
+};
+
+/**
+ * The Heaviside step: 0 where x1 < 0, 1 where x1 > 0, x2 where x1 == 0 (NaN where x1 is NaN).
+ * Integers and bools become float32, as in JAX. Its gradient is 0 in x1, and flows to x2 where x1 == 0.
+ */
+export const heaviside = (x1: ArrayLike, x2: ArrayLike): ArrayBase => {
+  const [a, z] = checkBroadcast("np.heaviside", promoteToFloat(x1, x2) as Pair);
+  const shape = broadcastShapes(a.shape, z.shape)!;
+  const [x, h] = [broadcastTo(a, shape), broadcastTo(z, shape)];
+  const zero = scalar(0, x.dtype);
+  return c.select(c.lt(x, zero), zero, c.select(c.gt(x, zero), scalar(1, x.dtype), c.select(c.ne(x, x), x, h)));
 };
 
 /** `x * x` (keeps the dtype; bools become int32, as JAX's promote_dtypes_numeric). */

@@ -14,6 +14,7 @@ import type { Axes, Axis, PositionalOr, SqueezeArgs, SqueezeOptions } from "../a
 import { checkParam, describeValue, parseArgs, signature, withSignature } from "../api/args.js";
 import type { DType } from "../dtype.js";
 import { type ArrayLike, array, asArray, promoteArgs } from "./coerce.js";
+import { mod, subtract } from "./elementwise.js";
 
 export type { SqueezeArgs, SqueezeOptions } from "../api/arg_types.js";
 
@@ -392,3 +393,55 @@ const repeatAlong = (op: string, a: ArrayBase, repeats: number | readonly number
   if (n === 0) return a;
   return gather(a, array(idx, { dtype: "int32", shape: [idx.length] }), { axis, batch_dims: 0 });
 };
+
+/** `np.roll(x, shift, axis)` and its options form. */
+export type RollArgs = PositionalOr<[axis: Axes], { axis?: Axes }>;
+const rollSig = signature("np.roll", ["x:array!", "shift:any!", "axis:axes"]);
+
+/** The int32 shift array, or the list of JS integer shifts. */
+const rollShifts = (op: string, shift: unknown): number[] | ArrayBase => {
+  if (Number.isSafeInteger(shift)) return [shift as number];
+  if (Array.isArray(shift) && shift.every((s) => Number.isSafeInteger(s))) return shift as number[];
+  if (shift instanceof ArrayBase && shift.dtype === "int32" && shift.ndim <= 1) return shift;
+  throw new ValueError(`shift must be an integer, a list of integers or an int32 array of at most one axis, got ${describeValue(shift)}`, { op });
+};
+
+/**
+ * Shifts elements along `axis` by `shift`, wrapping around (element i moves to i + shift);
+ * `shift` and `axis` may be lists that pair up (one of them may be a single value that
+ * repeats; an axis listed twice is rolled twice). Without an axis the flattened array rolls
+ * and keeps its shape. A traced or array `shift` (int32) works too: the roll is then a
+ * dynamic slice of the axis doubled, as JAX does it.
+ */
+export const roll = withSignature(rollSig, (x: ArrayLike, shift: number | readonly number[] | ArrayBase, ...args: RollArgs): ArrayBase => {
+  const op = "np.roll";
+  const o = parseArgs<{ x: ArrayLike; shift: unknown; axis?: Axes }>(rollSig, [x, shift, ...args]);
+  const a = asArray(o.x);
+  if (o.axis === undefined || o.axis === null) return reshapeOp(roll(reshapeOp(a, [a.size]), shift, 0), a.shape);
+  const axes = (typeof o.axis === "number" ? [o.axis] : o.axis).map((ax) => normalizeAxis(op, ax, a.ndim));
+  const shifts = rollShifts(op, o.shift);
+  const count = shifts instanceof ArrayBase ? (shifts.ndim === 0 ? 1 : shifts.shape[0]!) : shifts.length;
+  if (count !== axes.length && count !== 1 && axes.length !== 1) {
+    throw new ValueError(`shift (${count} values) and axis (${axes.length} values) must pair up (or one of them be a single value)`, { op });
+  }
+  const n = Math.max(count, axes.length);
+  let out = a;
+  for (let i = 0; i < n; i++) {
+    const ax = axes[axes.length === 1 ? 0 : i]!;
+    const size = out.shape[ax]!;
+    if (size === 0) continue;
+    if (shifts instanceof ArrayBase) {
+      // (size - shift mod size) is the start of the rolled window in [x, x] along the axis.
+      const s = shifts.ndim === 0 ? shifts : reshapeOp(S.sliceInDim(shifts, count === 1 ? 0 : i, (count === 1 ? 0 : i) + 1, 1, 0), []);
+      const m = mod(s, size);
+      const start = subtract(size, m);
+      const doubled = S.concatenate([out, out], ax);
+      out = S.dynamicSlice(doubled, out.shape.map((_, k) => (k === ax ? start : 0)), out.shape);
+    } else {
+      const k = (((-shifts[count === 1 ? 0 : i]!) % size) + size) % size;
+      if (k === 0) continue;
+      out = S.concatenate([S.sliceInDim(out, k, size, 1, ax), S.sliceInDim(out, 0, k, 1, ax)], ax);
+    }
+  }
+  return out;
+});
