@@ -40,6 +40,17 @@ export { type BatchNormOptions, type BatchNormState, batchNorm } from "./layers/
 export { type EmbeddingOptions, type EmbeddingParams, embedding } from "./layers/embedding.js";
 export { dropout } from "./layers/dropout.js";
 export {
+  type RecurrentCell,
+  type RecurrentCellOptions,
+  type LstmParams,
+  type LstmCarry,
+  type GruParams,
+  type RnnOptions,
+  lstmCell,
+  gruCell,
+  rnn,
+} from "./layers/recurrent.js";
+export {
   type DotProductAttentionOptions,
   type DotProductAttentionArgs,
   type MultiHeadAttentionOptions,

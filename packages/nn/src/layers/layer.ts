@@ -95,12 +95,12 @@ export interface StatefulLayer<P = unknown, S = unknown> {
 }
 
 /** A params entry must be an array of `shape` (a typed error naming the layer and the entry otherwise). */
-export const checkParam = (op: string, what: string, p: unknown, shape: readonly number[]): ArrayBase => {
+export const checkParam = (op: string, what: string, p: unknown, shape: readonly number[], hint = "use the params (and state) this layer's init returned"): ArrayBase => {
   if (!(p instanceof ArrayBase)) {
-    throw new ValueError(`${what} must be an array of shape [${shape.join(", ")}], got ${describeValue(p)}`, { op, hint: "use the params (and state) this layer's init returned" });
+    throw new ValueError(`${what} must be an array of shape [${shape.join(", ")}], got ${describeValue(p)}`, { op, hint });
   }
   if (p.shape.join() !== shape.join()) {
-    throw new ShapeError(`${what} has shape [${p.shape.join(", ")}], but the layer expects [${shape.join(", ")}]`, { op, hint: "use the params (and state) this layer's init returned" });
+    throw new ShapeError(`${what} has shape [${p.shape.join(", ")}], but the layer expects [${shape.join(", ")}]`, { op, hint });
   }
   return p;
 };
