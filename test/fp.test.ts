@@ -74,6 +74,25 @@ describe("@cotangent/core/fp", () => {
     }
   });
 
+  it("fp.linalg has a data-last form of every np.linalg function, computing what np.linalg computes", () => {
+    const la = np.linalg as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const fla = fp.linalg as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const names = Object.keys(la).filter((k) => typeof la[k] === "function");
+    expect(names.filter((k) => typeof fla[k] !== "function")).toEqual([]);
+    const spd = np.add(np.matmul(m33, np.transpose(m33)), np.eye(3));
+    const LINALG_SAMPLES: Record<string, [unknown, unknown[]]> = {
+      norm: [a23, [1, 1]], matrixPower: [m33, [2]], trace: [m33, [1]], cholesky: [spd, [{ upper: true }]], solve: [m33, [b3]], qr: [a23, ["r"]],
+      eigh: [spd, [null]], eigvalsh: [spd, []], svd: [a23, [false]], lstsq: [np.transpose(a23), [b3]], pinv: [a23, [1e-6]],
+    };
+    for (const k of names) {
+      if (fla[k] === la[k]) continue; // unary: the function itself
+      expect(k in LINALG_SAMPLES, `a sample call of np.linalg.${k}`).toBe(true);
+      const [first, rest] = LINALG_SAMPLES[k]!;
+      expect(plain((fla[k]!(...rest) as (x: unknown) => unknown)(first)), k).toEqual(plain(la[k]!(first, ...rest)));
+    }
+    expect(pipe(m33, fp.linalg.det).item()).toBe(np.linalg.det(m33).item());
+  });
+
   it("unary forms agree with np on random inputs", () => {
     const unary = npFunctions.filter((k) => (fp as any)[k] === (np as any)[k] && !["bitwiseNot", "logicalNot"].includes(k));
     fc.assert(

@@ -36,6 +36,9 @@ const collect = (): [string, Function][] => {
     }
   };
   visit("core", core as unknown as Record<string, unknown>, 1);
+  // Namespaces two levels down.
+  visit("core.np.linalg", core.np.linalg as unknown as Record<string, unknown>, 0);
+  visit("core.lax.linalg", core.lax.linalg as unknown as Record<string, unknown>, 0);
   visit("optim", optim as unknown as Record<string, unknown>, 1);
   visit("nn", nn as unknown as Record<string, unknown>, 1);
   return out;

@@ -58,6 +58,16 @@ void laxUnaryIsExact;
 
 const npForms = pipeable(np, namesOf(np, NP_INTERNAL) as NpNames[], new Set(NP_UNARY));
 
+type Linalg = typeof np.linalg;
+type LinalgNames = FunctionKeys<Linalg>;
+/** np.linalg's functions of one array (checked against their types like NP_UNARY). */
+const LINALG_UNARY = ["det", "inv", "multiDot", "slogdet"] as const;
+const linalgUnaryIsExact: Same<(typeof LINALG_UNARY)[number], UnaryKeys<Pick<Linalg, LinalgNames>>> = true;
+void linalgUnaryIsExact;
+
+/** The np.linalg functions in data-last form: `pipe(a, fp.linalg.solve(b))`, `pipe(a, fp.linalg.det)`. */
+export const linalg: Pipeable<Linalg, LinalgNames> = pipeable(np.linalg, namesOf(np.linalg, []) as LinalgNames[], new Set(LINALG_UNARY));
+
 /** The lax functions in data-last form (the control-flow ones, which take functions first, are left out). */
 export const lax: Pipeable<typeof laxModule, LaxNames> = pipeable(laxModule, namesOf(laxModule, LAX_HIGHER) as LaxNames[], new Set(LAX_UNARY));
 

@@ -1,8 +1,8 @@
 /**
  * `np.linalg` functions that are compositions of existing ops (so every transform already
- * has their rules): `norm`, `multiDot`, `matrixPower`, and `np.trace`. The factorizations
- * (det, inv, solve, cholesky, qr, eigh, svd, ...) need primitives of their own and are not
- * here yet; `norm`'s spectral and nuclear orders, which need the SVD, say so.
+ * has their rules): `norm`, `multiDot`, `matrixPower`, and `np.trace`; the spectral and
+ * nuclear norms and negative matrix powers use the factorizations of `linalg_decomp.ts`.
+ * The `np.linalg` namespace object (both modules' functions) is defined here.
  */
 import type { ArrayBase } from "../array.js";
 import type { Axes, PositionalOr } from "../api/arg_types.js";
@@ -13,6 +13,7 @@ import { type ArrayLike, asArray } from "./coerce.js";
 import { eye } from "./creation.js";
 import { astype, multiply, notEqual, power } from "./elementwise.js";
 import { matmul } from "./linalg.js";
+import * as decomp from "./linalg_decomp.js";
 import { abs, sqrt } from "./math.js";
 import { max, min, sum } from "./reductions.js";
 import { broadcastTo, moveaxis, reshape } from "./shape.js";
@@ -56,10 +57,11 @@ const matrixNorm = (x: ArrayBase, ord: NormOrd, rows: number, cols: number, keep
   const op = "np.linalg.norm";
   if (ord === null || ord === "fro") return sqrt(sum(squared(x), { axis: [rows, cols], keepdims }));
   if (ord === "nuc" || ord === 2 || ord === -2) {
-    throw new ValueError(`ord=${JSON.stringify(ord)} of a matrix needs its singular values, and Cotangent has no SVD yet`, {
-      op,
-      hint: "use ord='fro', 1, -1, Infinity or -Infinity, or a vector norm along one axis",
-    });
+    // The spectral norms from the singular values of the [rows, cols] matrices moved last.
+    const sv = decomp.svd(moveaxis(float(x), [rows, cols], [-2, -1]), { computeUv: false });
+    const r = ord === "nuc" ? sum(sv, -1) : ord === 2 ? max(sv, -1) : min(sv, -1);
+    if (!keepdims) return r;
+    return reshape(r, x.shape.map((d, i) => (i === rows || i === cols ? 1 : d)));
   }
   // ord 1 / -1: the largest / smallest absolute column sum; ±Infinity: the same over rows.
   const [summed, over] = ord === 1 || ord === -1 ? [rows, cols] : ord === Infinity || ord === -Infinity ? [cols, rows] : [-1, -1];
@@ -128,7 +130,7 @@ export const multiDot = (arrays: readonly ArrayLike[]): ArrayBase => {
   return xs.reduce((acc, v) => matmul(acc, v));
 };
 
-/** `x` to the integer power `n` by repeated squaring: `matrixPower(a, 0)` is the identity. Negative powers need an inverse, which Cotangent does not have yet. */
+/** `x` to the integer power `n` by repeated squaring: `matrixPower(a, 0)` is the identity, a negative `n` powers the inverse. */
 export const matrixPower = (x: ArrayLike, n: number): ArrayBase => {
   const op = "np.linalg.matrixPower";
   const a = asArray(x);
@@ -136,9 +138,9 @@ export const matrixPower = (x: ArrayLike, n: number): ArrayBase => {
     throw new ShapeError(`needs square matrices in its last two axes, got shape [${a.shape.join(", ")}]`, { op });
   }
   if (!Number.isSafeInteger(n)) throw new ValueError(`n must be an integer, got ${String(n)}`, { op });
-  if (n < 0) throw new ValueError(`n = ${n}: a negative power needs the inverse, which Cotangent has no primitive for yet`, { op, hint: "use a non-negative power" });
   let result: ArrayBase | null = null;
-  let base = a;
+  let base = n < 0 ? decomp.inv(a) : a;
+  n = Math.abs(n);
   for (let k = n; k > 0; k = Math.floor(k / 2)) {
     if (k % 2 === 1) result = result === null ? base : matmul(result, base);
     if (k > 1) base = matmul(base, base);
@@ -163,4 +165,4 @@ export const trace = withSignature(traceSig, (x: ArrayLike, ...args: PositionalO
 });
 
 /** The `np.linalg` namespace. */
-export const linalg = { norm, multiDot, matrixPower, trace };
+export const linalg = { norm, multiDot, matrixPower, trace, ...decomp };
