@@ -175,7 +175,7 @@ const closeSig = (name: string) => signature(name, ["a:array!", "b:array!", "rto
 const iscloseSig = closeSig("np.isclose");
 
 const closeness = (op: string, o: { a: ArrayLike; b: ArrayLike; rtol?: number; atol?: number; equal_nan?: boolean }): ArrayBase => {
-  const [a, z] = checkBroadcast(op, promoteToFloat(o.a, o.b) as Pair);
+  const [a, z] = checkBroadcast(op, promoteToFloat(o.a, o.b) as ArrayPair);
   const k = (v: number) => scalar(v, a.dtype);
   // |a - b| <= atol + rtol * |b| (asymmetric in b, as NumPy); equal values (infinities too) are close.
   const inRange = c.le(u.abs(b.sub(a, z)), b.add(k(o.atol ?? 1e-8), b.mul(k(o.rtol ?? 1e-5), u.abs(z))));
