@@ -217,3 +217,47 @@ describe("reduction kernels", () => {
     }
   });
 });
+
+describe("transpose kernel", () => {
+  it("permutations that collapse to batched 2-D transposes are recognised, others are not", async () => {
+    const { asBatched2d } = await import("../src/kernels/wasm/transpose.js");
+    expect(asBatched2d([64, 64, 784], [0, 2, 1])).toEqual([64, 64, 784]);
+    expect(asBatched2d([3, 5], [1, 0])).toEqual([1, 3, 5]);
+    expect(asBatched2d([2, 3, 4], [1, 2, 0])).toEqual([1, 2, 12]);
+    expect(asBatched2d([2, 3, 4], [2, 0, 1])).toEqual([1, 6, 4]);
+    expect(asBatched2d([2, 1, 3, 4], [0, 3, 1, 2])).toEqual([2, 3, 4]);
+    expect(asBatched2d([2, 3, 4], [0, 1, 2])).toBeNull();
+    expect(asBatched2d([2, 3, 4], [2, 1, 0])).toBeNull();
+  });
+
+  for (const path of SIMD_PATHS) {
+    it(`transposes on the ${path} path equal an index-arithmetic reference bit for bit (f32, f64, int32, odd sizes, NaN)`, async () => {
+      const { transposeWasm } = await import("../src/kernels/wasm/transpose.js");
+      expect(setKernelPath(path)).toBe(path);
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 0, max: 13 }), { minLength: 1, maxLength: 4 }),
+          fc.integer(),
+          fc.constantFrom("float32", "float64", "int32"),
+          (shape, seed, dtype) => {
+            const r = rng(seed);
+            const perm = shape.map((_, i) => i).sort(() => r() - 0.5);
+            const n = sizeOf(shape);
+            const src = dtype === "int32" ? Int32Array.from({ length: n }, () => Math.floor(r() * 2e9 - 1e9)) : values(n, seed, dtype as DT, true);
+            const out = new (src.constructor as Float64ArrayConstructor)(n);
+            if (!transposeWasm(src, shape, perm, out)) return;
+            const st = stridesOf(shape);
+            const outShape = perm.map((p) => shape[p]!);
+            const ost = stridesOf(outShape);
+            for (let o = 0; o < n; o++) {
+              let s = 0;
+              for (let k = 0; k < perm.length; k++) s += (Math.floor(o / ost[k]!) % outShape[k]!) * st[perm[k]!]!;
+              if (!Object.is(out[o], src[s]) && !(Number.isNaN(out[o]) && Number.isNaN(src[s]))) expect.fail(`${dtype} ${shape} by ${perm}: element ${o} got ${out[o]}, want ${src[s]}`);
+            }
+          },
+        ),
+        { numRuns: 150 },
+      );
+    });
+  }
+});

@@ -2,6 +2,7 @@
 import { type DType, type TypedArray, typedArrayFor } from "../dtype.js";
 import { type Shape, sizeOf, stridesOf } from "../shape.js";
 import { WASM_REDUCE_MIN, reduceWasm } from "./wasm/reduce.js";
+import { WASM_TRANSPOSE_MIN, transposeWasm } from "./wasm/transpose.js";
 
 /**
  * Visits every element of an array of `shape` in row-major order, calling
@@ -39,6 +40,7 @@ export const forEachRun = (
 /** `out[i_perm...] = src[i...]`: a transposed copy. */
 export const transposeKernel = (src: TypedArray, shape: Shape, perm: readonly number[], dtype: DType): TypedArray => {
   const out = typedArrayFor(dtype, src.length);
+  if (src.length >= WASM_TRANSPOSE_MIN && transposeWasm(src, shape, perm, out)) return out;
   const inStrides = stridesOf(shape);
   const outShape = perm.map((p) => shape[p]!);
   // Iterate over the output in order; read the input through permuted strides.

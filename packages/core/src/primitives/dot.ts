@@ -185,9 +185,18 @@ const transposeLhs = (ct: ArrayBase, xAval: ShapedArray, y: ArrayBase, dn: DotDi
   const ctYAxes = swapped ? range(yFree.length, nb) : range(yFree.length, nb + xFree.length);
   // The cotangent may carry a wider preferred dtype; contract in it, then narrow to x's.
   const yc_ = y.dtype === ct.dtype ? y : convertElementType(y, ct.dtype);
-  const prod = dotGeneral(ct, yc_, [[ctYAxes, yFree], [range(nb), yb]]);
   const xcByY = argsort(yc).map((i) => xc[i]!);
-  const out = transpose(prod, inversePermutation([...xb, ...xFree, ...xcByY]));
+  const perm = inversePermutation([...xb, ...xFree, ...xcByY]);
+  // The product is laid out [batch, ct's other axes, y's other axes]. When x wants exactly the
+  // two free blocks swapped, multiply in the other order instead: the same sums in the same
+  // order, without materialising a transpose (the weight gradients of a dense layer).
+  const nA = ct.ndim - nb - ctYAxes.length;
+  const nB = perm.length - nb - nA;
+  if (nA > 0 && nB > 0 && perm.every((p, i) => (i < nb ? p === i : i < nb + nB ? p === nb + nA + (i - nb) : p === nb + (i - nb - nB)))) {
+    return convertElementType(dotGeneral(yc_, ct, [[yFree, ctYAxes], [yb, range(nb)]]), xAval.dtype);
+  }
+  const prod = dotGeneral(ct, yc_, [[ctYAxes, yFree], [range(nb), yb]]);
+  const out = transpose(prod, perm);
   return convertElementType(out, xAval.dtype);
 };
 
