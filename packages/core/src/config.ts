@@ -14,6 +14,12 @@ export interface ConfigValues {
   debugNans: boolean;
   /** Raise FloatingPointError when an equation produces +-inf. */
   debugInfs: boolean;
+  /**
+   * `random` draws bits and splits keys with JAX's partitionable threefry layout (counters
+   * are each element's index), as `jax_threefry_partitionable` (JAX's default since 0.5.0).
+   * Off by default here: the original layout, whose streams the docs print.
+   */
+  threefryPartitionable: boolean;
 }
 
 export type ConfigKey = keyof ConfigValues;
@@ -24,13 +30,17 @@ export type ConfigKey = keyof ConfigValues;
  */
 export const debugFlags = { nans: false, infs: false, check: false };
 
-const values: ConfigValues = { debugNans: false, debugInfs: false };
+/** The live random-layout flag read by `random` (internal: change it through {@link config}). */
+export const randomFlags = { partitionable: false };
+
+const values: ConfigValues = { debugNans: false, debugInfs: false, threefryPartitionable: false };
 const keys = Object.keys(values) as ConfigKey[];
 
 const sync = (): void => {
   debugFlags.nans = values.debugNans;
   debugFlags.infs = values.debugInfs;
   debugFlags.check = values.debugNans || values.debugInfs;
+  randomFlags.partitionable = values.threefryPartitionable;
 };
 
 const checkKey = (op: string, key: unknown): ConfigKey => {

@@ -6,6 +6,7 @@
  */
 import { ArrayBase } from "../array.js";
 import { weakDTypeOf } from "../dtype.js";
+import { randomFlags } from "../config.js";
 import { ValueError } from "../errors.js";
 import { type TreeDef, flatten } from "../tree.js";
 import { identityOf } from "./passes/rewrite.js";
@@ -112,7 +113,9 @@ export const splitArgs = (args: readonly unknown[], isStatic: (i: number) => boo
   const kinds: LeafKind[] = leaves.map((l) => (l instanceof ArrayBase ? "array" : typeof l === "number" ? "weak" : "static"));
   const texts = leaves.map((l, i) => leafText(l, kinds[i]!));
   const tk = treeKey(tree);
-  return { leaves, kinds, tree, signature: { key: `${tk}|${texts.join(";")}|${statics.join(";")}`, treeKey: tk, leaves: texts, statics } };
+  // The random bit layout changes what a trace records (as JAX keys its caches on jax_threefry_partitionable).
+  const layout = randomFlags.partitionable ? "|threefry-partitionable" : "";
+  return { leaves, kinds, tree, signature: { key: `${tk}|${texts.join(";")}|${statics.join(";")}${layout}`, treeKey: tk, leaves: texts, statics } };
 };
 
 /** Why `now` missed the cache, compared with the most similar earlier signature. */

@@ -3,16 +3,21 @@
  * over the threefry bit stream, built from primitives so they trace and vmap over keys.
  */
 import { ArrayBase, NDArray } from "../array.js";
+import { type PositionalOr, parseArgs, signature, withSignature } from "../api/args.js";
 import { type DType, isFloat } from "../dtype.js";
-import { DTypeError, ValueError } from "../errors.js";
+import { DTypeError, ShapeError, ValueError } from "../errors.js";
 import { type ArrayLike, asArray } from "../np/coerce.js";
-import { add } from "../primitives/binary.js";
+import { add, mul, sub } from "../primitives/binary.js";
 import { normalizeAxis, scalar } from "../primitives/common.js";
-import { gt, lt, select } from "../primitives/compare.js";
+import { bitwiseAnd, bitwiseOr, eq, gt, lt, select } from "../primitives/compare.js";
+import { cumsum } from "../primitives/cumulative.js";
+import { log, neg } from "../primitives/unary.js";
+import { take } from "../np/indexing.js";
+import { shapeStr } from "../shape.js";
 import { bitsToRandint, sortByU32Keys } from "../primitives/random_bits.js";
-import { argmax } from "../primitives/reduce.js";
-import { iota } from "../primitives/shape.js";
-import { broadcastInDim, convertElementType, moveAxis, reshape } from "../primitives/structural.js";
+import { argmax, reduceSum } from "../primitives/reduce.js";
+import { iota, slice } from "../primitives/shape.js";
+import { broadcastInDim, convertElementType, full, moveAxis, reshape } from "../primitives/structural.js";
 import { isTracer } from "../trace.js";
 import { gumbelIn, uniformIn } from "./continuous.js";
 import { type Key, type ShapeArg, checkKey, checkShape, randomBits, split, toShape } from "./keys.js";
@@ -144,23 +149,30 @@ export const randint = (key: Key, shape: ShapeArg, minval: ArrayLike, maxval: Ar
   return bitsToRandint(b1, b2, lo, hi, outOfRange);
 };
 
+const permutationSig = signature("random.permutation", ["key:any!", "x:array!", "axis:int", "independent:bool"]);
+
 /** JAX's round count for shuffling n items by sorts on random 32-bit keys (3 ln n / ln(2^32 - 1), rounded up). */
 const shuffleRounds = (n: number): number => Math.ceil((3 * Math.log(Math.max(1, n))) / Math.log(2 ** 32 - 1));
 
 export interface PermutationOptions {
   /** The axis of `x` to permute. Default 0. */
   axis?: number;
+  /** Permute each slice along `axis` independently (default false: one permutation for all of them). */
+  independent?: boolean;
 }
 
 /**
  * `random.permutation(key, x, {axis})`: for an integer `n` (a JS integer or a concrete
  * int32 scalar array), a random permutation of 0 .. n-1 (int32); for an array, a copy with its slices along `axis` randomly permuted
- * (one permutation for all of them). As JAX, the permutation is a stable sort by random
- * uint32 keys, repeated with fresh keys (`ceil(3 ln n / ln(2^32 - 1))` rounds: one for
- * n up to 1625) so that key collisions do not bias it. Differentiable in `x`.
+ * (one permutation for all of them, or with `independent: true` one per slice). As JAX,
+ * the permutation is a stable sort by random uint32 keys, repeated with fresh keys
+ * (`ceil(3 ln n / ln(2^32 - 1))` rounds: one for n up to 1625) so that key collisions do
+ * not bias it; independent shuffles draw one key per element of `x` (and count the rounds
+ * from x's size). Differentiable in `x`.
  */
-export const permutation = (key: Key, x: number | ArrayLike, options: PermutationOptions = {}): ArrayBase => {
+export const permutation = withSignature(permutationSig, (key: Key, x: number | ArrayLike, ...args: PositionalOr<[axis: number, independent: boolean], PermutationOptions>): ArrayBase => {
   const op = "random.permutation";
+  const options = parseArgs<PermutationOptions>(permutationSig, [key, x, ...args]);
   checkKey(op, key);
   let arr: ArrayBase;
   // An int32 scalar array is n too, as in JAX, when its value is known (it sets the shape).
@@ -184,14 +196,116 @@ export const permutation = (key: Key, x: number | ArrayLike, options: Permutatio
   const axis = normalizeAxis(op, options.axis ?? 0, arr.ndim);
   const n = arr.shape[axis]!;
   const last = arr.ndim - 1;
+  const independent = options.independent === true && arr.ndim > 1;
   let moved = moveAxis(arr, axis, last);
   let k = key;
-  for (let r = 0; r < shuffleRounds(n); r++) {
+  for (let r = 0; r < shuffleRounds(independent ? arr.size : n); r++) {
     const [next, sub] = split(k);
-    // The same n keys sort every slice, so all slices move alike (JAX's take of one permutation).
-    const keys = broadcastInDim(randomBits(sub, [n]), moved.shape, [last]);
+    // Independent: a key per element (drawn in x's layout). Otherwise the same n keys sort
+    // every slice, so all slices move alike (JAX's take of one permutation).
+    const keys = independent ? moveAxis(randomBits(sub, arr.shape), axis, last) : broadcastInDim(randomBits(sub, [n]), moved.shape, [last]);
     moved = sortByU32Keys(keys, moved);
     k = next;
   }
   return moveAxis(moved, last, axis);
+});
+
+/** Options of `random.choice`. */
+export interface ChoiceOptions {
+  /** The shape of the draws (default `[]`: one draw). */
+  shape?: ShapeArg;
+  /** Draw with replacement (default true). */
+  replace?: boolean;
+  /** Probabilities of the candidates (a 1-D array of length n); default uniform. */
+  p?: ArrayLike | null;
+  /** The axis of `a` to choose along (default 0). */
+  axis?: number;
+}
+
+const choiceSig = signature("random.choice", ["key:any!", "a:array!", "shape:shape", "replace:bool", "p:array?", "axis:int"]);
+
+/**
+ * `random.choice(key, a, shape = [], replace = true, p?, axis = 0)`: draws from `a` (an
+ * integer n for 0 .. n-1, or an array's slices along `axis`), with or without replacement,
+ * uniformly or with probabilities `p`. As JAX: with replacement, uniform draws are
+ * `randint` indices and weighted ones invert the CDF (`searchsorted(cumsum(p), total · (1 - u))`);
+ * without replacement, uniform draws are the first entries of a `permutation` and
+ * weighted ones the smallest of `-gumbel - log p` (the Gumbel top-k trick). The result
+ * has shape `shape` for an integer `a`, else a's shape with the axis replaced by `shape`.
+ * Weighted draws compare every draw (or candidate) with every candidate, so they cost
+ * n · (draws + n) memory.
+ */
+export const choice = withSignature(choiceSig, (key: Key, a: number | ArrayLike, ...args: PositionalOr<[shape: ShapeArg, replace: boolean, p: ArrayLike | null, axis: number], ChoiceOptions>): ArrayBase => {
+  const op = "random.choice";
+  const o = parseArgs<ChoiceOptions>(choiceSig, [key, a, ...args]);
+  checkKey(op, key);
+  const arr = asArray(a);
+  const shape = toShape(op, o.shape ?? []);
+  const replace = o.replace ?? true;
+  let n: number;
+  let axis = 0;
+  if (arr.ndim === 0) {
+    if (isTracer(arr)) throw new ValueError(`a must be known when tracing (it sets the number of candidates), got a traced ${arr.aval}`, { op, hint: "pass a JS integer" });
+    n = Number((arr as NDArray).item());
+    if (!Number.isInteger(n)) throw new ValueError(`a must be an integer or an array, got ${n}`, { op });
+  } else {
+    axis = normalizeAxis(op, o.axis ?? 0, arr.ndim);
+    n = arr.shape[axis]!;
+  }
+  const draws = shape.reduce((x, y) => x * y, 1);
+  const outShape = arr.ndim === 0 ? shape : [...arr.shape.slice(0, axis), ...shape, ...arr.shape.slice(axis + 1)];
+  if (draws === 0) return full(outShape, 0, arr.dtype);
+  if (n <= 0) throw new ValueError(`a must be greater than 0 unless no samples are taken, got ${n} candidates`, { op });
+  if (!replace && draws > n) {
+    throw new ValueError(`cannot take a larger sample (${draws}) than the population (${n}) when replace is false`, { op, hint: "pass replace: true, or draw fewer" });
+  }
+  let ind: ArrayBase;
+  if (o.p === undefined || o.p === null) {
+    if (replace) ind = randint(key, shape, 0, n);
+    else {
+      const perm = permutation(key, arr.ndim === 0 ? n : arr, { axis });
+      const taken = slice(perm, perm.shape.map(() => 0), perm.shape.map((d, i) => (i === axis ? draws : d)));
+      return reshape(taken, outShape);
+    }
+  } else {
+    const pa = asFloat(o.p);
+    if (pa.ndim !== 1 || pa.shape[0] !== n) {
+      throw new ShapeError(`p must be a 1-D array of the ${n} candidates' probabilities, got shape ${shapeStr(pa.shape)}`, { op });
+    }
+    checkProbabilities(op, pa, replace, draws);
+    if (replace) {
+      const cdf = cumsum(pa, 0);
+      const total = slice(cdf, [n - 1], [n]);
+      const u = uniformIn(op, key, shape, pa.dtype, 0, 1);
+      const r = mul(reshape(total, shape.map(() => 1)), sub(scalar(1, pa.dtype), u));
+      // searchsorted (left): the number of CDF entries below r.
+      const below = lt(broadcastInDim(cdf, [...shape, n], [shape.length]), broadcastInDim(r, [...shape, n], shape.map((_, i) => i)));
+      ind = reduceSum(convertElementType(below, "int32"), [shape.length]);
+    } else {
+      const g = sub(neg(gumbelIn(op, key, [n], pa.dtype)), log(pa));
+      // A stable ascending argsort of g by ranks: rank_i = #{j : g_j < g_i} + #{j < i : g_j = g_i}.
+      const gi = broadcastInDim(g, [n, n], [0]);
+      const gj = broadcastInDim(g, [n, n], [1]);
+      const earlier = lt(iota("int32", [n, n], 1), iota("int32", [n, n], 0));
+      const rank = reduceSum(convertElementType(bitwiseOr(lt(gj, gi), bitwiseAnd(eq(gj, gi), earlier)), "int32"), [1]);
+      // ind[r] = the i whose rank is r, for the first `draws` ranks.
+      const hit = eq(broadcastInDim(rank, [draws, n], [1]), iota("int32", [draws, n], 0));
+      ind = reshape(reduceSum(select(hit, iota("int32", [draws, n], 1), full([draws, n], 0, "int32")), [1]), shape);
+    }
+  }
+  return arr.ndim === 0 ? ind : reshape(take(arr, ind, { axis }), outShape);
+});
+
+/** Concrete probabilities must be non-negative with a positive total (and, without replacement, enough nonzero ones). */
+const checkProbabilities = (op: string, p: ArrayBase, replace: boolean, draws: number): void => {
+  if (isTracer(p) || !(p instanceof NDArray)) return;
+  const v = Array.from(p.toTypedArray(), Number);
+  const bad = v.find((x) => !(x >= 0) || !Number.isFinite(x));
+  if (bad !== undefined) throw new ValueError(`p must hold finite non-negative probabilities, got ${bad}`, { op });
+  const total = v.reduce((s, x) => s + x, 0);
+  if (!(total > 0)) throw new ValueError("p must have a positive total", { op });
+  const nonzero = v.filter((x) => x > 0).length;
+  if (!replace && nonzero < draws) {
+    throw new ValueError(`p has only ${nonzero} nonzero probabilities, fewer than the ${draws} draws without replacement`, { op, hint: "JAX leaves this ill-defined; draw fewer or with replacement" });
+  }
 };

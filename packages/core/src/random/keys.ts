@@ -8,7 +8,9 @@
  */
 import { ArrayBase } from "../array.js";
 import { DTypeError, ShapeError, ValueError } from "../errors.js";
+import { randomFlags } from "../config.js";
 import { add, rem } from "../primitives/binary.js";
+import { bitwiseXor } from "../primitives/compare.js";
 import { scalar } from "../primitives/common.js";
 import { concatenate, iota, slice, squeeze } from "../primitives/shape.js";
 import { threefry2x32 } from "../primitives/random_bits.js";
@@ -137,6 +139,20 @@ const threefryIota = (key: ArrayBase, n: number): ArrayBase => {
 
 
 /**
+ * JAX's partitionable layout (`jax_threefry_partitionable`): element i of an array of
+ * `n` draws is the threefry block of the counter words (i >> 32, i & 0xffffffff), so each
+ * element's bits depend only on its own index. Sizes here stay below 2^32, so the high
+ * counter word is 0.
+ */
+const threefryIndexed = (key: ArrayBase, n: number): [ArrayBase, ArrayBase] => {
+  const [k0, k1] = keyHalves(key);
+  return threefry2x32(k0, k1, scalar(0, "int32"), iota("int32", n));
+};
+
+/** The key layout in force: JAX's partitionable one when `config.threefryPartitionable` is on. */
+export const isPartitionable = (): boolean => randomFlags.partitionable;
+
+/**
  * `random.split(key, num = 2)`: `num` new keys (or a shape of them) as an int32 array of
  * shape `[num, 2]` (`[...shape, 2]`), which also destructures:
  * `const [k1, k2] = random.split(key)`. As JAX: threefry2x32 of the key over the counts
@@ -147,8 +163,13 @@ export const split = (key: Key, num: ShapeArg = 2): KeyArray => {
   checkKey(op, key);
   const shape = toShape(op, num);
   const n = sizeOf(shape);
-  const flat = n === 0 ? array(new Int32Array(0)) : threefryIota(key, 2 * n);
-  return reshape(flat, [...shape, 2]);
+  if (n === 0) return reshape(array(new Int32Array(0)), [...shape, 2]);
+  if (isPartitionable()) {
+    // Key i is the block of counter i, its two output words side by side (JAX's _threefry_split_foldlike).
+    const [y0, y1] = threefryIndexed(key, n);
+    return reshape(concatenate([reshape(y0, [n, 1]), reshape(y1, [n, 1])], 1), [...shape, 2]);
+  }
+  return reshape(threefryIota(key, 2 * n), [...shape, 2]);
 };
 
 /**
@@ -172,6 +193,11 @@ export const foldIn = (key: Key, data: number | ArrayBase): Key => {
 export const randomBits = (key: Key, shape: readonly number[]): ArrayBase => {
   const n = sizeOf(shape);
   if (n === 0) return array(new Int32Array(0), { shape });
+  if (isPartitionable()) {
+    // 32-bit draws xor the block's two words (JAX's _threefry_random_bits_partitionable).
+    const [y0, y1] = threefryIndexed(key, n);
+    return reshape(bitwiseXor(y0, y1), shape);
+  }
   return reshape(threefryIota(key, n), shape);
 };
 
@@ -185,7 +211,8 @@ export const randomBits64 = (key: Key, shape: readonly number[]): [ArrayBase, Ar
   const n = sizeOf(shape);
   if (n === 0) return [array(new Int32Array(0), { shape }), array(new Int32Array(0), { shape })];
   const [k0, k1] = keyHalves(key);
-  const [hi, lo] = threefry2x32(k0, k1, counts(0, n), counts(n, n));
+  // Partitionable: the block's two words of counter i are element i's high and low words.
+  const [hi, lo] = isPartitionable() ? threefryIndexed(key, n) : threefry2x32(k0, k1, counts(0, n), counts(n, n));
   return [reshape(hi, shape), reshape(lo, shape)];
 };
 
@@ -197,4 +224,53 @@ export const bits = (key: Key, shape: ShapeArg = []): ArrayBase => {
   const op = "random.bits";
   checkKey(op, key);
   return randomBits(key, toShape(op, shape));
+};
+
+/**
+ * `random.keyData(keys)`: the raw uint32 words of a key or a batch of keys (as int32 bit
+ * patterns, shape `[..., 2]`). Cotangent's keys are JAX's legacy raw keys, so this is the
+ * identity after checking that `keys` is one; it exists so code written against JAX's
+ * typed keys (`jax.random.key_data`) ports unchanged.
+ */
+export const keyData = (keys: KeyArray): ArrayBase => checkKeys("random.keyData", keys);
+
+export interface WrapKeyDataOptions {
+  /** The PRNG implementation; only JAX's default, "threefry2x32", exists here. */
+  impl?: string | null;
+}
+
+/**
+ * `random.wrapKeyData(data, {impl})`: keys from raw key words: an int32 array of shape
+ * `[..., 2]` (a JS list of uint32 words is accepted too and wrapped as int32 bit
+ * patterns), as JAX's `wrap_key_data`. The inverse of {@link keyData}.
+ */
+export const wrapKeyData = (data: ArrayBase | readonly number[] | readonly (readonly number[])[], options: WrapKeyDataOptions = {}): KeyArray => {
+  const op = "random.wrapKeyData";
+  const impl = options?.impl;
+  if (impl !== undefined && impl !== null && impl !== "threefry2x32") {
+    throw new ValueError(`impl must be "threefry2x32" (the only PRNG implemented), got ${typeof impl === "string" ? `"${impl}"` : typeof impl}`, {
+      op,
+      hint: "JAX's rbg and unsafe_rbg implementations are not available",
+    });
+  }
+  if (Array.isArray(data)) {
+    const flat = (data as unknown[]).flat();
+    if (!flat.every((w) => typeof w === "number" && Number.isInteger(w) && w >= -(2 ** 31) && w < 2 ** 32)) {
+      throw new ValueError("data must hold 32-bit integer words (uint32 or int32 values)", { op });
+    }
+    const shape = Array.isArray(data[0]) ? [data.length, (data[0] as readonly number[]).length] : [data.length];
+    if (flat.length !== sizeOf(shape)) throw new ShapeError("data must be a rectangular list of key words", { op });
+    return checkKeys(op, array(Int32Array.from(flat as number[], (w) => w | 0), { shape }));
+  }
+  return checkKeys(op, data);
+};
+
+/** Checks that `keys` is a key or a batch of keys: an int32 array of shape `[..., 2]`. */
+const checkKeys = (op: string, keys: unknown): ArrayBase => {
+  if (!(keys instanceof ArrayBase)) throw new ValueError(`keys must be an array of key words, got ${keys === null ? "null" : typeof keys}`, { op, hint: KEY_HINT });
+  if (keys.dtype !== "int32") throw new DTypeError(`key data must be int32 (uint32 bit patterns), got ${keys.aval}`, { op, hint: KEY_HINT });
+  if (keys.ndim < 1 || keys.shape[keys.ndim - 1] !== 2) {
+    throw new ShapeError(`key data must have a last axis of length 2 (the two threefry2x32 words), got shape ${shapeStr(keys.shape)}`, { op, hint: KEY_HINT });
+  }
+  return keys;
 };
