@@ -62,6 +62,7 @@ export {
   multiHeadAttention,
 } from "./layers/attention.js";
 export { type Conv2dOptions, type Conv2dParams, type Padding2d, conv2d } from "./layers/conv.js";
+export { type ConvTransposeOptions, type ConvTransposeParams, type ConvTransposePadding, convTranspose } from "./layers/conv_transpose.js";
 export { type PoolOptions, type AvgPoolOptions, maxPool, avgPool } from "./layers/pool.js";
 export { type LayerLike, activation, sequential, residual, flatten } from "./layers/combinators.js";
 export {

@@ -12,6 +12,8 @@ const LAYERS: [string, nn.Layer<any>, number[]][] = [
   ["rmsNorm", nn.rmsNorm(5), [4, 5]],
   ["groupNorm", nn.groupNorm(2, 4), [2, 3, 4]],
   ["conv2d", nn.conv2d(2, 3, 3, { padding: "SAME" }), [2, 6, 6, 2]],
+  ["convTranspose", nn.convTranspose(2, 3, 3, { strides: 2 }), [2, 4, 4, 2]],
+  ["multiHeadAttention", nn.multiHeadAttention(2, 4, { isCausal: true }), [2, 5, 4]],
   ["maxPool", nn.maxPool(2), [2, 6, 6, 2]],
   ["avgPool", nn.avgPool(2), [2, 6, 6, 2]],
   ["sequential", nn.sequential(nn.dense(5, 6), nn.activation(nn.gelu), nn.dense(6, 2)), [4, 5]],
