@@ -69,6 +69,31 @@ describe("positional arguments as in JAX", () => {
     expect(np.concatenate([a, a], 0, "int32").dtype).toBe("int32");
   });
 
+  it("elementwise, math and linalg functions take JAX's positionals or an options object", () => {
+    same(np.clip(a, 2, 5), np.clip(a, { min: 2, max: 5 }), [[2, 5, 2], [5, 3, 4]]);
+    same(np.clip(a, null, 3), np.clip(a, { max: 3 }));
+    same(np.clip(a, 2), np.clip(a, 2, { max: null }));
+    const h = np.array([1.25, 2.35, -0.5], { dtype: "float64" });
+    same(np.round(h, 1), np.round(h, { decimals: 1 }));
+    same(np.round(h, 1, null), np.round(h, { decimals: 1 }));
+    same(np.where(np.greater(a, 3), a, 0), np.where(np.greater(a, 3), { x: a, y: 0 }));
+    const m = np.reshape(np.arange(6, { dtype: "float64" }), [3, 2]);
+    same(np.tensordot(a, m, 1), np.tensordot(a, m, { axes: 1 }));
+    same(np.tensordot(a, a, [[0, 1], [0, 1]]), np.tensordot(a, a, { axes: [[0, 1], [0, 1]] }));
+    same(np.linalg.matrixPower(np.eye(2), 3), np.linalg.matrixPower(np.eye(2), { n: 3 }));
+  });
+
+  it("functions of arrays only refuse extra arguments and options instead of ignoring them", () => {
+    expect(() => (np.add as (...x: unknown[]) => unknown)(a, a, a)).toThrow(/np.add: takes at most 2 positional arguments \(x, y\), got 3/);
+    expect(() => (np.exp as (...x: unknown[]) => unknown)(a, { out: null })).toThrow(/np.exp: unknown option 'out'/);
+    expect(() => (np.matmul as (...x: unknown[]) => unknown)(a, np.ones([3, 2]), { precision: "highest" })).toThrow(/np.matmul: unknown option 'precision'/);
+    expect(() => (np.einsum as (...x: unknown[]) => unknown)("ij->ji", a, { optimize: true })).toThrow(/np.einsum: unknown option 'optimize'/);
+    expect(() => np.clip(a, { mn: 0 } as never)).toThrow(/np.clip: unknown option 'mn'[\s\S]*did you mean 'min'/);
+    expect(() => np.round(a, 0.5)).toThrow(/np.round: decimals must be an integer, got 0.5/);
+    expect(() => np.tensordot(a, a, "x" as never)).toThrow(/np.tensordot: axes must be/);
+    expect(() => np.linalg.matrixPower(np.eye(2), { m: 3 } as never)).toThrow(/unknown option 'm'/);
+  });
+
   it("fluent methods pass positional arguments through", () => {
     same(a.sum(1), np.sum(a, 1), [8, 14]);
     same(a.mean(0), np.mean(a, 0));

@@ -118,6 +118,9 @@ export const kinds = {
   string: codec("a string", (u): u is string => typeof u === "string"),
   /** An array argument or a string mode (e.g. `np.interp`'s left: a value or 'extrapolate'); the function checks the string. */
   arrayOrString: codec("an array, a number or a string", (u): u is unknown => isArrayLike(u) || typeof u === "string"),
+  /** tensordot's axes: a count of axes, or a pair [xAxes, yAxes] of integer axes or lists of them. */
+  tensordotAxes: codec("a non-negative integer or a pair [xAxes, yAxes] of integer axes or lists of them", (u): u is unknown =>
+    isCount(u) || (isList(u) && u.length === 2 && u.every((v) => isInt(v) || (isList(v) && v.every(isInt))))),
   /** A norm's order (`np.linalg.norm`): a number, 'fro' or 'nuc'. */
   normOrd: codec("a number, 'fro' or 'nuc'", (u): u is number | string => typeof u === "number" || u === "fro" || u === "nuc"),
   /** Anything (pytrees, keys checked by the function itself, ...). */
@@ -330,6 +333,25 @@ export const checked = <F extends (...args: any[]) => any>(sig: Signature, fn: F
     parseArgs(sig, args);
     return fn(...args);
   }) as F);
+
+/**
+ * `fn`, which takes exactly the leading required parameters of `sig` (its arrays), made
+ * strict at no cost on the usual path: a call with more arguments than that (an options
+ * object, a surplus positional) is parsed against `sig`, so an unknown option key or a
+ * surplus positional is a typed error naming the function instead of being ignored. The
+ * arrays themselves are checked by `fn` (through `asArray` and the primitives).
+ */
+export const fixedArgs = <F extends (...args: any[]) => any>(sig: Signature, fn: F): F & { readonly signature: Signature } => {
+  const n = sig.params.length;
+  return withSignature(sig, ((...args: unknown[]) => {
+    if (args.length > n) parseArgs(sig, args);
+    return n === 1 ? fn(args[0]) : n === 2 ? fn(args[0], args[1]) : fn(...args.slice(0, n));
+  }) as F);
+};
+
+/** {@link fixedArgs} with its signature declared here: `arrayFn("np.add", ["x:array!", "y:array!"], fn)`. */
+export const arrayFn = <F extends (...args: any[]) => any>(name: string, params: readonly (Param | string)[], fn: F): F & { readonly signature: Signature } =>
+  fixedArgs(signature(name, params), fn);
 
 /**
  * Attaches `sig` to `fn` (as a non-enumerable `signature` property), so a function object

@@ -7,6 +7,7 @@
  * one operand takes that operand's diagonal first (`ii->i`, `iij->j`); in the implicit form
  * it then counts as used twice, so `einsum("ii", a)` is the trace.
  */
+import { describeValue, isPlainObject, parseArgs, signature, withSignature } from "../api/args.js";
 import type { ArrayBase } from "../array.js";
 import { DTypeError, ShapeError, ValueError } from "../errors.js";
 import { dotGeneral } from "../primitives/dot.js";
@@ -156,6 +157,8 @@ const contractPair = (a: Labelled, b: Labelled, needed: ReadonlySet<string>): La
   return { x, labels: [...batch, ...a.labels.filter((l) => !sharedSet.has(l)), ...b.labels.filter((l) => !sharedSet.has(l))] };
 };
 
+const einsumSig = signature("np.einsum", ["subscripts:string!"]);
+
 /**
  * Einstein summation, e.g. `einsum("ij,jk->ik", a, b)`, `einsum("bij,bjk->bik", x, y)`,
  * `einsum("...ij,...jk->...ik", x, y)` (batch axes broadcast), `einsum("ii->i", a)` (the
@@ -164,9 +167,13 @@ const contractPair = (a: Labelled, b: Labelled, needed: ReadonlySet<string>): La
  * with dot_general; labels no later operand or the output uses are summed as early as
  * possible. A size-1 axis broadcasts against its label's size in the other operands.
  */
-export const einsum = (subscripts: string, ...xs: ArrayLike[]): ArrayBase => {
+export const einsum = withSignature(einsumSig, (subscripts: string, ...args: ArrayLike[]): ArrayBase => {
   const op = "np.einsum";
-  if (typeof subscripts !== "string") throw new ValueError(`the first argument must be the subscripts string, got ${typeof subscripts}`, { op });
+  if (typeof subscripts !== "string") throw new ValueError(`the first argument must be the subscripts string, got ${describeValue(subscripts)}`, { op });
+  // A trailing options object is checked (einsum takes none of JAX's: out, optimize, precision, ...).
+  const last = args[args.length - 1];
+  if (isPlainObject(last)) parseArgs(einsumSig, [subscripts, last]);
+  const xs = isPlainObject(last) ? args.slice(0, -1) : args;
   if (xs.length === 0) throw new ValueError("needs at least one operand", { op });
   const arrays = promoteArgs(...xs);
   if (arrays[0]!.dtype === "bool") throw new DTypeError("bool operands are not supported", { op, hint: "convert first, e.g. np.astype(x, 'int32') or 'float32'" });
@@ -193,4 +200,4 @@ export const einsum = (subscripts: string, ...xs: ArrayLike[]): ArrayBase => {
     acc.x,
     output.map((l) => acc.labels.indexOf(l)),
   );
-};
+});

@@ -13,7 +13,7 @@ import { convertElementType, full } from "../primitives/structural.js";
 import * as u from "../primitives/unary.js";
 import { reduceAnd } from "../primitives/reduce.js";
 import type { PositionalOr } from "../api/arg_types.js";
-import { parseArgs, signature, withSignature } from "../api/args.js";
+import { arrayFn, parseArgs, signature, withSignature } from "../api/args.js";
 import { type ArrayLike, asArray, checkBroadcast, checkDType, promoteArgs, promoteToFloat, resultDType } from "./coerce.js";
 
 /** Two arrays, e.g. `np.divmod`'s quotient and remainder. */
@@ -38,33 +38,33 @@ const numericPromoted = (op: string, x: ArrayLike, y: ArrayLike): ArrayPair => {
 // ---------------------------------------------------------------- arithmetic
 
 /** `x + y` elementwise, with broadcasting (bool + bool is logical or, as in NumPy). */
-export const add = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+export const add = arrayFn("np.add", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => {
   const [a, z] = checkBroadcast("np.add", promoteArgs(x, y) as ArrayPair);
   return a.dtype === "bool" ? c.bitwiseOr(a, z) : b.add(a, z);
-};
+})
 
 /** `x - y` elementwise, with broadcasting. */
-export const subtract = (x: ArrayLike, y: ArrayLike): ArrayBase => b.sub(...numericPair("np.subtract", x, y));
+export const subtract = arrayFn("np.subtract", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => b.sub(...numericPair("np.subtract", x, y)));
 
 /** `x * y` elementwise, with broadcasting (bool * bool is logical and). */
-export const multiply = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+export const multiply = arrayFn("np.multiply", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => {
   const [a, z] = checkBroadcast("np.multiply", promoteArgs(x, y) as ArrayPair);
   return a.dtype === "bool" ? c.bitwiseAnd(a, z) : b.mul(a, z);
-};
+})
 
 /** True division: integers and bools become float32. */
-export const divide = (x: ArrayLike, y: ArrayLike): ArrayBase => b.div(...checkBroadcast("np.divide", promoteToFloat(x, y) as ArrayPair));
+export const divide = arrayFn("np.divide", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => b.div(...checkBroadcast("np.divide", promoteToFloat(x, y) as ArrayPair)));
 export const trueDivide = divide;
 
 /** `-x`. */
-export const negative = (x: ArrayLike): ArrayBase => {
+export const negative = arrayFn("np.negative", ["x:array!"], (x: ArrayLike): ArrayBase => {
   const a = asArray(x);
   if (a.dtype === "bool") throw new DTypeError("np.negative does not accept bool inputs", { op: "np.negative", hint: "use np.logicalNot" });
   return u.neg(a);
-};
+})
 
 /** `+x` (a no-op, for symmetry with NumPy). */
-export const positive = (x: ArrayLike): ArrayBase => asArray(x);
+export const positive = arrayFn("np.positive", ["x:array!"], (x: ArrayLike): ArrayBase => asArray(x));
 
 /**
  * Python's `divmod` for floats, as JAX computes it: the quotient is derived from the
@@ -85,32 +85,32 @@ const floatDivmod = (x: ArrayBase, y: ArrayBase): ArrayPair => {
  * Python's `x // y`: division rounded toward -infinity. Bools divide as int32; a float
  * divided by zero is ±inf (NaN for 0 // 0), as in JAX.
  */
-export const floorDivide = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+export const floorDivide = arrayFn("np.floorDivide", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => {
   const [a, z] = numericPromoted("np.floorDivide", x, y);
   if (a.dtype !== "int32") return floatDivmod(a, z)[0];
   // Truncating division, one less where the signs differ and the division is inexact.
   const q = b.div(a, z);
   const fix = c.bitwiseAnd(c.ne(u.sign(a), u.sign(z)), c.ne(b.rem(a, z), zeroOf(a)));
   return c.select(fix, b.sub(q, scalar(1, "int32")), q);
-};
+})
 
 /** Python's `x % y`: the remainder has the sign of the divisor (lax.rem keeps the dividend's). Bools as int32. */
-export const mod = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+export const mod = arrayFn("np.mod", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => {
   const [a, z] = numericPromoted("np.mod", x, y);
   const r = b.rem(a, z);
   const fix = c.bitwiseAnd(c.ne(r, zeroOf(r)), c.ne(c.lt(r, zeroOf(r)), c.lt(z, zeroOf(z))));
   return c.select(fix, b.add(r, z), r);
-};
+})
 export const remainder = mod;
 
 /** C's `fmod`: the remainder has the sign of the dividend (lax.rem). */
-export const fmod = (x: ArrayLike, y: ArrayLike): ArrayBase => b.rem(...numericPair("np.fmod", x, y));
+export const fmod = arrayFn("np.fmod", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => b.rem(...numericPair("np.fmod", x, y)));
 
 /**
  * `x ** y`. An integer JS exponent uses integer_pow (exact repeated multiplication, and a
  * gradient that is defined for negative x); otherwise both promote and use pow.
  */
-export const power = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+export const power = arrayFn("np.power", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => {
   const op = "np.power";
   if (typeof y === "number" && Number.isInteger(y)) {
     let a = asArray(x, resultDType(x, y));
@@ -123,12 +123,12 @@ export const power = (x: ArrayLike, y: ArrayLike): ArrayBase => {
   let [a, z] = checkBroadcast(op, promoteArgs(x, y) as ArrayPair);
   if (a.dtype === "bool") [a, z] = [convertElementType(a, "int32"), convertElementType(z, "int32")];
   return b.pow(a, z);
-};
+})
 
 /** Elementwise maximum (NaN propagates). */
-export const maximum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.max(...checkBroadcast("np.maximum", promoteArgs(x, y) as ArrayPair));
+export const maximum = arrayFn("np.maximum", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => b.max(...checkBroadcast("np.maximum", promoteArgs(x, y) as ArrayPair)));
 /** Elementwise minimum (NaN propagates). */
-export const minimum = (x: ArrayLike, y: ArrayLike): ArrayBase => b.min(...checkBroadcast("np.minimum", promoteArgs(x, y) as ArrayPair));
+export const minimum = arrayFn("np.minimum", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => b.min(...checkBroadcast("np.minimum", promoteArgs(x, y) as ArrayPair)));
 
 /** Options of `np.clip`. */
 export interface ClipOptions {
@@ -200,10 +200,8 @@ export const allclose = withSignature(allcloseSig, (a: ArrayLike, bArg: ArrayLik
 
 // ---------------------------------------------------------------- comparisons
 
-const comparison =
-  (name: string, op: (x: ArrayBase, y: ArrayBase) => ArrayBase) =>
-  (x: ArrayLike, y: ArrayLike): ArrayBase =>
-    op(...checkBroadcast(name, promoteArgs(x, y) as ArrayPair));
+const comparison = (name: string, op: (x: ArrayBase, y: ArrayBase) => ArrayBase) =>
+  arrayFn(name, ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => op(...checkBroadcast(name, promoteArgs(x, y) as ArrayPair)));
 
 /** `x == y` elementwise (bool result). */
 export const equal = comparison("np.equal", c.eq);
@@ -225,23 +223,22 @@ const truthy = (x: ArrayLike): ArrayBase => {
 };
 
 /** Elementwise logical and of truth values (bool result). */
-export const logicalAnd = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseAnd(...checkBroadcast("np.logicalAnd", [truthy(x), truthy(y)] as ArrayPair));
+export const logicalAnd = arrayFn("np.logicalAnd", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseAnd(...checkBroadcast("np.logicalAnd", [truthy(x), truthy(y)] as ArrayPair)));
 /** Elementwise logical or of truth values (bool result). */
-export const logicalOr = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseOr(...checkBroadcast("np.logicalOr", [truthy(x), truthy(y)] as ArrayPair));
+export const logicalOr = arrayFn("np.logicalOr", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseOr(...checkBroadcast("np.logicalOr", [truthy(x), truthy(y)] as ArrayPair)));
 /** Elementwise logical exclusive or of truth values (bool result). */
-export const logicalXor = (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseXor(...checkBroadcast("np.logicalXor", [truthy(x), truthy(y)] as ArrayPair));
+export const logicalXor = arrayFn("np.logicalXor", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => c.bitwiseXor(...checkBroadcast("np.logicalXor", [truthy(x), truthy(y)] as ArrayPair)));
 /** Elementwise logical not (bool result). */
-export const logicalNot = (x: ArrayLike): ArrayBase => c.bitwiseNot(truthy(x));
+export const logicalNot = arrayFn("np.logicalNot", ["x:array!"], (x: ArrayLike): ArrayBase => c.bitwiseNot(truthy(x)));
 
-const bitwise =
-  (name: string, op: (x: ArrayBase, y: ArrayBase) => ArrayBase) =>
-  (x: ArrayLike, y: ArrayLike): ArrayBase => {
+const bitwise = (name: string, op: (x: ArrayBase, y: ArrayBase) => ArrayBase) =>
+  arrayFn(name, ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => {
     const p = promoteArgs(x, y) as ArrayPair;
     if (p[0].dtype !== "bool" && p[0].dtype !== "int32") {
       throw new DTypeError(`needs bool or int32 inputs, got ${p[0].dtype}`, { op: name });
     }
     return op(...checkBroadcast(name, p));
-  };
+  });
 
 /** Bitwise and of int32 or bool arrays. */
 export const bitwiseAnd = bitwise("np.bitwiseAnd", c.bitwiseAnd);
@@ -250,20 +247,30 @@ export const bitwiseOr = bitwise("np.bitwiseOr", c.bitwiseOr);
 /** Bitwise exclusive or of int32 or bool arrays. */
 export const bitwiseXor = bitwise("np.bitwiseXor", c.bitwiseXor);
 /** Bitwise not of an int32 or bool array (`~x`). */
-export const bitwiseNot = (x: ArrayLike): ArrayBase => {
+export const bitwiseNot = arrayFn("np.bitwiseNot", ["x:array!"], (x: ArrayLike): ArrayBase => {
   const a = asArray(x);
   if (a.dtype !== "bool" && a.dtype !== "int32") throw new DTypeError(`needs a bool or int32 input, got ${a.dtype}`, { op: "np.bitwiseNot", hint: "use np.logicalNot for truth values" });
   return c.bitwiseNot(a);
-};
+})
 
 // ---------------------------------------------------------------- selection and classification
+
+/** Options of `np.where`. */
+export interface WhereOptions {
+  x?: ArrayLike;
+  y?: ArrayLike;
+}
+/** `np.where(condition, x, y)` and its options form. */
+export type WhereArgs = PositionalOr<[x: ArrayLike, y: ArrayLike], WhereOptions>;
 
 /**
  * `where(cond, x, y)`: `x` where `cond` is true, else `y`, all three broadcast together.
  * The gradient flows to `x` where cond holds and to `y` elsewhere; use it (not a JS `if`)
  * for elementwise choices on traced values.
  */
-export const where = (cond: ArrayLike, x?: ArrayLike, y?: ArrayLike): ArrayBase => {
+const whereSig = signature("np.where", ["condition:array!", "x:array", "y:array"]);
+export const where = withSignature(whereSig, (cond: ArrayLike, ...args: WhereArgs): ArrayBase => {
+  const { x, y } = parseArgs<{ x?: ArrayLike; y?: ArrayLike }>(whereSig, [cond, ...args]);
   if (x === undefined || y === undefined) {
     throw new ValueError("needs three arguments: where(cond, x, y)", {
       op: "np.where",
@@ -275,27 +282,27 @@ export const where = (cond: ArrayLike, x?: ArrayLike, y?: ArrayLike): ArrayBase 
   // Checked here so that the message uses where's argument order (select_n takes y before x).
   broadcastAll("np.where", [p.aval, a.aval, z.aval]);
   return c.selectN(p, z, a);
-};
+});
 
 const constantLike = (x: ArrayBase, value: boolean): ArrayBase => full(x.shape, value ? 1 : 0, "bool");
 
 /** True where `x` is neither infinite nor NaN (always true for integers and bools). */
-export const isfinite = (x: ArrayLike): ArrayBase => {
+export const isfinite = arrayFn("np.isfinite", ["x:array!"], (x: ArrayLike): ArrayBase => {
   const a = asArray(x);
   return a.dtype === "float32" || a.dtype === "float64" ? c.isFinite(a) : constantLike(a, true);
-};
+})
 
 /** True where `x` is NaN. */
-export const isnan = (x: ArrayLike): ArrayBase => {
+export const isnan = arrayFn("np.isnan", ["x:array!"], (x: ArrayLike): ArrayBase => {
   const a = asArray(x);
   return a.dtype === "float32" || a.dtype === "float64" ? c.ne(a, a) : constantLike(a, false);
-};
+})
 
 /** True where `x` is +Infinity or -Infinity. */
-export const isinf = (x: ArrayLike): ArrayBase => {
+export const isinf = arrayFn("np.isinf", ["x:array!"], (x: ArrayLike): ArrayBase => {
   const a = asArray(x);
   return a.dtype === "float32" || a.dtype === "float64" ? c.eq(u.abs(a), scalar(Infinity, a.dtype)) : constantLike(a, false);
-};
+})
 
 /**
  * `x` converted to `dtype` (float to int truncates toward zero, NaN becomes 0 and values

@@ -3,6 +3,8 @@
  * all lowered to dot_general (plus transpose, reshape and reduce_sum), so every transform sees
  * one contraction primitive.
  */
+import type { PositionalOr } from "../api/arg_types.js";
+import { arrayFn, parseArgs, signature, withSignature } from "../api/args.js";
 import type { ArrayBase } from "../array.js";
 import { DTypeError, ShapeError, ValueError } from "../errors.js";
 import { normalizeAxis, scalar } from "../primitives/common.js";
@@ -39,7 +41,7 @@ const logicalForBools = (f: (x: ArrayLike, y: ArrayLike) => ArrayBase, x: ArrayL
  * last of `y`; leading (batch) axes broadcast; a 1-D operand is treated as a row
  * (for `x`) or a column (for `y`) vector and that axis is dropped from the result.
  */
-export const matmul = (x: ArrayLike, y: ArrayLike): ArrayBase => logicalForBools(matmulNumeric, x, y);
+export const matmul = arrayFn("np.matmul", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => logicalForBools(matmulNumeric, x, y));
 
 const matmulNumeric = (x: ArrayLike, y: ArrayLike): ArrayBase => {
   const op = "np.matmul";
@@ -95,7 +97,7 @@ const matmulNumeric = (x: ArrayLike, y: ArrayLike): ArrayBase => {
  * otherwise the last axis of `x` contracts with the second to last axis of `y`, and the
  * result has shape `x.shape[:-1] + y.shape[:-2] + y.shape[-1:]` (no batch broadcasting).
  */
-export const dot = (x: ArrayLike, y: ArrayLike): ArrayBase => logicalForBools(dotNumeric, x, y);
+export const dot = arrayFn("np.dot", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => logicalForBools(dotNumeric, x, y));
 
 const dotNumeric = (x: ArrayLike, y: ArrayLike): ArrayBase => {
   const op = "np.dot";
@@ -119,8 +121,10 @@ export type TensordotAxes = number | readonly [number | readonly number[], numbe
  * first n of `y`; `[xAxes, yAxes]` pairs them explicitly. The result holds x's remaining
  * axes, then y's.
  */
-export const tensordot = (x: ArrayLike, y: ArrayLike, axes: TensordotAxes = 2): ArrayBase => {
+const tensordotSig = signature("np.tensordot", ["x:array!", "y:array!", "axes:tensordotAxes"]);
+export const tensordot = withSignature(tensordotSig, (x: ArrayLike, y: ArrayLike, ...args: PositionalOr<[axes: TensordotAxes], { axes?: TensordotAxes }>): ArrayBase => {
   const op = "np.tensordot";
+  const { axes = 2 } = parseArgs<{ axes?: TensordotAxes }>(tensordotSig, [x, y, ...args]);
   const [a, b] = operands(op, x, y) as [ArrayBase, ArrayBase];
   let xa: number[];
   let ya: number[];
@@ -150,10 +154,10 @@ export const tensordot = (x: ArrayLike, y: ArrayLike, axes: TensordotAxes = 2): 
     }
   });
   return dotGeneral(a, b, [[xa, ya], [[], []]]);
-};
+});
 
 /** Sum of products over the last axes of `x` and `y`; scalars multiply. */
-export const inner = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+export const inner = arrayFn("np.inner", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => {
   const op = "np.inner";
   const [a, b] = operands(op, x, y) as [ArrayBase, ArrayBase];
   if (a.ndim === 0 || b.ndim === 0) return multiply(a, b);
@@ -164,22 +168,22 @@ export const inner = (x: ArrayLike, y: ArrayLike): ArrayBase => {
     );
   }
   return dotGeneral(a, b, [[[a.ndim - 1], [b.ndim - 1]], [[], []]]);
-};
+});
 
 /** Outer product of the flattened inputs: `out[i, j] = x.flat[i] * y.flat[j]`. */
-export const outer = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+export const outer = arrayFn("np.outer", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => {
   const [a, b] = operands("np.outer", x, y) as [ArrayBase, ArrayBase];
   return dotGeneral(reshape(a, [a.size]), reshape(b, [b.size]), [[[], []], [[], []]]);
-};
+});
 
 /** Dot product of the flattened inputs (which must have the same size). */
-export const vdot = (x: ArrayLike, y: ArrayLike): ArrayBase => {
+export const vdot = arrayFn("np.vdot", ["x:array!", "y:array!"], (x: ArrayLike, y: ArrayLike): ArrayBase => {
   const op = "np.vdot";
   const [a, b] = operands(op, x, y) as [ArrayBase, ArrayBase];
   if (a.size !== b.size) {
     throw new ShapeError(`inputs must have the same size, got x of shape ${shapeStr(a.shape)} (size ${a.size}) and y of shape ${shapeStr(b.shape)} (size ${b.size})`, { op });
   }
   return dotGeneral(reshape(a, [a.size]), reshape(b, [b.size]), [[[0], [0]], [[], []]]);
-};
+});
 
 export { einsum } from "./einsum.js";

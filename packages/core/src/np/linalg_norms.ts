@@ -6,7 +6,7 @@
  */
 import type { ArrayBase } from "../array.js";
 import type { Axes, PositionalOr } from "../api/arg_types.js";
-import { parseArgs, signature, withSignature } from "../api/args.js";
+import { arrayFn, parseArgs, signature, withSignature } from "../api/args.js";
 import { AxisError, ShapeError, ValueError } from "../errors.js";
 import { normalizeAxis } from "../primitives/common.js";
 import { type ArrayLike, asArray } from "./coerce.js";
@@ -116,7 +116,7 @@ export const norm = withSignature(normSig, (x: ArrayLike, ...args: NormArgs): Ar
 });
 
 /** The product of a chain of matrices, `multiDot([a, b, c])` = `a @ b @ c` (first and last may be vectors). */
-export const multiDot = (arrays: readonly ArrayLike[]): ArrayBase => {
+export const multiDot = arrayFn("np.linalg.multiDot", ["arrays:any!"], (arrays: readonly ArrayLike[]): ArrayBase => {
   const op = "np.linalg.multiDot";
   if (!Array.isArray(arrays) || arrays.length < 2) {
     throw new ValueError(`needs a list of at least two arrays, got ${Array.isArray(arrays) ? `a list of ${arrays.length}` : typeof arrays}`, { op });
@@ -128,11 +128,13 @@ export const multiDot = (arrays: readonly ArrayLike[]): ArrayBase => {
   });
   // Left to right; the optimal association (NumPy's chain order) would only change the cost.
   return xs.reduce((acc, v) => matmul(acc, v));
-};
+});
 
 /** `x` to the integer power `n` by repeated squaring: `matrixPower(a, 0)` is the identity, a negative `n` powers the inverse. */
-export const matrixPower = (x: ArrayLike, n: number): ArrayBase => {
+const matrixPowerSig = signature("np.linalg.matrixPower", ["x:array!", "n:int!"]);
+export const matrixPower = withSignature(matrixPowerSig, (x: ArrayLike, ...args: [n: number] | [{ n: number }]): ArrayBase => {
   const op = "np.linalg.matrixPower";
+  let { n } = parseArgs<{ n: number }>(matrixPowerSig, [x, ...args]);
   const a = asArray(x);
   if (a.ndim < 2 || a.shape[a.ndim - 1] !== a.shape[a.ndim - 2]) {
     throw new ShapeError(`needs square matrices in its last two axes, got shape [${a.shape.join(", ")}]`, { op });
@@ -146,7 +148,7 @@ export const matrixPower = (x: ArrayLike, n: number): ArrayBase => {
     if (k > 1) base = matmul(base, base);
   }
   return result ?? eyeLike(a);
-};
+});
 
 const traceSig = signature("np.trace", ["x:array!", "offset:int", "axis1:int", "axis2:int"]);
 
