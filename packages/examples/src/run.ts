@@ -10,6 +10,7 @@ const examples: Record<string, () => Promise<{ main: (args: string[]) => Promise
   "http-predict": () => import("./http_predict.js"),
   "export-onnx": () => import("./export_onnx.js"),
   "mnist-cnn": () => import("./mnist_cnn.js"),
+  "tiny-transformer": () => import("./tiny_transformer.js"),
 };
 
 const [name, ...args] = process.argv.slice(2);
