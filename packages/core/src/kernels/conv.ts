@@ -179,6 +179,10 @@ const convWasm = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outDType: "
   // Images per GEMM: all of them when the patch matrix is small, so one large GEMM per group
   // (which the threads split) replaces many small ones.
   const imagesPerCall = Math.max(1, Math.min(outBatch, Math.floor(PATCH_ELEMENTS / Math.max(1, positions * K))));
+  const moves = convMoves(outDType === "float32" ? 4 : 8);
+  if (moves && GEMM_BLOCKING[outDType].nr * (outDType === "float32" ? 4 : 8) === 32) {
+    return convWasmGather(moves, lhs, rhs, g, outDType, out, offsets, imagesPerCall);
+  }
   for (let grp = 0; grp < groups; grp++) {
     const kernel = stridedSource(rhs, grp * groupOut * K, groupOut, K, 1);
     const firstChannel = g.featureGroups > 1 ? grp * I : 0;
@@ -197,6 +201,87 @@ const convWasm = (lhs: TypedArray, rhs: TypedArray, g: ConvGeometry, outDType: "
           }
         }
       });
+      if (!ok) return null;
+    }
+  }
+  return out;
+};
+
+/**
+ * {@link convWasm}'s patch gather with the packing in Wasm (`pack_gather`): the input and the
+ * offset table are copied into the kernel memory once; each GEMM call gets a row table
+ * (image base, offset-table row) and the panels are gathered there.
+ */
+const convWasmGather = (
+  moves: ConvMoves,
+  lhs: TypedArray,
+  rhs: TypedArray,
+  g: ConvGeometry,
+  outDType: "float32" | "float64",
+  out: TypedArray,
+  offsets: Int32Array,
+  imagesPerCall: number,
+): TypedArray | null => {
+  const es = outDType === "float32" ? 4 : 8;
+  const R = 32 / es;
+  const groups = Math.max(g.featureGroups, g.batchGroups);
+  const outBatch = g.batch / g.batchGroups;
+  const groupOut = g.outFeatures / groups;
+  const inPlane = sizeOf(g.inSpatial);
+  const positions = sizeOf(g.outSpatial);
+  const windowSize = sizeOf(g.window);
+  const I = g.kernelInFeatures;
+  const K = I * windowSize;
+  const O = g.outFeatures;
+  const batchPerGroup = g.batch / g.batchGroups;
+  arena.reset();
+  const lhsAt = arena.alloc(lhs.length * es);
+  const offsetsAt = arena.alloc(offsets.length * 4);
+  const zeroAt = arena.alloc(16);
+  const maxRows = Math.ceil((imagesPerCall * positions) / R) * R;
+  const rowsAt = arena.alloc(maxRows * 8);
+  if (lhsAt < 0 || offsetsAt < 0 || zeroAt < 0 || rowsAt < 0) return null;
+  const mark = arena.mark();
+  const v = views();
+  (es === 4 ? v.f32 : v.f64).set(lhs as Float32Array, lhsAt / es);
+  v.i32.set(offsets, offsetsAt / 4);
+  v.u8.fill(0, zeroAt, zeroAt + 16);
+  for (let grp = 0; grp < groups; grp++) {
+    const kernel = stridedSource(rhs, grp * groupOut * K, groupOut, K, 1);
+    const firstChannel = g.featureGroups > 1 ? grp * I : 0;
+    for (let n0 = 0; n0 < outBatch; n0 += imagesPerCall) {
+      const n1 = Math.min(outBatch, n0 + imagesPerCall);
+      const rows = (n1 - n0) * positions;
+      const panels = Math.ceil(rows / R);
+      // Row table: (image base in bytes, or -1 past the last row; offset-table row).
+      const table = views().i32.subarray(rowsAt / 4, rowsAt / 4 + panels * R * 2);
+      for (let row = 0; row < panels * R; row++) {
+        if (row >= rows) {
+          table[2 * row] = -1;
+          table[2 * row + 1] = 0;
+          continue;
+        }
+        const t = Math.floor(row / positions);
+        const srcBatch = g.batchGroups > 1 ? grp * batchPerGroup + n0 + t : n0 + t;
+        table[2 * row] = (srcBatch * g.inFeatures + firstChannel) * inPlane * es;
+        table[2 * row + 1] = (row - t * positions) * windowSize;
+      }
+      const source: PanelSource = {
+        rows,
+        pack(k0, kc, RR, _dst, dstOff) {
+          if (RR !== R) throw new Error(`conv: panel width ${RR}, expected ${R}`);
+          const i0 = Math.floor(k0 / windowSize);
+          moves.pack_gather(lhsAt, dstOff * es, panels, kc, k0 - i0 * windowSize, i0 * inPlane * es, windowSize, inPlane * es, offsetsAt, rowsAt, zeroAt);
+        },
+      };
+      const ok = gemmWasm("conv_general_dilated", kernel, source, K, outDType, (mem, c0, ldc) => {
+        for (let o = 0; o < groupOut; o++) {
+          for (let t = 0; t < n1 - n0; t++) {
+            const from = c0 + o * ldc + t * positions;
+            out.set(mem.subarray(from, from + positions), ((n0 + t) * O + grp * groupOut + o) * positions);
+          }
+        }
+      }, mark);
       if (!ok) return null;
     }
   }

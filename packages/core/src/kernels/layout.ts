@@ -42,11 +42,26 @@ export const transposeKernel = (src: TypedArray, shape: Shape, perm: readonly nu
   const out = typedArrayFor(dtype, src.length);
   if (src.length >= WASM_TRANSPOSE_MIN && transposeWasm(src, shape, perm, out)) return out;
   const inStrides = stridesOf(shape);
-  const outShape = perm.map((p) => shape[p]!);
-  // Iterate over the output in order; read the input through permuted strides.
-  const srcStrides = perm.map((p) => inStrides[p]!);
-  forEachRun(outShape, srcStrides, stridesOf(outShape), (so, doff, n, ss) => {
-    for (let i = 0; i < n; i++) out[doff + i] = src[so + i * ss]!;
+  // Iterate over the output in order; read the input through permuted strides. Output axes
+  // that are also adjacent and in order in the input merge (size-1 axes drop), so a block of
+  // trailing axes that stays in place ([A, B, H, W] -> [B, A, H, W]) is one run per row.
+  const dims: number[] = [];
+  const srcStrides: number[] = [];
+  for (const p of perm) {
+    const size = shape[p]!;
+    if (size === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && srcStrides[last] === inStrides[p]! * size) {
+      dims[last]! *= size;
+      srcStrides[last] = inStrides[p]!;
+    } else {
+      dims.push(size);
+      srcStrides.push(inStrides[p]!);
+    }
+  }
+  forEachRun(dims, srcStrides, stridesOf(dims), (so, doff, n, ss) => {
+    if (ss === 1 && n >= 64) out.set(src.subarray(so, so + n), doff);
+    else for (let i = 0; i < n; i++) out[doff + i] = src[so + i * ss]!;
   });
   return out;
 };

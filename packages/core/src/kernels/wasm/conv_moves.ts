@@ -18,6 +18,12 @@ import { MAX_PAGES, demote, kernelMemory, kernelPath, warnFallback } from "./run
  * - `pack_panels(src, dst, panels, bases, kc, offs)`: for every panel p whose base
  *   `b = bases[p]` (i32 elements) is not negative, writes 32 bytes per depth q < kc, read at
  *   element `b + offs[q]` of `src`, to `dst + (p * kc + q) * 32` (a panel of 32 / es rows);
+ * - `pack_gather(src, dst, panels, kc, w0, plane0, windowSize, planeBytes, offsets, rows, zero)`:
+ *   packs patch panels of 32 / es rows gathered through an offset table: row entry k of `rows`
+ *   is (image base in bytes, or -1 for a padding row; its offset-table row); depth step q reads
+ *   window position w (from w0, wrapping at windowSize into the next input plane, planeBytes
+ *   on) at `src + base + plane + offsets[row + w] * es`, or the zero at `zero` where the
+ *   offset is -1 (padding);
  * - `unshift(dst, src, chans, images, runs, dstChan, dstImage, dstRun, srcChan, srcImage, srcRun, bytes)`:
  *   copies `bytes` per (channel, image, run) between the two strided layouts.
  */
@@ -64,6 +70,43 @@ export const buildConvMovesModule = (es: 4 | 8, shared: boolean): ModuleBuilder 
       });
     });
   });
+  m.func("pack_gather", { params: Array(11).fill("i32") }, (f) => {
+    const [src, dst, panels, kc, w0, plane0, windowSize, planeBytes, offsets, rows, zero] = f.params as Local[] as Local[] & { length: 11 };
+    const R = 32 / es;
+    const p = f.local("i32");
+    const q = f.local("i32");
+    const r = f.local("i32");
+    const w = f.local("i32");
+    const plane = f.local("i32");
+    const d = f.local("i32");
+    const row = f.local("i32");
+    const b = f.local("i32");
+    const off = f.local("i32");
+    f.get(dst!).set(d);
+    f.whileLt(p, panels!, 1, () => {
+      f.get(w0!).set(w);
+      f.get(plane0!).set(plane);
+      f.i32(0).set(q);
+      f.whileLt(q, kc!, 1, () => {
+        f.i32(0).set(r);
+        f.whileLt(r, R, 1, () => {
+          // Row table entry: (image base in bytes or -1, offset-table row); value or zero.
+          f.get(rows!).get(p).i32(R).op("i32.mul").get(r).op("i32.add").i32(3).op("i32.shl").op("i32.add").tee(row).load("i32.load").set(b);
+          f.get(offsets!).get(row).load("i32.load", 4).get(w).op("i32.add").i32(2).op("i32.shl").op("i32.add").load("i32.load").set(off);
+          f.get(d);
+          f.get(src!).get(b).op("i32.add").get(plane).op("i32.add").get(off).i32(shift).op("i32.shl").op("i32.add");
+          f.get(zero!);
+          f.get(b).get(off).op("i32.or").i32(0).op("i32.ge_s").op("select");
+          f.load(es === 4 ? "i32.load" : "i64.load").store(es === 4 ? "i32.store" : "i64.store");
+          f.get(d).i32(es).op("i32.add").set(d);
+        });
+        f.get(w).i32(1).op("i32.add").tee(w).get(windowSize!).op("i32.eq").if(() => {
+          f.i32(0).set(w);
+          f.get(plane).get(planeBytes!).op("i32.add").set(plane);
+        });
+      });
+    });
+  });
   m.func("unshift", { params: Array(12).fill("i32") }, (f) => {
     const [dst, src, chans, images, runs, dstChan, dstImage, dstRun, srcChan, srcImage, srcRun, bytes] = f.params as Local[] as Local[] & { length: 12 };
     const c = f.local("i32");
@@ -91,6 +134,7 @@ export const buildConvMovesModule = (es: 4 | 8, shared: boolean): ModuleBuilder 
 export interface ConvMoves {
   pad_rows(src: number, dst: number, planes: number, r0: number, r1: number, srcPlane: number, srcRow: number, dstPlane: number, dstRow: number, srcOff: number, dstOff: number, bytes: number): void;
   pack_panels(src: number, dst: number, panels: number, bases: number, kc: number, offs: number): void;
+  pack_gather(src: number, dst: number, panels: number, kc: number, w0: number, plane0: number, windowSize: number, planeBytes: number, offsets: number, rows: number, zero: number): void;
   unshift(dst: number, src: number, chans: number, images: number, runs: number, dstChan: number, dstImage: number, dstRun: number, srcChan: number, srcImage: number, srcRun: number, bytes: number): void;
 }
 
