@@ -58,8 +58,10 @@ void laxUnaryIsExact;
 
 const npForms = pipeable(np, namesOf(np, NP_INTERNAL) as NpNames[], new Set(NP_UNARY));
 
-type Linalg = typeof np.linalg;
-type LinalgNames = FunctionKeys<Linalg>;
+/** The type of `np.linalg`, whose functions `fp.linalg` turns data-last. */
+export type Linalg = typeof np.linalg;
+/** The names of `np.linalg`'s functions. */
+export type LinalgNames = FunctionKeys<Linalg>;
 /** np.linalg's functions of one array (checked against their types like NP_UNARY). */
 const LINALG_UNARY = ["det", "inv", "multiDot", "slogdet"] as const;
 const linalgUnaryIsExact: Same<(typeof LINALG_UNARY)[number], UnaryKeys<Pick<Linalg, LinalgNames>>> = true;

@@ -12,3 +12,4 @@ export * from "./nan_reductions.js";
 export * from "./signal.js";
 import "./fluent.js";
 export { linalg, trace, type NormOrd, type NormOptions, type NormArgs } from "./linalg_norms.js";
+export type { EighOptions, SvdOptions, QrMode } from "./linalg_decomp.js";
