@@ -88,6 +88,8 @@ export const {
   // More of jax.numpy (issue 11): matrices, nan-reductions, special functions.
   allclose, convolve, correlate, cross, diag, diagonal, heaviside, histogram, hypot, interp, isclose, kron, logaddexp2, meshgrid, nanArgmax, nanArgmin,
   nanCumsum, nanMax, nanMean, nanMin, nanProd, nanStd, nanSum, nanVar, roll, sinc, tril, triu,
+  // sorting and selection
+  argpartition, argsort, median, partition, percentile, quantile, searchsorted, sort, unique,
 } = npForms;
 // `var` is a reserved word: it can be exported under that name, but not declared.
 const { var: variance_ } = npForms;

@@ -5,3 +5,4 @@ export * from "./linalg.js";
 export * from "./control.js";
 /** `lax.linalg`: triangularSolve, cholesky, lu, qr, eigh, svd (the linear-algebra primitives). */
 export * as linalg from "./linalg_decomp.js";
+export * from "./sort.js";

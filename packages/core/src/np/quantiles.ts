@@ -1,0 +1,129 @@
+/**
+ * `np.quantile`, `np.percentile` and `np.median`, as NumPy computes them: sort along the
+ * reduced axes, then read (and for `linear`/`midpoint` blend) the order statistics around
+ * position `q * (n - 1)`. A slice holding a NaN gives NaN. Differentiable in the data (the
+ * gradient flows through the sort's permutation to the one or two elements read) and, for
+ * `linear`, in `q`; traceable and batchable.
+ */
+import { ArrayBase, NDArray } from "../array.js";
+import type { Axes, PositionalOr } from "../api/arg_types.js";
+import { parseArgs, signature, withSignature } from "../api/args.js";
+import { ValueError } from "../errors.js";
+import { add, div, mul, sub } from "../primitives/binary.js";
+import { scalar } from "../primitives/common.js";
+import { ne, select } from "../primitives/compare.js";
+import { gather } from "../primitives/indexing.js";
+import { sortMulti } from "../primitives/sort.js";
+import { broadcastInDim, broadcastTo, convertElementType, reshape, transpose } from "../primitives/structural.js";
+import { RoundingMethod, ceil, floor, round } from "../primitives/unary.js";
+import { type ArrayLike, promoteToFloat } from "./coerce.js";
+import { reductionAxes } from "./reductions.js";
+
+/** How a quantile between two order statistics is read (NumPy's `method`). */
+export type QuantileMethod = "linear" | "lower" | "higher" | "nearest" | "midpoint";
+const METHODS: readonly QuantileMethod[] = ["linear", "lower", "higher", "nearest", "midpoint"];
+
+/** Options of `np.quantile` and `np.percentile`. */
+export interface QuantileOptions {
+  /** Axes to reduce (an axis, a list, or `null`/absent for all). */
+  axis?: Axes;
+  /** Accepted as NumPy takes it; arrays are immutable, so it changes nothing. */
+  overwriteInput?: boolean;
+  /** `'linear'` (default), `'lower'`, `'higher'`, `'nearest'` (ties to even) or `'midpoint'`. */
+  method?: QuantileMethod;
+  /** Keep the reduced axes as size 1. */
+  keepdims?: boolean;
+}
+/** `np.quantile(a, q, axis, out, overwriteInput, method, keepdims)` and its options form. */
+export type QuantileArgs = PositionalOr<[axis: Axes, out: null, overwriteInput: boolean, method: QuantileMethod, keepdims: boolean], QuantileOptions>;
+
+interface Parsed {
+  axis?: Axes;
+  method?: QuantileMethod;
+  keepdims?: boolean;
+}
+
+const quantileSig = (name: string) =>
+  signature(name, ["a:array!", "q:array!", "axis:axes", "out:out", "overwriteInput:bool", { name: "method", kind: "string", choices: METHODS }, "keepdims:bool"]);
+
+/** The quantiles `q` (fractions, any shape Q) of `a` over `axis`: shape Q + the kept axes. */
+const quantileOf = (op: string, a0: ArrayLike, q0: ArrayLike, o: Parsed, scale: number): ArrayBase => {
+  const [a, qRaw] = promoteToFloat(a0, q0) as [ArrayBase, ArrayBase];
+  const q = scale === 1 ? qRaw : div(qRaw, scalar(scale, qRaw.dtype));
+  if (q instanceof NDArray) {
+    for (const v of q.toTypedArray()) {
+      if (!(v >= 0 && v <= 1)) throw new ValueError(`${scale === 1 ? "quantiles" : "percentiles"} must be in the range [0, ${scale}], got ${v * scale}`, { op });
+    }
+  }
+  const axes = reductionAxes(op, a, o.axis);
+  const kept = a.shape.map((_, k) => k).filter((k) => !axes.includes(k));
+  const keptShape = kept.map((k) => a.shape[k]!);
+  const n = axes.reduce((p, k) => p * a.shape[k]!, 1);
+  const outKept = o.keepdims ? a.shape.map((d, k) => (axes.includes(k) ? 1 : d)) : keptShape;
+  const outShape = [...q.shape, ...outKept];
+  if (n === 0) return broadcastInDim(scalar(NaN, a.dtype), outShape, []);
+  // [kept..., n], sorted along the last axis (NaNs last).
+  const flat = reshape(transpose(a, [...kept, ...axes]), [...keptShape, n]);
+  const last = keptShape.length;
+  const sorted = sortMulti([flat], { dimension: last, is_stable: true, num_keys: 1 })[0]!;
+  const pos = mul(q, scalar(n - 1, q.dtype));
+  // Reads the order statistics at (float) index array `at` of shape Q: result [Q..., kept...].
+  const read = (at: ArrayBase): ArrayBase => {
+    const g = gather(sorted, convertElementType(at, "int32"), { axis: last, batch_dims: 0 });
+    const qAxes = q.shape.map((_, k) => last + k);
+    return transpose(g, [...qAxes, ...keptShape.map((_, k) => k)]);
+  };
+  const method = o.method ?? "linear";
+  const lo = floor(pos);
+  const hi = ceil(pos);
+  let r: ArrayBase;
+  if (method === "lower") r = read(lo);
+  else if (method === "higher") r = read(hi);
+  else if (method === "nearest") r = read(round(pos, RoundingMethod.TO_NEAREST_EVEN));
+  else {
+    const [vlo, vhi] = [read(lo), read(hi)];
+    const asQ = (t: ArrayBase) => broadcastInDim(t, [...q.shape, ...keptShape], q.shape.map((_, k) => k));
+    r = method === "midpoint" ? mul(add(vlo, vhi), scalar(0.5, a.dtype)) : add(vlo, mul(sub(vhi, vlo), asQ(sub(pos, lo))));
+  }
+  // A slice holding a NaN has a NaN quantile (NumPy); the sort moved it to the end.
+  const lastVal = reshape(gather(sorted, scalar(n - 1, "int32"), { axis: last, batch_dims: 0 }), keptShape);
+  const hasNan = broadcastTo(ne(lastVal, lastVal), [...q.shape, ...keptShape]);
+  r = select(hasNan, broadcastInDim(scalar(NaN, a.dtype), r.shape, []), r);
+  return reshape(r, outShape);
+};
+
+const quantileSigNp = quantileSig("np.quantile");
+/**
+ * `np.quantile(a, q, axis = null, out = null, overwriteInput = false, method = 'linear',
+ * keepdims = false)`: the `q`-th quantiles (`q` in [0, 1], a number or an array of any shape,
+ * whose axes lead the result) of `a` over `axis`. Integers become float32.
+ */
+export const quantile = withSignature(quantileSigNp, (a: ArrayLike, q: ArrayLike, ...args: QuantileArgs): ArrayBase =>
+  quantileOf("np.quantile", a, q, parseArgs<Parsed>(quantileSigNp, [a, q, ...args]), 1),
+);
+
+const percentileSig = quantileSig("np.percentile");
+/** `np.percentile(a, q, ...)`: {@link quantile} with `q` in percent ([0, 100]). */
+export const percentile = withSignature(percentileSig, (a: ArrayLike, q: ArrayLike, ...args: QuantileArgs): ArrayBase =>
+  quantileOf("np.percentile", a, q, parseArgs<Parsed>(percentileSig, [a, q, ...args]), 100),
+);
+
+/** Options of `np.median`. */
+export interface MedianOptions {
+  axis?: Axes;
+  overwriteInput?: boolean;
+  keepdims?: boolean;
+}
+/** `np.median(a, axis, out, overwriteInput, keepdims)` and its options form. */
+export type MedianArgs = PositionalOr<[axis: Axes, out: null, overwriteInput: boolean, keepdims: boolean], MedianOptions>;
+
+const medianSig = signature("np.median", ["a:array!", "axis:axes", "out:out", "overwriteInput:bool", "keepdims:bool"]);
+/**
+ * `np.median(a, axis = null, out = null, overwriteInput = false, keepdims = false)`: the
+ * middle value over `axis` (the mean of the two middle ones for an even count); NaN when the
+ * slice holds a NaN. Its gradient goes to the middle element(s), half each for an even count.
+ */
+export const median = withSignature(medianSig, (a: ArrayLike, ...args: MedianArgs): ArrayBase => {
+  const o = parseArgs<Parsed>(medianSig, [a, ...args]);
+  return quantileOf("np.median", a, 0.5, { ...o, method: "midpoint" }, 1);
+});
