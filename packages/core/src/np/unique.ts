@@ -58,9 +58,10 @@ const uniqueSig = signature("np.unique", [
  * `size` (a static length), as in JAX: missing entries are padded with `fillValue`
  * (default: the smallest value), their counts with 0 and their indices with 0.
  */
-export function unique(x: ArrayLike, options: UniqueOptions & Flags): ArrayBase[];
 export function unique(x: ArrayLike, options?: UniqueOptions & { returnIndex?: false; returnInverse?: false; returnCounts?: false }): ArrayBase;
-export function unique(x: ArrayLike, returnIndex?: boolean, returnInverse?: boolean, returnCounts?: boolean, axis?: null, options?: UniqueOptions): ArrayBase | ArrayBase[];
+export function unique(x: ArrayLike, options: UniqueOptions & Flags): ArrayBase[];
+export function unique(x: ArrayLike, options: UniqueOptions): ArrayBase | ArrayBase[];
+export function unique(x: ArrayLike, returnIndex: boolean, returnInverse?: boolean, returnCounts?: boolean, axis?: null, options?: UniqueOptions): ArrayBase | ArrayBase[];
 export function unique(x: ArrayLike, ...args: unknown[]): ArrayBase | ArrayBase[] {
   const op = "np.unique";
   const o = parseArgs<UniqueOptions>(uniqueSig, [x, ...args]);
