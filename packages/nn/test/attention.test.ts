@@ -19,6 +19,7 @@ interface RefOptions {
   scale?: number;
   qLens?: number[];
   kvLens?: number[];
+  window?: [number, number];
 }
 
 /** jax.nn.dot_product_attention by loops: masked logits are -0.7 · float max, softmax over s. */
@@ -36,7 +37,7 @@ const refAttention = (q: number[][][][], k: number[][][][], v: number[][][][], o
           let l = 0;
           for (let h = 0; h < H; h++) l += q[b]![t]![n]![h]! * k[b]![s]![kh]![h]!;
           l = l * scale + (o.bias ? o.bias[b]![n]![t]![s]! : 0);
-          const allowed = (!o.mask || o.mask[b]![n]![t]![s]!) && (!o.isCausal || s <= t) && (!o.qLens || t < o.qLens[b]!) && (!o.kvLens || s < o.kvLens[b]!);
+          const allowed = (!o.mask || o.mask[b]![n]![t]![s]!) && (!o.isCausal || s <= t) && (!o.qLens || t < o.qLens[b]!) && (!o.kvLens || s < o.kvLens[b]!) && (!o.window || (t - o.window[0] <= s && s <= t + o.window[1]));
           return allowed ? l : -0.7 * Number.MAX_VALUE;
         });
         const m = Math.max(...logits);
@@ -64,6 +65,7 @@ describe("dotProductAttention", () => {
           useMask: fc.boolean(),
           isCausal: fc.boolean(),
           lens: fc.boolean(),
+          window: fc.option(fc.tuple(fc.nat(2), fc.nat(2)), { nil: undefined }),
           scale: fc.option(fc.double({ min: 0.1, max: 2, noNaN: true }), { nil: undefined }),
           seed: fc.nat(1000),
         }),
@@ -82,6 +84,7 @@ describe("dotProductAttention", () => {
             scale: c.scale,
             querySeqLengths: qLens && np.array(qLens, { dtype: "int32" }),
             keyValueSeqLengths: kvLens && np.array(kvLens, { dtype: "int32" }),
+            localWindowSize: c.window,
           });
           const want = refAttention(q.toArray(), k.toArray(), v.toArray(), {
             bias: bias && bcast4(bias, full),
@@ -90,6 +93,7 @@ describe("dotProductAttention", () => {
             scale: c.scale,
             qLens,
             kvLens,
+            window: c.window,
           });
           expect(y.shape).toEqual([c.B, c.T, N, c.H]);
           expectClose(y, np.array(want, { dtype: "float64" }), 1e-12);
@@ -99,6 +103,7 @@ describe("dotProductAttention", () => {
             scale: c.scale,
             querySeqLengths: qLens && np.array(qLens, { dtype: "int32" }),
             keyValueSeqLengths: kvLens && np.array(kvLens, { dtype: "int32" }),
+            localWindowSize: c.window,
           });
           expect(y32.dtype).toBe("float32");
           expectClose(y32, np.array(want, { dtype: "float64" }), 1e-4);
@@ -149,6 +154,13 @@ describe("dotProductAttention", () => {
     expect(() => nn.dotProductAttention(q, k, k, null, np.ones([2, 5]))).toThrow(DTypeError);
     expect(() => nn.dotProductAttention(q, k, np.astype(k, "float64"))).toThrow(/must share a dtype/);
     expect(() => nn.dotProductAttention(q, k, k, { isCasual: true } as never)).toThrow(/unknown option 'isCasual'[^]*did you mean 'isCausal'/);
+    expect(() => nn.dotProductAttention(q, k, k, { localWindowSize: [1, -1] })).toThrow(/localWindowSize must be a non-negative integer or a \[left, right\] pair/);
+    // A symmetric window of 1 is the band |s - t| <= 1.
+    const band = np.array([[1, 1, 0, 0, 0], [1, 1, 1, 0, 0]].map((r) => r.map(Boolean)));
+    const [qr, kr, vr] = [f64([1, 2, 4, 3], 1), f64([1, 5, 2, 3], 2), f64([1, 5, 2, 3], 3)];
+    const banded = nn.dotProductAttention(qr, kr, vr, { localWindowSize: 1 });
+    expectClose(banded, nn.dotProductAttention(qr, kr, vr, null, band), 1e-15);
+    expect(np.max(np.abs(np.subtract(banded, nn.dotProductAttention(qr, kr, vr)))).item()).toBeGreaterThan(1e-3);
     expect(() => nn.dotProductAttention(q, k, k, { querySeqLengths: np.array([1, 2], { dtype: "int32" }) })).toThrow(/querySeqLengths must have shape \[1\]/);
   });
 });

@@ -8,6 +8,7 @@ import {
   DTypeError,
   type DType,
   type PositionalOr,
+  describeValue,
   ShapeError,
   type Signature,
   ValueError,
@@ -34,6 +35,11 @@ export interface DotProductAttentionOptions {
   querySeqLengths?: np.ArrayLike | null;
   /** int32 [B]: key positions at or after the length are padding (never attended). */
   keyValueSeqLengths?: np.ArrayLike | null;
+  /**
+   * Local (sliding-window) attention: `[left, right]` lets query t attend keys s with
+   * t - left ≤ s ≤ t + right; one number is a symmetric window. Default: no window.
+   */
+  localWindowSize?: number | readonly [number, number] | null;
 }
 
 /** `(query, key, value, bias?, mask?, options?)` as JAX takes them. */
@@ -49,6 +55,7 @@ const attentionSig: Signature = signature("nn.dotProductAttention", [
   "isCausal:bool=",
   "querySeqLengths:array?=",
   "keyValueSeqLengths:array?=",
+  "localWindowSize:ints?=",
 ]);
 
 const shapeStr = (x: ArrayBase) => `[${x.shape.join(", ")}]`;
@@ -84,8 +91,8 @@ const seqLengths = (op: string, what: string, v: np.ArrayLike, b: number): Array
  * `query` is [B, T, N, H] (batch, query length, heads, head size); `key` and `value` are
  * [B, S, K, H] with K dividing N (grouped-query attention: query head n reads key/value head
  * n // (N / K); K = N is ordinary multi-head attention). Rank-3 inputs ([T, N, H]) have no
- * batch axis. `bias` and `mask` broadcast to [B, N, T, S]; `mask`, `isCausal` and the
- * sequence lengths combine (a key is attended only where all allow it). Masked logits become
+ * batch axis. `bias` and `mask` broadcast to [B, N, T, S]; `mask`, `isCausal`, the
+ * sequence lengths and `localWindowSize` combine (a key is attended only where all allow it). Masked logits become
  * -0.7 × the dtype's largest number, as JAX, so a row with every key masked attends
  * uniformly instead of giving NaN. The softmax runs in the inputs' float dtype. Returns
  * [B, T, N, H].
@@ -147,6 +154,14 @@ export function dotProductAttention(query: np.ArrayLike, key: np.ArrayLike, valu
   if (o.keyValueSeqLengths !== undefined && o.keyValueSeqLengths !== null) {
     const lens = seqLengths(op, "keyValueSeqLengths", o.keyValueSeqLengths, B);
     masks.push(np.less(np.reshape(sPos, [1, 1, T, S]), np.reshape(lens, [B, 1, 1, 1])));
+  }
+  if (o.localWindowSize !== undefined && o.localWindowSize !== null) {
+    const w = typeof o.localWindowSize === "number" ? [o.localWindowSize, o.localWindowSize] : o.localWindowSize;
+    if (w.length !== 2 || !w.every((n) => Number.isInteger(n) && n >= 0)) {
+      throw new ValueError(`localWindowSize must be a non-negative integer or a [left, right] pair of them, got ${describeValue(o.localWindowSize)}`, { op });
+    }
+    const offset = np.subtract(sPos, tPos); // s - t
+    masks.push(np.logicalAnd(np.greaterEqual(offset, -w[0]!), np.lessEqual(offset, w[1]!)));
   }
   if (masks.length > 0) {
     const allowed = masks.reduce((a, b) => np.logicalAnd(a, b));
