@@ -114,11 +114,16 @@ const pruneStack = (e: Error): void => {
   const kept = frames.filter((l) => !(isFrame(l) && INTERNAL_FRAME.test(l)));
   const shown = kept.some(isFrame) ? kept : frames;
   let replaced: string | undefined;
+  const current = () => replaced ?? [`${e.name}: ${e.message}`, ...shown].join("\n");
   Object.defineProperty(e, "stack", {
     configurable: true,
     enumerable: false,
-    get: () => replaced ?? [`${e.name}: ${e.message}`, ...shown].join("\n"),
+    get: current,
     set: (v: string) => {
+      // Node prefixes the stack of an error thrown through `vm` code (tslab's cells, the REPL)
+      // with the source line of its innermost frame and a caret: for a Cotangent error that is
+      // a line of the library, so the stack is kept as it was.
+      if (typeof v === "string" && v !== current() && v.endsWith(`\n${current()}`) && INTERNAL_FRAME.test(v.slice(0, v.indexOf("\n")))) return;
       replaced = v;
     },
   });

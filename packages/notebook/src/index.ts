@@ -36,3 +36,8 @@ export {
 } from "./plots.js";
 export { type ProgressOptions, type Progress, progress } from "./progress.js";
 export { userFrames, formatError, errorBundle, showError, concise } from "./errors.js";
+export { trackTslabCells, installStackMapping, mapCellFrames } from "./cells.js";
+
+import { trackTslabCells as trackCells } from "./cells.js";
+// In the tslab kernel, frames name the cell and the line the user typed (`In[3]:4`); elsewhere nothing happens.
+trackCells();
