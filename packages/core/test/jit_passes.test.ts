@@ -143,7 +143,7 @@ describe("constant folding", () => {
 });
 
 describe("algebraic simplification", () => {
-  it("×1, +0, reshape and transpose chains", () => {
+  it("×1, reshape and transpose chains (x + zeros stays: -0 + 0 is +0, not -0)", () => {
     golden(
       (j) => dce(simplify(j)),
       (x: V) => np.transpose(np.transpose(np.add(np.multiply(np.reshape(np.reshape(x, [3, 1]), [1, 3]), 1), np.zeros([1, 3])))),
@@ -156,10 +156,21 @@ describe("algebraic simplification", () => {
     g:f32[3,1] = transpose[permutation=(1, 0)] f
     h:f32[1,3] = transpose[permutation=(1, 0)] g
   in (h,) }`,
-      `{ lambda ; a:f32[3]. let
-    b:f32[1,3] = reshape[new_sizes=(1, 3)] a
-  in (b,) }`,
+      `{ lambda a:f32[1,3]; b:f32[3]. let
+    c:f32[1,3] = reshape[new_sizes=(1, 3)] b
+    d:f32[1,3] = add c a
+  in (d,) }`,
     );
+  });
+  it("float x + 0 is kept and x + (-0), x - 0 are removed: jit keeps the sign of a zero result", () => {
+    const f = (x: V) => np.subtract(np.add(np.add(x, -0), 0), 0);
+    const j = optimize(makeJaxpr(f)(x3)).jaxpr;
+    expect(text(j)).toBe(`{ lambda ; a:f32[3]. let
+    b:f32[3] = add a 0.0:f32[]
+  in (b,) }`);
+    const negZero = np.array([-0, 1, -0], { dtype: "float32" });
+    expect(Array.from(jit(f)(negZero).toTypedArray()).map((v) => Object.is(v, -0))).toEqual([false, false, false]);
+    expect(Array.from(jit((x: V) => np.add(x, -0))(negZero).toTypedArray()).map((v) => Object.is(v, -0))).toEqual([true, false, true]);
   });
   it("removes the instantiated zero and one seeds of a backward pass", () => {
     const j = optimize(makeJaxpr(grad((x: V) => np.sum(np.sin(x))))(x3)).jaxpr;

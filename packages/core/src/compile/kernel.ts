@@ -5,13 +5,14 @@
  * chains), reductions accumulated in a JS number (float64) as the eager reduce kernels do.
  * Shapes are known when compiling, so sizes and strides are constants in the code. The
  * generator emits source text for `new Function` (the pattern kernels/elementwise.ts uses);
- * a Wasm SIMD backend plugs in at `generateKernel` by emitting a module for the same group.
+ * float32 arithmetic groups also get a Wasm SIMD kernel (wasm_kernel.ts), used when large.
  */
 import type { DType, TypedArray } from "../dtype.js";
 import { type Atom, Literal, type Var } from "../ir/jaxpr.js";
 import { compile } from "../kernels/codegen.js";
 import { type FusionGroup, broadcastStrides } from "./fusion.js";
 import { isVar } from "./passes/rewrite.js";
+import { wasmFusedKernel } from "./wasm_kernel.js";
 
 export type FusedKernel = (ins: TypedArray[], outs: TypedArray[]) => void;
 
@@ -166,6 +167,14 @@ export const generateKernel = (g: FusionGroup): GeneratedKernel | null => {
     fn = compile<FusedKernel>(["ins", "outs"], source);
     if (!fn) return null;
     cache.set(source, fn);
+  }
+  // Float32 arithmetic groups over contiguous or scalar operands run as Wasm SIMD where that is on.
+  const wasm = wasmFusedKernel(g, inputs, outputs, (v) => broadcastStrides(v.aval.shape, domain));
+  if (wasm) {
+    const js = fn;
+    fn = (ins, outs) => {
+      if (!wasm(ins, outs)) js(ins, outs);
+    };
   }
   const contiguous = (st: number[]) => st.every((x, d) => x === (domain[d] === 1 ? x : domStrides[d]));
   const inPlaceSafe = inputs.map((_, k) => loads.filter((l) => l.buf === `in${k}`).every((l) => contiguous(accesses[l.access]!.strides)) && inputs[k]!.aval.size === sizeOfDomain);

@@ -32,18 +32,27 @@ const rule = (p: Primitive, r: SimplifyRule) => simplifyRules.set(p, [...(simpli
 
 const same = (e: Eqn, a: Atom): Atom | null => (a.aval.equals(e.outputs[0]!.aval) ? a : null);
 
-/** `op(x, c)` or `op(c, x)` -> x when the constant operand is `unit` (on the given sides). */
+/**
+ * `op(x, c)` or `op(c, x)` -> x when the constant operand is `unit` (on the given sides),
+ * compared with Object.is for floats: only -0 is an identity of float addition (-0 + 0 is
+ * +0, so `x + 0 -> x` would turn a -0 input's +0 result into -0) and only +0 of subtraction;
+ * integers have one zero.
+ */
 const identityOperand =
   (unit: number, sides: "both" | "right"): SimplifyRule =>
   (e, cx) => {
     const [a, b] = e.inputs as [Atom, Atom];
-    if (cx.constantValue(b) === unit) return same(e, a);
-    if (sides === "both" && cx.constantValue(a) === unit) return same(e, b);
+    const isUnit = (x: Atom) => {
+      const c = cx.constantValue(x);
+      return c !== undefined && (e.outputs[0]!.aval.dtype.startsWith("float") ? Object.is(c, unit) : c === unit);
+    };
+    if (isUnit(b)) return same(e, a);
+    if (sides === "both" && isUnit(a)) return same(e, b);
     return null;
   };
 
 rule(mulP, identityOperand(1, "both"));
-rule(addP, identityOperand(0, "both"));
+rule(addP, identityOperand(-0, "both"));
 rule(subP, identityOperand(0, "right"));
 rule(divP, identityOperand(1, "right"));
 
