@@ -200,6 +200,26 @@ describe("multiHeadAttention", () => {
     expectClose(np.index(y, [1, 2]), layer.apply(p, np.index(x, [1, 2]), { mask: np.index(mask, [1, 2]) }), 1e-14);
     expectClose(np.index(y, [1]), layer.apply(p, np.index(x, [1]), { mask: np.index(mask, [1]) }), 1e-14);
   });
+  it("dropout on the attention weights in training only, with the key's mask", () => {
+    const layer = nn.multiHeadAttention(2, 4, { dtype: "float64", dropoutRate: 0.3, isCausal: true });
+    const plain = nn.multiHeadAttention(2, 4, { dtype: "float64", isCausal: true });
+    const p = layer.init(random.key(6));
+    const x = f64([2, 3, 4], 7);
+    expectClose(layer.apply(p, x), plain.apply(p, x), 0);
+    const key = random.key(8);
+    const y = layer.apply(p, x, { train: true, key });
+    expectClose(layer.apply(p, x, { train: true, key }), y, 0);
+    // The reference: softmax weights by hand, the mask random.bernoulli(key, 0.7, [B, N, T, S]), scaled by 1/0.7.
+    const proj = (pp: nn.ProjectionParams) => np.add(np.einsum("btf,fnh->btnh", x, pp.w), pp.b!);
+    const [q, k, v] = [proj(p.query), proj(p.key), proj(p.value)];
+    const tril = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1]].map((r) => r.map(Boolean)));
+    const logits = np.where(tril, np.divide(np.einsum("btnh,bsnh->bnts", q, k), Math.sqrt(2)), -1e300);
+    const weights = np.multiply(nn.softmax(logits), np.divide(np.astype(random.bernoulli(key, 0.7, [2, 2, 3, 3]), "float64"), 0.7));
+    const want = np.add(np.einsum("bnts,bsnh,nho->bto", weights, v, p.out.w), p.out.b!);
+    expectClose(y, want, 1e-13);
+    expect(() => layer.apply(p, x, { train: true })).toThrow(/nn.multiHeadAttention: needs a PRNG key in training mode \(dropoutRate > 0\)/);
+    expect(() => nn.multiHeadAttention(2, 4, { dropoutRate: 1 })).toThrow(/dropoutRate must be in \[0, 1\), got 1/);
+  });
   it("initializes each projection as a [fanIn, fanOut] matrix (Flax's DenseGeneral)", () => {
     const layer = nn.multiHeadAttention(2, 8, { qkvFeatures: 6, useBias: false });
     const p = layer.init(random.key(3));

@@ -98,8 +98,16 @@ const seqLengths = (op: string, what: string, v: np.ArrayLike, b: number): Array
  * [B, T, N, H].
  */
 export function dotProductAttention(query: np.ArrayLike, key: np.ArrayLike, value: np.ArrayLike, ...args: DotProductAttentionArgs): ArrayBase {
-  const op = "nn.dotProductAttention";
   const o = parseArgs<DotProductAttentionOptions>(attentionSig, [query, key, value, ...args]);
+  return attend(query, key, value, o);
+}
+
+/**
+ * The attention itself; `weights`, when given, maps the attention weights [B, N, T, S]
+ * (after the softmax) before they weight the values: the layer's dropout.
+ */
+const attend = (query: np.ArrayLike, key: np.ArrayLike, value: np.ArrayLike, o: DotProductAttentionOptions, weights?: (p: ArrayBase) => ArrayBase): ArrayBase => {
+  const op = "nn.dotProductAttention";
   let q = np.asArray(query);
   let k = np.asArray(key);
   let v = np.asArray(value);
@@ -167,12 +175,13 @@ export function dotProductAttention(query: np.ArrayLike, key: np.ArrayLike, valu
     const allowed = masks.reduce((a, b) => np.logicalAnd(a, b));
     logits = np.where(allowed, logits, np.full([], largeNegative(logits.dtype), { dtype: logits.dtype }));
   }
-  const probs = np.reshape(softmax(logits, -1), [B, K, G, T, S]);
+  const sm = softmax(logits, -1);
+  const probs = np.reshape(weights ? weights(sm) : sm, [B, K, G, T, S]);
   // [B, K, G, T, S] · [B, S, K, H] over S, batched over (B, K): [B, K, G, T, H] -> [B, T, N, H].
   let out = lax.dotGeneral(probs, v, [[[4], [1]], [[0, 1], [0, 2]]]);
   out = np.reshape(np.transpose(out, [0, 3, 1, 2, 4]), [B, T, N, H]);
   return rank === 3 ? np.squeeze(out, 0) : out;
-}
+};
 
 // ---------------------------------------------------------------- the layer
 
@@ -185,6 +194,12 @@ export interface MultiHeadAttentionOptions {
   kvFeatures?: number;
   /** Causal self-attention by default (apply's `isCausal` overrides it). Default false. */
   isCausal?: boolean;
+  /**
+   * Dropout on the attention weights in training (`apply(..., { train: true, key })`), as
+   * Flax's `dropout_rate`: each weight is zeroed with this probability and the rest scaled
+   * by 1/(1 - rate). Default 0.
+   */
+  dropoutRate?: number;
   /** Biases on the four projections. Default true. */
   useBias?: boolean;
   /** Initializer of each projection's kernel, drawn as a [fanIn, fanOut] matrix. Default LeCun normal, as Flax. */
@@ -234,6 +249,7 @@ const mhaSig: Signature = signature("nn.multiHeadAttention", [
   "outFeatures:count=",
   "kvFeatures:count=",
   "isCausal:bool=",
+  "dropoutRate:finite=",
   "useBias:bool=",
   "kernelInit:function=",
   "biasInit:function=",
@@ -263,6 +279,8 @@ export const multiHeadAttention = (numHeads: number, features: number, options: 
     throw new ValueError(`qkvFeatures (${qkv}) must be divisible by numHeads (${numHeads})`, { op, hint: "each head gets qkvFeatures / numHeads features" });
   }
   const headSize = qkv / numHeads;
+  const dropoutRate = options.dropoutRate ?? 0;
+  if (!(dropoutRate >= 0 && dropoutRate < 1)) throw new ValueError(`dropoutRate must be in [0, 1), got ${describeValue(dropoutRate)}`, { op });
   const dtype = checkParamDType(op, options.dtype);
   const useBias = options.useBias ?? true;
   const kernelInit = options.kernelInit ?? lecunNormal();
@@ -330,11 +348,28 @@ export const multiHeadAttention = (numHeads: number, features: number, options: 
         checkBroadcastable(op, what, a, target);
         return np.reshape(np.broadcastTo(a, target), [B, numHeads, T, S]);
       };
-      const attended = dotProductAttention(q, k, v, {
-        mask: flatBatch("mask", applyOptions.mask),
-        bias: flatBatch("bias", applyOptions.bias),
-        isCausal: applyOptions.isCausal ?? options.isCausal ?? false,
-      });
+      let dropout: ((p: ArrayBase) => ArrayBase) | undefined;
+      if (applyOptions.train && dropoutRate > 0) {
+        const key = applyOptions.key;
+        if (key === undefined || key === null) {
+          throw new ValueError("needs a PRNG key in training mode (dropoutRate > 0)", {
+            op,
+            hint: "pass apply(params, x, { train: true, key }) with a fresh key each step (random.split), or { train: false } to evaluate",
+          });
+        }
+        dropout = (p) => np.where(random.bernoulli(key, 1 - dropoutRate, p.shape), np.divide(p, 1 - dropoutRate), np.zerosLike(p));
+      }
+      const attended = attend(
+        q,
+        k,
+        v,
+        {
+          mask: flatBatch("mask", applyOptions.mask),
+          bias: flatBatch("bias", applyOptions.bias),
+          isCausal: applyOptions.isCausal ?? options.isCausal ?? false,
+        },
+        dropout,
+      );
       let y = np.matmul(np.reshape(attended, [B * T, qkv]), np.reshape(po.w, [qkv, outFeatures]));
       if (po.b !== undefined) y = np.add(y, po.b);
       return np.reshape(y, [...batch, T, outFeatures]);
