@@ -84,7 +84,7 @@ describe("@cotangent/core/fp", () => {
     const spd = np.add(np.matmul(m33, np.transpose(m33)), np.eye(3));
     const LINALG_SAMPLES: Record<string, [unknown, unknown[]]> = {
       norm: [a23, [1, 1]], matrixPower: [m33, [2]], trace: [m33, [1]], cholesky: [spd, [{ upper: true }]], solve: [m33, [b3]], qr: [a23, ["r"]],
-      eigh: [spd, [null]], eigvalsh: [spd, []], svd: [a23, [false]], lstsq: [np.transpose(a23), [b3]], pinv: [a23, [1e-6]],
+      eigh: [spd, [null]], eigvalsh: [spd, []], svd: [a23, [false]], lstsq: [np.transpose(a23), [b3]], pinv: [a23, [1e-6]], cond: [m33, [1]], matrixRank: [a23, [1e-3]],
     };
     for (const k of names) {
       if (fla[k] === la[k]) continue; // unary: the function itself

@@ -73,6 +73,24 @@ describe("LU-based functions against LAPACK", () => {
     }
   });
 
+  it("cond (every p), matrixRank and svdvals", () => {
+    const ps: Record<string, number | "fro" | "nuc"> = { fro: "fro", nuc: "nuc", "1": 1, "-1": -1, "2": 2, "-2": -2, inf: Infinity, "-inf": -Infinity };
+    for (const c of ref.square) {
+      const a = arr(c.a);
+      const tol = c.kind === "well" ? 1e-13 : 10 * c.cond * EPS64;
+      record(`cond ${c.kind}`, Math.abs(np.linalg.cond(a).item() - c.cond) / c.cond, tol);
+      for (const [k, p] of Object.entries(ps)) record(`cond ${c.kind}`, Math.abs(np.linalg.cond(a, p).item() - c.conds[k]) / c.conds[k], tol);
+      expect(np.linalg.matrixRank(a).item()).toBe(c.rank);
+    }
+    for (const c of ref.lstsq) {
+      expect(np.linalg.matrixRank(arr(c.a)).item()).toBe(c.rank);
+      record("svdvals", normErr(val(np.linalg.svdvals(arr(c.a))), c.s), 1e-14);
+    }
+    expect(np.linalg.matrixRank(np.zeros([3])).item()).toBe(0);
+    expect(np.linalg.matrixRank([0, 2]).item()).toBe(1);
+    expect(np.linalg.matrixRank(arr(ref.batch.a)).toArray()).toEqual([3, 3]);
+  });
+
   it("float32 inputs give float32 results within float32 rounding (well-conditioned)", () => {
     for (const c of ref.square.filter((s: any) => s.kind === "well")) {
       const a = arr(c.a, "float32");

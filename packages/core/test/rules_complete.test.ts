@@ -11,7 +11,7 @@ describe("primitive records", () => {
     expect(missing).toEqual([]);
   });
   it("the linear ones have transpose rules", () => {
-    const linear = ["neg", "add", "sub", "mul", "div", "reduce_sum", "cumsum", "broadcast_in_dim", "reshape", "transpose", "convert_element_type", "slice", "pad", "concatenate", "rev", "squeeze", "dynamic_slice", "dynamic_update_slice", "gather", "scatter_add", "dot_general", "conv_general_dilated", "select_n", "cond", "scan", "checkpoint", "custom_lin", "name"];
+    const linear = ["neg", "add", "sub", "mul", "div", "reduce_sum", "cumsum", "broadcast_in_dim", "reshape", "transpose", "convert_element_type", "slice", "pad", "concatenate", "rev", "squeeze", "dynamic_slice", "dynamic_update_slice", "gather", "scatter_add", "dot_general", "conv_general_dilated", "select_n", "triangular_solve", "cond", "scan", "checkpoint", "custom_lin", "name"];
     const byName = new Map(allPrimitives().map((p) => [p.name, p]));
     expect(linear.filter((n) => !byName.get(n)?.transpose)).toEqual([]);
   });

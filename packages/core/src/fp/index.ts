@@ -63,7 +63,7 @@ export type Linalg = typeof np.linalg;
 /** The names of `np.linalg`'s functions. */
 export type LinalgNames = FunctionKeys<Linalg>;
 /** np.linalg's functions of one array (checked against their types like NP_UNARY). */
-const LINALG_UNARY = ["det", "inv", "multiDot", "slogdet"] as const;
+const LINALG_UNARY = ["det", "inv", "multiDot", "slogdet", "svdvals"] as const;
 const linalgUnaryIsExact: Same<(typeof LINALG_UNARY)[number], UnaryKeys<Pick<Linalg, LinalgNames>>> = true;
 void linalgUnaryIsExact;
 

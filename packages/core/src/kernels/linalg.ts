@@ -85,24 +85,36 @@ export interface TriangularSolveFlags {
  * inf/NaN, as substitution does in LAPACK's trsm.
  */
 export const triangularSolveKernel = (a: Float64Array, b: Float64Array, m: number, rows: number, cols: number, f: TriangularSolveFlags): Float64Array => {
-  // X op(A) = B is op(A)^T X^T = B^T: one left-side substitution serves both.
-  const transposed = f.transposeA !== !f.leftSide; // whether the system matrix is A^T
+  // X op(A) = B is op(A)^T X^T = B^T: one left-side substitution S X = R serves both, with the
+  // system matrix S (A or A^T) and the right-hand sides R (m x nrhs) laid out row-major, so the
+  // inner loop runs along contiguous rows.
+  const transposed = f.transposeA !== !f.leftSide;
   const lowerSystem = f.lower !== transposed;
-  const at = transposed ? (i: number, j: number) => a[j * m + i]! : (i: number, j: number) => a[i * m + j]!;
+  const sys = transposed ? transposeOf(a, m, m) : a;
   const nrhs = f.leftSide ? cols : rows;
-  // rhs(i, c): entry i of right-hand side c, in B's layout.
-  const idx = f.leftSide ? (i: number, c: number) => i * cols + c : (i: number, c: number) => c * cols + i;
-  const x = Float64Array.from(b);
-  for (let c = 0; c < nrhs; c++) {
-    for (let s = 0; s < m; s++) {
-      const i = lowerSystem ? s : m - 1 - s;
-      let v = x[idx(i, c)]!;
-      if (lowerSystem) for (let k = 0; k < i; k++) v -= at(i, k) * x[idx(k, c)]!;
-      else for (let k = i + 1; k < m; k++) v -= at(i, k) * x[idx(k, c)]!;
-      x[idx(i, c)] = f.unitDiagonal ? v : v / at(i, i);
+  const x = f.leftSide ? Float64Array.from(b) : transposeOf(b, rows, cols);
+  for (let step = 0; step < m; step++) {
+    const i = lowerSystem ? step : m - 1 - step;
+    const xi = i * nrhs;
+    const [from, to] = lowerSystem ? [0, i] : [i + 1, m];
+    for (let k = from; k < to; k++) {
+      const sik = sys[i * m + k]!;
+      const xk = k * nrhs;
+      for (let c = 0; c < nrhs; c++) x[xi + c]! -= sik * x[xk + c]!;
+    }
+    if (!f.unitDiagonal) {
+      const d = sys[i * m + i]!;
+      for (let c = 0; c < nrhs; c++) x[xi + c]! /= d;
     }
   }
-  return x;
+  return f.leftSide ? x : transposeOf(x, m, nrhs);
+};
+
+/** The transpose of a rows x cols row-major matrix. */
+const transposeOf = (a: Float64Array, rows: number, cols: number): Float64Array => {
+  const t = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = a[i * cols + j]!;
+  return t;
 };
 
 /**

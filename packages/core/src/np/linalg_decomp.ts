@@ -324,3 +324,33 @@ export const lstsq = withSignature(lstsqSig, (a: ArrayLike, b: ArrayLike, ...arg
   return [xs, resid, rank, s];
 });
 
+
+// ---------------------------------------------------------------- svdvals, matrixRank
+
+const svdvalsSig = signature("np.linalg.svdvals", ["x:array!"]);
+
+/** The singular values of each matrix, descending (`svd(x, { computeUv: false })`). */
+export const svdvals = withSignature(svdvalsSig, (x: ArrayLike): ArrayBase => {
+  parseArgs(svdvalsSig, [x]);
+  return svdRaw(matrices(svdvalsSig.name, x, false), false, false)[0]!;
+});
+
+const rankSig = signature("np.linalg.matrixRank", ["M:array!", "rtol:finite?"]);
+
+/**
+ * The numerical rank of each matrix: the number of singular values above
+ * `rtol * s_max` (default `rtol = max(m, n) * eps`, as NumPy and JAX), as int32. A vector or
+ * scalar has rank 1 unless it is all zeros.
+ */
+export const matrixRank = withSignature(rankSig, (M: ArrayLike, ...args: [rtol?: number | null | { rtol?: number | null }]): ArrayBase => {
+  const o = parseArgs<{ rtol?: number | null }>(rankSig, [M, ...args]);
+  const [a] = promoteToFloat(M) as [ArrayBase];
+  if (a.ndim < 2) return convertElementType(reduceMax(convertElementType(ne(abs(a), scalarLike(a, 0)), "int32"), range(a.ndim)), "int32");
+  const x = matrices(rankSig.name, a, false);
+  const [m, n] = x.shape.slice(-2) as [number, number];
+  const s = svdRaw(x, false, false)[0]!;
+  if (Math.min(m, n) === 0) return broadcastTo(convertElementType(scalarLike(s, 0), "int32"), s.shape.slice(0, -1));
+  const rtol = o.rtol ?? Math.max(m, n) * eps(x.dtype);
+  const cut = mul(broadcastInDim(reduceMax(s, [s.ndim - 1]), s.shape, range(s.ndim - 1)), scalarLike(s, rtol));
+  return reduceSum(convertElementType(gt(s, cut), "int32"), [s.ndim - 1]);
+});

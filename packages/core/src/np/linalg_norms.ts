@@ -11,7 +11,7 @@ import { AxisError, ShapeError, ValueError } from "../errors.js";
 import { normalizeAxis } from "../primitives/common.js";
 import { type ArrayLike, asArray } from "./coerce.js";
 import { eye } from "./creation.js";
-import { astype, multiply, notEqual, power } from "./elementwise.js";
+import { astype, divide, multiply, notEqual, power } from "./elementwise.js";
 import { matmul } from "./linalg.js";
 import * as decomp from "./linalg_decomp.js";
 import { abs, sqrt } from "./math.js";
@@ -166,5 +166,27 @@ export const trace = withSignature(traceSig, (x: ArrayLike, ...args: PositionalO
   return sum(multiply(a.dtype === "bool" ? astype(m, "int32") : m, mask), [-2, -1]);
 });
 
+const condSig = signature("np.linalg.cond", ["x:array!", "p:normOrd?"]);
+
+/**
+ * The condition number of each square matrix (any shape for p = null, 2, -2): with `p` null
+ * (default) or 2, s_max / s_min from the singular values (-2: s_min / s_max); with 'fro',
+ * 'nuc', 1, -1, Infinity or -Infinity, `norm(x, p) * norm(inv(x), p)`. A singular matrix gives
+ * Infinity (or a huge number from round-off), as in NumPy.
+ */
+export const cond = withSignature(condSig, (x: ArrayLike, ...args: [p?: NormOrd | { p?: NormOrd }]): ArrayBase => {
+  const o = parseArgs<{ x: ArrayLike; p?: NormOrd }>(condSig, [x, ...args]);
+  const a = float(asArray(x));
+  const p = o.p ?? null;
+  if (a.ndim < 2) throw new ShapeError(`needs a stack of matrices [..., m, n], got shape [${a.shape.join(", ")}]`, { op: condSig.name });
+  if (p === null || p === 2 || p === -2) {
+    const s = decomp.svdvals(a);
+    const [hi, lo] = [max(s, -1), min(s, -1)];
+    return p === -2 ? divide(lo, hi) : divide(hi, lo);
+  }
+  const axis = [a.ndim - 2, a.ndim - 1];
+  return multiply(norm(a, p, axis), norm(decomp.inv(a), p, axis));
+});
+
 /** The `np.linalg` namespace. */
-export const linalg = { norm, multiDot, matrixPower, trace, ...decomp };
+export const linalg = { norm, multiDot, matrixPower, trace, cond, ...decomp };

@@ -61,6 +61,8 @@ out["square"] = [
         "inv": L(np.linalg.inv(a)),
         "solve": L(np.linalg.solve(a, b)),
         "cond": float(np.linalg.cond(a)),
+        "conds": {str(p): float(np.linalg.cond(a, p)) for p in ["fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]},
+        "rank": int(np.linalg.matrix_rank(a)),
     }
     for kind, a in square
     for b in [rng.standard_normal((a.shape[0], 2))]
