@@ -226,7 +226,10 @@ const parseArgs = (args: string[]): Partial<TransformerConfig> => {
   for (let i = 0; i < args.length; i += 2) {
     const key = flags[args[i]!];
     const v = Number(args[i + 1]);
-    if (!key || !Number.isFinite(v)) throw new Error(`usage: pnpm example tiny-transformer [${Object.keys(flags).join(" N | ")} N]`);
+    if (!key || !Number.isFinite(v)) {
+      console.error(`usage: pnpm example tiny-transformer [${Object.keys(flags).join(" N | ")} N]`);
+      process.exit(2);
+    }
     out[key] = v;
   }
   return out as Partial<TransformerConfig>;
