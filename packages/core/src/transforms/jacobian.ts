@@ -15,9 +15,15 @@ import { jvp } from "./jvp.js";
 import { vjp } from "./vjp.js";
 import { vmap } from "./vmap.js";
 
+/** Options of {@link jacfwd}, {@link jacrev} and {@link hessian}. */
 export interface JacobianOptions {
   /** Which positional argument(s) to differentiate (default 0); an array gives a tuple. */
   argnums?: number | readonly number[];
+  /**
+   * `f` returns `[out, aux]`: the Jacobian is of `out`, and the result is `[jacobian, aux]`
+   * with `aux` as computed at the arguments (not differentiated), as JAX's `has_aux`.
+   */
+  hasAux?: boolean;
 }
 
 /** The standard basis of a space of `shape`: an array of shape [n, ...shape]. */
@@ -56,37 +62,44 @@ const setup = (op: string, args: unknown[], options: JacobianOptions) => {
   return { xl, xTree, withX, x };
 };
 
-/** The Jacobian of `f` by forward mode (efficient for few inputs, many outputs). */
+/** The Jacobian of `f` by forward mode (efficient for few inputs, many outputs); with `hasAux`, `[jacobian, aux]`. */
 export const jacfwd =
   (f: (...args: any[]) => unknown, options: JacobianOptions = {}) =>
   (...args: any[]): any => {
     const op = "jacfwd";
     requireFunction(op, "f", f);
     flattenArgs(op, args);
+    const hasAux = options.hasAux ?? false;
     const { xl, xTree, withX, x } = setup(op, args, options);
     const g = withX(f);
     let outTree: ReturnType<typeof flatten>[1] | undefined;
-    // One vmapped jvp per input leaf, with the other leaves' tangents zero.
+    let aux: unknown;
+    // One vmapped jvp per input leaf, with the other leaves' tangents zero. aux depends on
+    // the primals only, so it leaves the vmap unbatched (outAxes null).
     const perInput = xl.map((leaf, i) => {
       const push = (t: ArrayBase) => {
         const ts = xl.map((l, k) => (k === i ? t : zerosOf(l.aval)));
-        const [, tout] = jvp(g, [x], [unflatten(xTree, ts)]);
+        const [, tout, a] = hasAux ? jvp(g, [x], [unflatten(xTree, ts)], { hasAux: true }) : [...jvp(g, [x], [unflatten(xTree, ts)]), undefined];
         const [leaves, def] = flatten(tout);
         outTree = def;
-        return leaves;
+        return [leaves, a];
       };
-      const cols = vmap(push)(basis(leaf.shape, leaf.dtype)) as ArrayBase[];
+      const [cols, a] = vmap(push, { outAxes: [0, null] })(basis(leaf.shape, leaf.dtype)) as [ArrayBase[], unknown];
+      aux = a;
       return cols.map((c) => splitAndMoveLast(c, leaf.shape));
     });
+    if (hasAux && xl.length === 0) aux = jvp(g, [x], [x], { hasAux: true })[2];
     const nOut = perInput[0]?.length ?? 0;
-    if (!outTree) return unflatten(xTree, []);
-    return unflatten(
-      outTree,
-      Array.from({ length: nOut }, (_, j) => unflatten(xTree, perInput.map((p) => p[j]))),
-    );
+    const jac = !outTree
+      ? unflatten(xTree, [])
+      : unflatten(
+          outTree,
+          Array.from({ length: nOut }, (_, j) => unflatten(xTree, perInput.map((p) => p[j]))),
+        );
+    return hasAux ? [jac, aux] : jac;
   };
 
-/** The Jacobian of `f` by reverse mode (efficient for few outputs, many inputs). */
+/** The Jacobian of `f` by reverse mode (efficient for few outputs, many inputs); with `hasAux`, `[jacobian, aux]`. */
 export const jacrev =
   (f: (...args: any[]) => unknown, options: JacobianOptions = {}) =>
   (...args: any[]): any => {
@@ -94,7 +107,8 @@ export const jacrev =
     requireFunction(op, "f", f);
     flattenArgs(op, args);
     const { xTree, withX, x } = setup(op, args, options);
-    const [out, back] = vjp(withX(f), x);
+    const hasAux = options.hasAux ?? false;
+    const [out, back, aux] = hasAux ? vjp(withX(f), x, { hasAux: true }) : [...vjp(withX(f), x), undefined];
     const [outs, outTree] = flatten(out);
     const ol = outs.map((o) => leafToArray(o, op, "the function's output"));
     const rows = ol.map((o, j) => {
@@ -106,8 +120,9 @@ export const jacrev =
       // [m, ...in.shape] -> [...out.shape, ...in.shape]
       return unflatten(xTree, perIn.map((r) => reshape(r, [...o.shape, ...r.shape.slice(1)])));
     });
-    return unflatten(outTree, rows);
+    const jac = unflatten(outTree, rows);
+    return hasAux ? [jac, aux] : jac;
   };
 
-/** The Hessian of a scalar `f`: `jacfwd(jacrev(f))`. */
+/** The Hessian of a scalar `f`: `jacfwd(jacrev(f))`; with `hasAux`, `[hessian, aux]` (aux passes through both). */
 export const hessian = (f: (...args: any[]) => unknown, options: JacobianOptions = {}) => jacfwd(jacrev(f, options), options);

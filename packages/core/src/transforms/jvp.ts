@@ -3,13 +3,16 @@
  * applied to dual numbers (primal, tangent). Tangents may be symbolic zeros (`null`), so
  * equations that no tangent reaches are copied unchanged.
  */
-import type { ArrayBase } from "../array.js";
+import { ArrayBase } from "../array.js";
+import { describeValue } from "../api/args.js";
+import { stopGradient } from "../primitives/special.js";
+import * as tree from "../tree.js";
 import { ShapedArray, isFloat } from "../dtype.js";
 import type { Atom, Jaxpr, Var } from "../ir/jaxpr.js";
 import { type MaybeZero, requireRule } from "../ir/primitive.js";
 import { scalar } from "../primitives/common.js";
 import { convertElementType, zerosOf } from "../primitives/structural.js";
-import { ValueError } from "../errors.js";
+import { TransformError, ValueError } from "../errors.js";
 import { evalJaxpr } from "../interpreter.js";
 import { type TreeDef, treedefToString, unflatten } from "../tree.js";
 import { fitsPrimalStructure, flattenArgs, traceFlat } from "./api_util.js";
@@ -100,13 +103,34 @@ export const matchTangents = (op: string, tangents: unknown, inTree: TreeDef, fl
 
 /**
  * `jvp(f, primals, tangents)` -> `[out, tangentOut]`: forward-mode derivative of `f` at
- * `primals` along `tangents` (pytrees of the same structure).
+ * `primals` along `tangents` (pytrees of the same structure). With `{ hasAux: true }`, `f`
+ * returns `[out, aux]` and `jvp` returns `[out, tangentOut, aux]`, as
+ * `jax.jvp(f, primals, tangents, has_aux=True)`.
  */
-export const jvp = <Out = any>(f: (...args: any[]) => Out, primals: readonly unknown[], tangents: readonly unknown[]): [Out, Out] => {
+export function jvp<Out = any>(f: (...args: any[]) => Out, primals: readonly unknown[], tangents: readonly unknown[], options?: { hasAux?: false }): [Out, Out];
+export function jvp(f: (...args: any[]) => unknown, primals: readonly unknown[], tangents: readonly unknown[], options: { hasAux: boolean }): [any, any, any];
+export function jvp(f: (...args: any[]) => unknown, primals: readonly unknown[], tangents: readonly unknown[], options: { hasAux?: boolean } = {}): [unknown, unknown, unknown?] {
   const op = "jvp";
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
     throw new ValueError("primals and tangents must be arrays (tuples) of arguments", { op, hint: "jvp(f, [x], [t])" });
   }
+  if (options === null || typeof options !== "object" || Object.keys(options).some((k) => k !== "hasAux") || (options.hasAux !== undefined && typeof options.hasAux !== "boolean")) {
+    throw new ValueError(`options must be { hasAux?: boolean }, got ${describeValue(options)}`, { op, hint: "jvp(f, [x], [t], { hasAux: true })" });
+  }
+  if (!options.hasAux) return jvpPlain(op, f, primals, tangents);
+  const g = (...args: unknown[]) => {
+    const out = f(...args);
+    if (!Array.isArray(out) || out.length !== 2) {
+      throw new TransformError(`with hasAux: true the function must return a pair [value, aux], but it returned ${Array.isArray(out) ? `an array of length ${out.length}` : typeof out}`, { op, hint: "return [out, aux], or drop hasAux" });
+    }
+    // aux is not differentiated: behind stopGradient its tangent is a symbolic zero.
+    return [out[0], tree.map((l: unknown) => (l instanceof ArrayBase ? stopGradient(l) : l), out[1])];
+  };
+  const [[out, aux], [tangentOut]] = jvpPlain(op, g, primals, tangents) as [[unknown, unknown], [unknown, unknown]];
+  return [out, tangentOut, aux];
+}
+
+const jvpPlain = <Out>(op: string, f: (...args: any[]) => Out, primals: readonly unknown[], tangents: readonly unknown[]): [Out, Out] => {
   const [flatIn, inTree] = flattenArgs(op, primals, true);
   const { jaxpr, outTree } = traceFlat(op, f, inTree, flatIn);
   const nonzeros = jaxpr.inAvals.map((a) => tangentAval(a) !== null);

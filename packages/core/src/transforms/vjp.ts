@@ -4,13 +4,14 @@
  * wrappers over the jaxpr rewrites, taking and returning pytrees.
  */
 import { requireFunction } from "../api/args.js";
-import type { ArrayBase } from "../array.js";
+import { ArrayBase } from "../array.js";
 import { type DType, isFloat } from "../dtype.js";
 import { TransformError, ValueError } from "../errors.js";
 import type { Jaxpr } from "../ir/jaxpr.js";
 import { evalJaxpr } from "../interpreter.js";
 import { zerosOf, convertElementType } from "../primitives/structural.js";
 import { scalar } from "../primitives/common.js";
+import { stopGradient } from "../primitives/special.js";
 import * as tree from "../tree.js";
 import { type TreeDef, flatten, treedefEquals, treedefToString, unflatten } from "../tree.js";
 import { flattenArgs, leafToArray, normalizeArgnums, staticsAsNull, traceFlat } from "./api_util.js";
@@ -68,12 +69,76 @@ const linearizeAt = (op: string, f: (...args: any[]) => unknown, primals: unknow
   return { flatIn, inTree, outTree, lin, outs: knownOuts.slice(0, m), residuals: knownOuts.slice(m) };
 };
 
+/** Options of {@link vjp}, {@link linearize} and {@link jvp}, passed as the last argument. */
+export interface AuxOptions {
+  /**
+   * `f` returns a pair `[out, aux]`: only `out` is differentiated, and `aux` (any pytree of
+   * arrays and numbers: metrics, state) comes back as it is, as with JAX's `has_aux`.
+   */
+  hasAux?: boolean;
+}
+
+/**
+ * A trailing `{ hasAux }` object among variadic primals is the options, not a primal: a plain
+ * object whose only key is `hasAux`, a boolean (a pytree primal of that shape has no array
+ * leaf, so nothing is lost).
+ */
+export const splitTrailingOptions = (args: readonly unknown[]): [unknown[], AuxOptions] => {
+  const last = args[args.length - 1];
+  if (last !== null && typeof last === "object" && Object.getPrototypeOf(last) === Object.prototype) {
+    const keys = Object.keys(last);
+    if (keys.length === 1 && keys[0] === "hasAux" && typeof (last as AuxOptions).hasAux === "boolean") return [args.slice(0, -1), last as AuxOptions];
+  }
+  return [args.slice(), {}];
+};
+
+/** Splits `[value, aux]` when hasAux, with a clear error for anything else. */
+export const splitAux = (op: string, out: unknown, hasAux: boolean): [unknown, unknown] => {
+  if (!hasAux) return [out, undefined];
+  if (!Array.isArray(out) || out.length !== 2) {
+    throw new TransformError(`with hasAux: true the function must return a pair [value, aux], but it returned ${Array.isArray(out) ? `an array of length ${out.length}` : typeof out}`, {
+      op,
+      hint: "return [loss, aux], or drop hasAux",
+    });
+  }
+  return [out[0], out[1]];
+};
+
+/**
+ * `f` returning `[out, aux]` as a function returning the same pair with `aux`'s arrays
+ * behind `stopGradient`: aux rides along as outputs that no derivative flows through.
+ */
+export const withStoppedAux =
+  (op: string, f: (...args: any[]) => unknown) =>
+  (...args: unknown[]): [unknown, unknown] => {
+    const [out, aux] = splitAux(op, f(...args), true);
+    return [out, tree.map((l: unknown) => (l instanceof ArrayBase ? stopGradient(l) : l), aux)];
+  };
+
 /**
  * `vjp(f, ...primals)` -> `[out, vjpFn]`, where `vjpFn(ct)` returns the cotangents of all
- * primals as a tuple (zeros for integer inputs).
+ * primals as a tuple (zeros for integer inputs). With a last argument `{ hasAux: true }`,
+ * `f` returns `[out, aux]` and `vjp` returns `[out, vjpFn, aux]` (`vjpFn` takes the
+ * cotangent of `out` only), as `jax.vjp(f, *primals, has_aux=True)`.
  */
-export const vjp = <Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]): [Out, (ct: unknown) => any[]] => {
+export function vjp<Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]): [Out, (ct: unknown) => any[]];
+export function vjp(f: (...args: any[]) => unknown, ...primalsAndOptions: unknown[]): [any, (ct: unknown) => any[], any];
+export function vjp(f: (...args: any[]) => unknown, ...primalsAndOptions: unknown[]): [unknown, (ct: unknown) => any[], unknown?] {
   const op = "vjp";
+  const [primals, options] = splitTrailingOptions(primalsAndOptions);
+  if (!options.hasAux) return vjpPlain(op, f, primals);
+  const [[out, aux], pairFn] = vjpPlain(op, withStoppedAux(op, f), primals) as [[unknown, unknown], (ct: unknown) => any[]];
+  const [outLeaves, outTree] = flatten(out);
+  const outAvals = outLeaves.map((l) => leafToArray(l, op, "the function's output").aval);
+  const auxZeros = tree.map((l: unknown) => zerosOf(leafToArray(l, op, "aux").aval), aux);
+  const vjpFn = (ct: unknown): any[] => {
+    checkCotangent(op, outTree, outAvals, ct);
+    return pairFn([ct, auxZeros]);
+  };
+  return [out, vjpFn, aux];
+}
+
+const vjpPlain = <Out>(op: string, f: (...args: any[]) => Out, primals: unknown[]): [Out, (ct: unknown) => any[]] => {
   const { flatIn, inTree, outTree, lin, outs, residuals } = linearizeAt(op, f, primals);
   const linearMask = [...residuals.map(() => false), ...lin.nonzeros.filter(Boolean).map(() => true)];
   const bwd = transposeJaxpr(lin.linear, linearMask);
@@ -94,18 +159,6 @@ export interface GradOptions {
   /** `f` returns `[value, aux]`; the aux part is returned alongside, not differentiated. */
   hasAux?: boolean;
 }
-
-/** Splits `[value, aux]` when hasAux, with a clear error for anything else. */
-const splitAux = (op: string, out: unknown, hasAux: boolean): [unknown, unknown] => {
-  if (!hasAux) return [out, undefined];
-  if (!Array.isArray(out) || out.length !== 2) {
-    throw new TransformError(`with hasAux: true the function must return a pair [value, aux], but it returned ${Array.isArray(out) ? `an array of length ${out.length}` : typeof out}`, {
-      op,
-      hint: "return [loss, aux], or drop hasAux",
-    });
-  }
-  return [out[0], out[1]];
-};
 
 const gradImpl = (op: string, f: (...args: any[]) => unknown, options: GradOptions, args: unknown[]): [ArrayBase, unknown, unknown] => {
   const argnums = normalizeArgnums(op, options.argnums ?? 0, args.length);
@@ -142,7 +195,7 @@ const gradImpl = (op: string, f: (...args: any[]) => unknown, options: GradOptio
     }
     return { value: v, aux };
   };
-  const [out, vjpFn] = vjp(partial, ...argnums.map((a) => args[a]));
+  const [out, vjpFn] = vjpPlain(op, partial, argnums.map((a) => args[a]));
   const auxCt = tree.map((l: ArrayBase) => zerosOf(l.aval), out.aux);
   const grads = vjpFn({ value: scalar(1, out.value.dtype), aux: auxCt });
   return [out.value, typeof options.argnums === "number" || options.argnums === undefined ? grads[0] : grads, out.aux];
@@ -169,9 +222,22 @@ export const valueAndGrad =
     return options.hasAux ? [[v, aux], g] : [v, g];
   };
 
-/** `linearize(f, ...primals)` -> `[out, fLin]`, with `fLin(...tangents)` the jvp at the primals. */
-export const linearize = <Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]): [Out, (...tangents: unknown[]) => Out] => {
+/**
+ * `linearize(f, ...primals)` -> `[out, fLin]`, with `fLin(...tangents)` the jvp at the
+ * primals. With a last argument `{ hasAux: true }`, `f` returns `[out, aux]` and
+ * `linearize` returns `[out, fLin, aux]`, as `jax.linearize(f, *primals, has_aux=True)`.
+ */
+export function linearize<Out = any>(f: (...args: any[]) => Out, ...primals: unknown[]): [Out, (...tangents: unknown[]) => Out];
+export function linearize(f: (...args: any[]) => unknown, ...primalsAndOptions: unknown[]): [any, (...tangents: unknown[]) => any, any];
+export function linearize(f: (...args: any[]) => unknown, ...primalsAndOptions: unknown[]): [unknown, (...tangents: unknown[]) => unknown, unknown?] {
   const op = "linearize";
+  const [primals, options] = splitTrailingOptions(primalsAndOptions);
+  if (!options.hasAux) return linearizePlain(op, f, primals);
+  const [[out, aux], pairLin] = linearizePlain(op, withStoppedAux(op, f), primals) as [[unknown, unknown], (...t: unknown[]) => [unknown, unknown]];
+  return [out, (...tangents: unknown[]) => pairLin(...tangents)[0], aux];
+}
+
+const linearizePlain = <Out>(op: string, f: (...args: any[]) => Out, primals: unknown[]): [Out, (...tangents: unknown[]) => Out] => {
   const { flatIn, inTree, outTree, lin, outs, residuals } = linearizeAt(op, f, primals);
   const fLin = (...tangents: unknown[]): Out => {
     // Checked and converted here: the linear jaxpr is evaluated without re-checking types.
