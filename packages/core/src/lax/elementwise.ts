@@ -58,3 +58,5 @@ import { checked, signature } from "../api/args.js";
 import { convertElementType as convertElementTypeOp } from "../primitives/structural.js";
 
 export const convertElementType = checked(signature("lax.convertElementType", ["x:operand!", "dtype:dtypeName!"]), convertElementTypeOp);
+/** `lax.randomGammaGrad(a, x)`: dx/da of Gamma(a) samples x (JAX's `lax.random_gamma_grad`), the derivative `random.gamma` uses. */
+export { randomGammaGrad } from "../primitives/random_gamma.js";
