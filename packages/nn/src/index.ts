@@ -49,6 +49,7 @@ export {
   lstmCell,
   gruCell,
   rnn,
+  rnnLayer,
 } from "./layers/recurrent.js";
 export {
   type DotProductAttentionOptions,

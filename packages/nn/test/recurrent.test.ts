@@ -139,6 +139,16 @@ describe("rnn", () => {
       expectClose(jit(f)(p, xs), f(p, xs), 1e-13);
     }
   });
+  it("rnnLayer is rnn's outputs as a layer, and composes in sequential", () => {
+    const cell = nn.gruCell(2, 3, { dtype: "float64" });
+    const model = nn.sequential(nn.rnnLayer(cell, { reverse: true }), nn.dense(3, 1, { dtype: "float64" }));
+    const p = model.init(random.key(9)) as [nn.GruParams, nn.DenseParams];
+    const xs = f64([2, 4, 2], 10);
+    const want = np.add(np.matmul(nn.rnn(cell, p[0], xs, { reverse: true })[1], p[1].w), p[1].b!);
+    expectClose(model.apply(p, xs), want, 1e-14);
+    expect(() => nn.rnnLayer({} as never)).toThrow(/nn.rnnLayer: cell must be a recurrent cell/);
+    expect(() => nn.rnnLayer(cell, { initialCarry: null } as never)).toThrow(/unknown option 'initialCarry'/);
+  });
   it("errors", () => {
     expect(() => nn.lstmCell(0, 3)).toThrow(/nn.lstmCell: inFeatures must be a positive integer, got 0/);
     expect(() => nn.gruCell(2, 3, { hidden: 3 } as never)).toThrow(/nn.gruCell: unknown option 'hidden'/);

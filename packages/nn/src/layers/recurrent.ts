@@ -7,7 +7,7 @@ import { type ArrayBase, type DType, ShapeError, type Signature, ValueError, des
 import { sigmoid, tanh } from "../activations.js";
 import { type Initializer, lecunNormal, orthogonal, zeros } from "../initializers.js";
 import type { Key } from "../initializers.js";
-import { checkFloatInput, checkParam, checkParamDType, checkParamsObject, checkSize } from "./layer.js";
+import { type Layer, checkFloatInput, checkParam, checkParamDType, checkParamsObject, checkSize } from "./layer.js";
 
 /**
  * A recurrent cell: one step `apply(params, carry, x) -> [carry, y]` of a recurrence, with
@@ -231,4 +231,22 @@ export const rnn = <P, C>(cell: RecurrentCell<P, C>, params: P, inputs: np.Array
   const carry0 = options.initialCarry ?? cell.initCarry(xs.shape.slice(1, -1), x.dtype);
   const [carry, ys] = lax.scan((c: C, xt: ArrayBase) => cell.apply(params, c, xt), carry0, xs, { reverse: options.reverse ?? false });
   return [carry, timeAxis === 0 ? (ys as ArrayBase) : np.moveaxis(ys as ArrayBase, 0, timeAxis)];
+};
+
+const rnnLayerSig: Signature = signature("nn.rnnLayer", ["cell:object!", "reverse:bool=", "timeMajor:bool="]);
+
+/**
+ * `rnnLayer(cell, { reverse, timeMajor })`: `rnn` as a layer (Flax's `nn.RNN` module), so a
+ * recurrence goes into `sequential`: params are the cell's, `apply(params, xs)` returns the
+ * outputs at every step (from the zero carry; call `rnn` for the final carry or another start).
+ */
+export const rnnLayer = <P, C>(cell: RecurrentCell<P, C>, options: Omit<RnnOptions<C>, "initialCarry"> = {}): Layer<P> => {
+  const op = "nn.rnnLayer";
+  parseArgs(rnnLayerSig, [cell, options]);
+  if (!isCell(cell)) throw new ValueError("cell must be a recurrent cell (from lstmCell, gruCell, or an object with init, initCarry, apply and inFeatures)", { op });
+  return {
+    name: `rnn(${cell.name})`,
+    init: (key) => cell.init(key),
+    apply: (params, x) => rnn(cell, params, x, options)[1],
+  };
 };
