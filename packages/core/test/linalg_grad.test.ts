@@ -121,6 +121,22 @@ describe("eigh and svd", () => {
     checkVmap((x: ArrayBase) => np.linalg.eigvalsh(x), [randn([3, 4, 4])]);
     checkVmap((x: ArrayBase) => fixSigns(np.linalg.eigh(x)[1]), [np.stack([symmetric(3), symmetric(3)]) as NDArray], 1e-10);
   });
+  it("without symmetrization one triangle is read (lower, or upper with UPLO 'U'), and the derivative is of that map", () => {
+    const a = randn([3, 3], 2); // not symmetric
+    const lowerMirrored = np.add(np.tril(a), np.transpose(np.tril(a, -1)));
+    const upperMirrored = np.add(np.triu(a), np.transpose(np.triu(a, 1)));
+    expectClose(np.linalg.eigvalsh(a, { symmetrizeInput: false }), np.linalg.eigvalsh(lowerMirrored), 1e-13);
+    expectClose(np.linalg.eigvalsh(a, "U", { symmetrizeInput: false }), np.linalg.eigvalsh(upperMirrored), 1e-13);
+    check((x: ArrayBase) => lax.linalg.eigh(x, { symmetrizeInput: false })[1], [a]);
+    check((x: ArrayBase) => np.linalg.eigvalsh(x, "U", { symmetrizeInput: false }), [a]);
+  });
+  it("jit and vmap of gradients through eigh, svd, lstsq", () => {
+    const s = symmetric(3);
+    const f = (x: ArrayBase) => np.sum(np.linalg.eigvalsh(x));
+    expectClose(jit(grad(f))(s), grad(f)(s), 1e-14);
+    checkVmap((x: ArrayBase, y: ArrayBase) => np.linalg.lstsq(x, y)[0], [randn([3, 4, 2]), randn([3, 4])], 1e-10);
+    checkVmap(grad((x: ArrayBase) => np.sum(np.linalg.svdvals(x))), [randn([2, 3, 4])], 1e-10);
+  });
   it("eigh with repeated eigenvalues: eigenvalue gradients stay finite, eigenvector gradients are not (documented)", () => {
     const eye = np.eye(3, { dtype: "float64" });
     expectClose(grad((x: ArrayBase) => np.sum(np.linalg.eigvalsh(x)))(eye), eye, 1e-14);
