@@ -37,7 +37,8 @@ export interface UniqueOptions {
   fillValue?: number | null;
 }
 
-type Flags = { returnIndex: true } | { returnInverse: true } | { returnCounts: true };
+/** Options of `np.unique` that ask for more than the values: its result is then a tuple. */
+export type UniqueFlags = { returnIndex: true } | { returnInverse: true } | { returnCounts: true };
 
 const uniqueSig = signature("np.unique", [
   "x:array!",
@@ -59,7 +60,7 @@ const uniqueSig = signature("np.unique", [
  * (default: the smallest value), their counts with 0 and their indices with 0.
  */
 export function unique(x: ArrayLike, options?: UniqueOptions & { returnIndex?: false; returnInverse?: false; returnCounts?: false }): ArrayBase;
-export function unique(x: ArrayLike, options: UniqueOptions & Flags): ArrayBase[];
+export function unique(x: ArrayLike, options: UniqueOptions & UniqueFlags): ArrayBase[];
 export function unique(x: ArrayLike, options: UniqueOptions): ArrayBase | ArrayBase[];
 export function unique(x: ArrayLike, returnIndex: boolean, returnInverse?: boolean, returnCounts?: boolean, axis?: null, options?: UniqueOptions): ArrayBase | ArrayBase[];
 export function unique(x: ArrayLike, ...args: unknown[]): ArrayBase | ArrayBase[] {
