@@ -6,6 +6,7 @@
  */
 import { type DType, type TypedArray, ShapedArray, typedArrayFor } from "./dtype.js";
 import type { ArgReduceArgs, MaxArgs, SqueezeArgs, SumArgs, TakeArgs } from "./api/arg_types.js";
+import type { ArrayAt, AtIndexEntry } from "./api/at_types.js";
 import { ValueError } from "./errors.js";
 import { formatArray, inspectArray } from "./format.js";
 import { sizeOf, type Shape } from "./shape.js";
@@ -124,6 +125,11 @@ export interface ArrayBase {
   astype(dtype: DType): ArrayBase;
   clip(lo: ArrayLike | null, hi: ArrayLike | null): ArrayBase;
   take(indices: ArrayLike, ...args: TakeArgs): ArrayBase;
+  /**
+   * JAX's `x.at[index]`: `x.at(1, np.sl(0, 2)).set(0)`, `.add(v)`, `.multiply(v)`, `.min(v)`,
+   * `.max(v)`, `.get()`; one index entry per argument (see np/at.ts).
+   */
+  at(...index: AtIndexEntry[]): ArrayAt;
   /** Iterates over the first axis, as NumPy and JAX arrays do: `const [k1, k2] = random.split(k)`. */
   [Symbol.iterator](): Iterator<ArrayBase>;
 }

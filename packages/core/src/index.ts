@@ -15,6 +15,7 @@ export { signature, signatures, signatureOf, parseArgs, withSignature, checkPara
 export { closestName } from "./did_you_mean.js";
 export type { Signature, Param, ParamKind, PositionalOr, Prefixes, Axis, Axes } from "./api/args.js";
 export type { Skippable } from "./api/arg_types.js";
+export type { ArrayAt, AtIndexEntry, AtMode, AtOptions, SliceLike } from "./api/at_types.js";
 export { setThreads, threadsReady } from "./kernels/wasm/threads.js";
 export { config, withConfig, withDebugNans, withDebugInfs, type ConfigKey, type ConfigValues } from "./config.js";
 export { Jaxpr, Eqn, Var, Literal, type DerivedFrom } from "./ir/jaxpr.js";

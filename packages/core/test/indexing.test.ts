@@ -282,7 +282,9 @@ describe("np.index (basic indexing)", () => {
     expect(() => np.index(x, [0, 0, 0])).toThrow(/too many indices: 3 given for an array of rank 2/);
     expect(() => np.index(x, ["...", "..."])).toThrow(/single ellipsis/);
     expect(() => np.index(x, [np.sl(0, 2, 0)])).toThrow(ValueError);
-    expect(() => np.index(x, [[0], [1]])).toThrow(/only one integer-array index/);
+    expect(() => np.index(x, [[0], [5]])).toThrow(/np.index: index 5 is out of bounds for axis 1 with size 3/);
+    // Several index arrays broadcast together (x[[0, 1], [2, 0]] in NumPy).
+    expect(np.index(np.reshape(np.arange(6), [2, 3]), [[0, 1], [2, 0]]).toArray()).toEqual([2, 3]);
   });
 
   it("transform rules, including a traced (dynamic) integer index", () => {

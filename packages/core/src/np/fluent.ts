@@ -6,6 +6,7 @@
 import { ArrayBase } from "../array.js";
 import { ValueError } from "../errors.js";
 import * as el from "./elementwise.js";
+import { AtIndexer } from "./at.js";
 import * as ix from "./indexing.js";
 import * as la from "./linalg.js";
 import * as m from "./math.js";
@@ -61,6 +62,15 @@ const methods: Record<string, (this: ArrayBase, ...a: any[]) => ArrayBase> = {
 for (const [name, fn] of Object.entries(methods)) {
   Object.defineProperty(ArrayBase.prototype, name, { value: fn, writable: true, configurable: true, enumerable: false });
 }
+// `at` returns a helper object, not an array, so it sits outside the table above.
+Object.defineProperty(ArrayBase.prototype, "at", {
+  value: function (this: ArrayBase, ...index: unknown[]) {
+    return new AtIndexer(this, index as never);
+  },
+  writable: true,
+  configurable: true,
+  enumerable: false,
+});
 Object.defineProperty(ArrayBase.prototype, Symbol.iterator, {
   value: function* (this: ArrayBase): Generator<ArrayBase> {
     if (this.ndim === 0) throw new ValueError("iteration over a 0-d array", { op: "iterate", hint: "a scalar has no first axis to iterate over; use x.item()" });

@@ -13,6 +13,7 @@ export * from "./signal.js";
 export * from "./sorting.js";
 export * from "./quantiles.js";
 export * from "./unique.js";
+export type { ArrayAt, AtIndexEntry, AtMode, AtOptions, SliceLike } from "./at.js";
 import "./fluent.js";
 export { linalg, trace, type NormOrd, type NormOptions, type NormArgs } from "./linalg_norms.js";
 export type { EighOptions, SvdOptions, QrMode } from "./linalg_decomp.js";

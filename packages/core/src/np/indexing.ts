@@ -16,6 +16,7 @@ import { broadcastTo, convertElementType, moveAxis, reshape, transpose } from ".
 import { broadcastShapes, shapeStr } from "../shape.js";
 import type { Axis, PositionalOr, TakeArgs, TakeOptions } from "../api/arg_types.js";
 import { describeValue, parseArgs, signature } from "../api/args.js";
+import { indexAdvanced, needsAdvanced } from "./at.js";
 import { type ArrayLike, array, asArray, promoteArgs } from "./coerce.js";
 
 export type { TakeArgs, TakeOptions } from "../api/arg_types.js";
@@ -193,8 +194,11 @@ const sliceIndices = (op: string, s: Slice, n: number): [number, number, number,
  *    and clamping of out-of-range bounds;
  *  - `newaxis` (`null`): inserts an axis of size 1;
  *  - `ellipsis` (`"..."`): as many full slices as needed;
- *  - an int32 array or a list of integers (at most one): `np.take` along that axis, its
- *    shape replacing the axis. A traced scalar int32 array indexes dynamically (clamped).
+ *  - an int32 array or a list of integers: `np.take` along that axis, its shape replacing
+ *    the axis. A traced scalar int32 array indexes dynamically (clamped). Several index
+ *    arrays broadcast together (NumPy's advanced indexing, lowered by np/at.ts);
+ *  - a boolean mask (array or nested list of booleans): its true positions. Concrete masks
+ *    only: under a trace the result's shape would depend on the data, a ConcretizationError.
  * Differentiable: it lowers to rev, slice, gather and reshape.
  */
 const indexSig = signature("np.index", ["x:array!", { name: "entries", kind: "any", required: true, pass: "positional" }]);
@@ -203,6 +207,7 @@ export const index = (x: ArrayLike, entries: readonly IndexEntry[]): ArrayBase =
   parseArgs(indexSig, [x, entries]);
   if (!Array.isArray(entries)) throw new IndexError(`entries must be a list of index entries, got ${describeValue(entries)}`, { op, hint: "e.g. np.index(x, [0, np.sl(1, null)])" });
   const a = asArray(x);
+  if (needsAdvanced(entries)) return indexAdvanced(op, a, entries);
   const nEll = entries.filter((e) => e === "...").length;
   if (nEll > 1) throw new IndexError("an index can only have a single ellipsis ('...')", { op });
   const consumes = (e: IndexEntry) => e !== null && e !== "...";
@@ -246,7 +251,6 @@ export const index = (x: ArrayLike, entries: readonly IndexEntry[]): ArrayBase =
       }
       finalShape.push(len);
     } else {
-      if (arrayIdx) throw new IndexError("only one integer-array index is supported", { op, hint: "apply np.take once per axis" });
       const idx = asIndices(op, e as ArrayLike);
       checkInRange(op, idx, n, axis);
       arrayIdx = { axis, idx };

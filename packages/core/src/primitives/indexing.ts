@@ -53,7 +53,7 @@ const checkGather = (op: string, x: ShapedArray, idx: ShapedArray, { axis, batch
 };
 
 /** Moves the batch axis of `x` to `to`, or creates it there by broadcasting when `x` is unbatched. */
-const batchAt = (x: ArrayBase, d: number | null, to: number, size: number): ArrayBase => {
+export const batchAt = (x: ArrayBase, d: number | null, to: number, size: number): ArrayBase => {
   if (d !== null) return moveAxis(x, d, to);
   const shape = x.shape;
   shape.splice(to, 0, size);
@@ -90,7 +90,7 @@ export const gatherP = definePrimitive<GatherParams>({
 export const gather = (x: ArrayBase, indices: ArrayBase, params: GatherParams): ArrayBase =>
   bind1(gatherP, [x, indices], { axis: params.axis, batch_dims: params.batch_dims });
 
-const checkScatter = (op: string, x: ShapedArray, idx: ShapedArray, upd: ShapedArray, params: GatherParams): ShapedArray => {
+export const checkScatter = (op: string, x: ShapedArray, idx: ShapedArray, upd: ShapedArray, params: GatherParams): ShapedArray => {
   const want = checkGather(op, x, idx, params);
   if (!want.equals(upd)) {
     throw new ShapeError(`updates must have type ${want} (operand ${x}, indices ${idx}, axis ${params.axis}), got ${upd} (argument 2)`, {
