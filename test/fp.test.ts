@@ -48,7 +48,7 @@ const SAMPLES: Record<string, [unknown, unknown[]]> = {
   cross: [m33, [b3]], meshgrid: [b3, [b3, { indexing: "ij" }]], nanSum: [a23, [1]], nanMean: [a23, [0]], nanMax: [a23, [1]], nanMin: [a23, [0]],
   nanProd: [a23, [1]], nanStd: [a23, [1]], nanVar: [a23, [{ ddof: 1 }]], nanArgmax: [a23, [1]], nanArgmin: [a23, [0]], nanCumsum: [a23, [1]],
   convolve: [b3, [b3, "same"]], correlate: [b3, [b3]], interp: [b3, [np.array([0.1, 0.5, 0.9]), b3]],
-  histogram: [b3, [2]],
+  histogram: [b3, [2]], fromJSON: [[[1, "NaN"], [true, "-0"]], [{ dtype: "float64" }]],
   sort: [a23, [0]], argsort: [a23, [{ descending: true }]], partition: [a23, [1]], argpartition: [a23, [1, 0]], searchsorted: [b3, [a23]],
   unique: [a23, [{ returnCounts: true }]], median: [a23, [1]], quantile: [a23, [[0.2, 0.7], 1]], percentile: [a23, [50, { keepdims: true }]],
 };

@@ -36,7 +36,30 @@ export abstract class ArrayBase {
   abstract toArray(): any;
   /** A copy of the data (throws ConcretizationError on a tracer). */
   abstract toTypedArray(): TypedArray;
+  /**
+   * The values as JSON-ready nested lists (what `JSON.stringify(x)` writes): numbers, or
+   * booleans for a bool array. JSON numbers are doubles written to round-trip exactly, so
+   * float64 (and float32, int32) values survive `JSON.parse` bit for bit; the values JSON
+   * cannot hold become strings: `"NaN"`, `"Infinity"`, `"-Infinity"` and `"-0"`. The dtype is
+   * not part of it: read it back with `np.fromJSON(json, { dtype })`. Throws
+   * ConcretizationError on a tracer.
+   */
+  toJSON(): ArrayJSON {
+    return encodeJSON(this.toArray());
+  }
 }
+
+/** What {@link ArrayBase.toJSON} gives: nested lists of numbers (or booleans), with non-finite values and -0 as strings. */
+export type ArrayJSON = number | boolean | "NaN" | "Infinity" | "-Infinity" | "-0" | ArrayJSON[];
+
+const encodeJSON = (v: unknown): ArrayJSON => {
+  if (Array.isArray(v)) return v.map(encodeJSON);
+  if (typeof v !== "number") return v as boolean;
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "Infinity";
+  if (v === -Infinity) return "-Infinity";
+  return Object.is(v, -0) ? "-0" : v;
+};
 
 /**
  * The brand every array carries, registered with `Symbol.for` so that two copies of the

@@ -7,7 +7,7 @@ export * as tree from "./tree.js";
 export * as lax from "./lax/index.js";
 export * as random from "./random/index.js";
 export * as debug from "./debug.js";
-export { ArrayBase, NDArray, ARRAY_BRAND, isCotangentArray, type ArrayLike, type NestedArray } from "./array.js";
+export { ArrayBase, NDArray, ARRAY_BRAND, isCotangentArray, type ArrayLike, type NestedArray, type ArrayJSON } from "./array.js";
 export type { DType, TypedArray } from "./dtype.js";
 export { ShapedArray } from "./dtype.js";
 export * from "./errors.js";

@@ -56,6 +56,9 @@ export class Tracer extends ArrayBase {
   toTypedArray(): never {
     return this.concretize("toTypedArray()");
   }
+  override toJSON(): never {
+    return this.concretize("toJSON()");
+  }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
     return `Traced<${this.aval}>`;
   }

@@ -316,6 +316,58 @@ export const mapWithPath = <T = any>(f: (path: PathEntry[], leaf: any) => unknow
   return go(tree, []) as T;
 };
 
+/**
+ * Every leaf with its key path, in leaf order: `[[path, leaf], ...]`, as JAX's
+ * `tree_util.tree_leaves_with_path`. A path lists the keys from the root: a number is a
+ * position in a plain array (JAX's `SequenceKey`) or among a registered class's children
+ * (`FlattenedIndexKey`), a string is an object key (`DictKey`). Object keys come in sorted
+ * order, as in {@link flatten}; `null`/`undefined` hold no leaves. {@link keystr} prints a
+ * path as JAX does, {@link pathToString} in the `a.b[0]` style.
+ */
+export const leavesWithPath = <L = unknown>(tree: unknown): [PathEntry[], L][] => {
+  const out: [PathEntry[], L][] = [];
+  const enter = walker("tree.leavesWithPath");
+  const go = (x: unknown, path: PathEntry[]): void => {
+    if (x === null || x === undefined) return;
+    if (isCotangentArray(x) || typeof x !== "object") {
+      out.push([path, x as L]);
+      return;
+    }
+    const key = path.length ? path[path.length - 1]! : null;
+    if (Array.isArray(x)) return enter(x, key, () => x.forEach((c, i) => go(c, [...path, i])));
+    const reg = registrationOf(x);
+    if (reg) return enter(x, key, () => reg[1].flatten(x)[0].forEach((c, i) => go(c, [...path, i])));
+    if (isPlainObject(x)) return enter(x, key, () => Object.keys(x).sort().forEach((k) => go((x as Record<string, unknown>)[k], [...path, k])));
+    out.push([path, x as L]);
+  };
+  go(tree, []);
+  return out;
+};
+
+/**
+ * Folds `f` over the leaves of `tree` in order, as JAX's `tree_util.tree_reduce`:
+ * `f(f(f(initial, l0), l1), l2)`, or starting from the first leaf when `initial` is not
+ * given (then a tree without leaves is a ValueError). E.g. the total parameter count:
+ * `tree.reduce((n, p) => n + p.size, params, 0)`.
+ */
+export const reduce = <A = any, L = any>(f: (acc: A, leaf: L) => A, tree: unknown, ...initial: [] | [A]): A => {
+  checkFunction("tree.reduce", f);
+  const ls = leaves<L>(tree);
+  if (initial.length === 0) {
+    if (ls.length === 0) throw new ValueError("the tree has no leaves and no initial value was given", { op: "tree.reduce", hint: "pass an initial value: tree.reduce(f, tree, initial)" });
+    return ls.slice(1).reduce<A>((acc, l) => f(acc, l), ls[0] as unknown as A);
+  }
+  return ls.reduce<A>((acc, l) => f(acc, l), initial[0] as A);
+};
+
+/** JAX's `keystr`: a key path as `['a'][0]` (object keys quoted, positions in brackets). */
+export const keystr = (path: PathEntry[]): string => {
+  if (!Array.isArray(path) || !path.every((p) => typeof p === "string" || typeof p === "number")) {
+    throw new ValueError("path must be a list of keys (strings) and indices (numbers)", { op: "tree.keystr" });
+  }
+  return path.map((p) => (typeof p === "number" ? `[${p}]` : `[${JSON.stringify(p).replace(/^"|"$/g, "'")}]`)).join("");
+};
+
 /** `a.b[0]`-style text of a key path. */
 export const pathToString = (path: PathEntry[]): string => {
   if (!Array.isArray(path) || !path.every((p) => typeof p === "string" || typeof p === "number")) {

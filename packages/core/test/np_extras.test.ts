@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { type ArrayBase, CotangentError, NDArray, ValueError, grad, jit, np, vmap } from "@cotangent/core";
+import fc from "fast-check";
+import { type ArrayBase, CotangentError, NDArray, ValueError, grad, jit, np, tree, vmap } from "@cotangent/core";
 import { checkGrad, checkVmap, expectClose } from "./harness.js";
 
 type Encoded = { nd: unknown; kind: "float" | "int" | "bool" } | unknown;
@@ -289,5 +290,57 @@ describe("einsum: repeated subscripts and ellipses", () => {
   it("vmap of einsum with an ellipsis equals a loop; trace equals np.trace", () => {
     checkVmap((x, y) => np.einsum("...i,...i->...", x, y), [a, a]);
     expectClose(np.einsum("ii", a), np.trace(a), 1e-15);
+  });
+});
+
+describe("toJSON and np.fromJSON", () => {
+  it("float64 arrays round-trip bit for bit through JSON text, NaN, infinities and -0 included", () => {
+    fc.assert(
+      fc.property(fc.array(fc.double(), { minLength: 0, maxLength: 12 }), fc.boolean(), (vals, nested) => {
+        const n = vals.length;
+        const sh = nested && n % 2 === 0 ? [2, 1, n / 2] : [n];
+        const x = np.array(Float64Array.from(vals), { dtype: "float64", shape: sh }) as NDArray;
+        const back = np.fromJSON(JSON.stringify(x), { dtype: "float64" }) as NDArray;
+        expect(back.shape).toEqual(x.shape);
+        const [a, b] = [x.toTypedArray(), back.toTypedArray()];
+        a.forEach((v, i) => expect(Object.is(v, b[i]), `${v} vs ${b[i]}`).toBe(true));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("writes nested numbers (booleans for bool), strings only for what JSON cannot hold", () => {
+    expect(f64([[1.5, NaN], [-Infinity, -0]]).toJSON()).toEqual([[1.5, "NaN"], ["-Infinity", "-0"]]);
+    expect(JSON.stringify({ w: np.array([1, 2], { dtype: "int32" }), b: np.array([true, false]), s: f64(Infinity) })).toBe('{"w":[1,2],"b":[true,false],"s":"Infinity"}');
+    expect(np.array([["NaN", 1]] as never, { dtype: "float64" }).toArray()[0][0]).toBeNaN();
+    expect(np.fromJSON("[true, false]").dtype).toBe("bool");
+    expect(np.fromJSON('"-Infinity"').item()).toBe(-Infinity);
+  });
+
+  it("a tracer's toJSON is a ConcretizationError; bad JSON is a ValueError", () => {
+    expect(() => jit((x: ArrayBase) => (JSON.stringify(x), x))(f64(1))).toThrow(/toJSON\(\)/);
+    expect(() => np.fromJSON("[1, 2")).toThrow(ValueError);
+    expect(() => np.fromJSON('["nan"]')).toThrow(/not a number or boolean/);
+    expect(() => np.fromJSON('{"a": 1}')).toThrow(ValueError);
+  });
+});
+
+describe("tree.reduce and tree.leavesWithPath", () => {
+  const params = { b: [f64([1, 2]), null, { c: 3 }], a: f64([[1, 2, 3]]) };
+  it("leavesWithPath lists each leaf of tree.leaves with its JAX key path", () => {
+    const withPath = tree.leavesWithPath(params);
+    expect(withPath.map(([p]) => p)).toEqual([["a"], ["b", 0], ["b", 2, "c"]]);
+    const leaves = tree.leaves(params);
+    withPath.forEach(([, l], i) => expect(l).toBe(leaves[i]));
+    expect(withPath.map(([p]) => tree.keystr(p))).toEqual(["['a']", "['b'][0]", "['b'][2]['c']"]);
+    expect(tree.leavesWithPath(5)).toEqual([[[], 5]]);
+  });
+
+  it("reduce folds over the leaves in order, with or without an initial value", () => {
+    expect(tree.reduce((n: number, p: ArrayBase | number) => n + (typeof p === "number" ? 1 : p.size), params, 0)).toBe(6);
+    expect(tree.reduce((a: string, b: unknown) => `${a},${b}`, ["x", ["y", "z"]])).toBe("x,y,z");
+    expect(() => tree.reduce((a: number) => a, { a: null })).toThrow(/no leaves/);
+    expect(tree.reduce((a: number) => a, [], 7)).toBe(7);
+    expect(() => tree.reduce(5 as never, [])).toThrow(ValueError);
   });
 });

@@ -3,7 +3,7 @@
  * arrays, and JAX's dtype promotion with weakly typed JS scalars.
  */
 import { describeValue } from "../api/args.js";
-import { ArrayBase, adoptForeignArray, fromBuffer, isForeignArray } from "../array.js";
+import { type ArrayJSON, ArrayBase, adoptForeignArray, fromBuffer, isForeignArray } from "../array.js";
 import { type DType, type TypedArray, castTo, isDType, joinWeak, promoteDTypes, typedArrayFor, weakDTypeOf } from "../dtype.js";
 import { DTypeError, ValueError } from "../errors.js";
 import { convertElementType, reshape } from "../primitives/structural.js";
@@ -11,7 +11,7 @@ import { broadcastAll, scalar } from "../primitives/common.js";
 import { concatenate, expandDims } from "../primitives/shape.js";
 import { sizeOf } from "../shape.js";
 
-export type { ArrayLike, NestedArray } from "../array.js";
+export type { ArrayJSON, ArrayLike, NestedArray } from "../array.js";
 import type { ArrayLike, NestedArray } from "../array.js";
 
 export interface DTypeOption {
@@ -28,6 +28,9 @@ export const checkDType = (op: string, d: unknown): DType => {
   return d;
 };
 
+/** The strings `toJSON` writes for the numbers JSON cannot hold. */
+const JSON_SPECIALS: Record<string, number> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity, "-0": -0 };
+
 /** Shape and flat values of a nested JS array; a ragged or non-numeric one is a ValueError. */
 const parseNested = (op: string, x: NestedArray): { shape: number[]; flat: (number | boolean)[] } => {
   const shape: number[] = [];
@@ -38,11 +41,15 @@ const parseNested = (op: string, x: NestedArray): { shape: number[]; flat: (numb
   const flat: (number | boolean)[] = [];
   const walk = (v: NestedArray, depth: number, path: number[]) => {
     if (depth === shape.length) {
+      if (typeof v === "string" && Object.hasOwn(JSON_SPECIALS, v)) {
+        flat.push(JSON_SPECIALS[v]!);
+        return;
+      }
       if (typeof v !== "number" && typeof v !== "boolean") {
         throw new ValueError(
           Array.isArray(v)
             ? `ragged nested array: element at [${path.join(", ")}] has more nesting than the shape [${shape.join(", ")}] read from the first elements`
-            : `element at [${path.join(", ")}] is ${v === null ? "null" : typeof v}, not a number or boolean`,
+            : `element at [${path.join(", ")}] is ${v === null ? "null" : typeof v}, not a number or boolean${typeof v === "string" ? ` (the strings accepted, as toJSON writes them, are "NaN", "Infinity", "-Infinity" and "-0"; got ${describeValue(v)})` : ""}`,
           { op },
         );
       }
@@ -209,4 +216,39 @@ export const promoteToFloat = (...xs: ArrayLike[]): ArrayBase[] => {
   let d = resultDType(...xs);
   if (d === "int32" || d === "bool") d = "float32";
   return xs.map((x) => asArray(x, d));
+};
+
+/** Options of `np.fromJSON`. */
+export interface FromJSONOptions {
+  /** The dtype to read the values as (default as `np.array`: float32, or bool for booleans). */
+  dtype?: DType;
+}
+
+/**
+ * An array from what `x.toJSON()` (or `JSON.stringify(x)`) wrote: nested lists of numbers or
+ * booleans, with `"NaN"`, `"Infinity"`, `"-Infinity"` and `"-0"` for the values JSON cannot
+ * hold; or the JSON text itself. Pass the array's `dtype` to get it back exactly: a float64
+ * array round-trips bit for bit. (`np.array` accepts the same nested lists.)
+ */
+export const fromJSON = (json: string | ArrayJSON, options: FromJSONOptions = {}): ArrayBase => {
+  const op = "np.fromJSON";
+  let value: unknown = json;
+  if (typeof json === "string" && !Object.hasOwn(JSON_SPECIALS, json)) {
+    try {
+      value = JSON.parse(json);
+    } catch (e) {
+      throw new ValueError(`the text is not JSON: ${(e as Error).message}`, { op });
+    }
+  }
+  if (typeof options !== "object" || options === null) throw new ValueError(`options must be an object, got ${describeValue(options)}`, { op });
+  const dtype = options.dtype === undefined ? undefined : checkDType(op, options.dtype);
+  if (typeof value === "string") {
+    if (!Object.hasOwn(JSON_SPECIALS, value)) throw new ValueError(`a JSON string must be "NaN", "Infinity", "-Infinity" or "-0", got ${describeValue(value)}`, { op });
+    return scalar(JSON_SPECIALS[value]!, dtype ?? "float32");
+  }
+  if (typeof value !== "number" && typeof value !== "boolean" && !Array.isArray(value)) {
+    throw new ValueError(`expects nested lists of numbers or booleans (as toJSON writes them), got ${describeValue(value)}`, { op });
+  }
+  if (Array.isArray(value) && containsArray(value)) throw new ValueError("expects plain JSON values, not arrays", { op });
+  return array(value as ArrayLike, dtype ? { dtype } : {});
 };
