@@ -101,6 +101,20 @@ describe("jit: Wasm SIMD fused kernels", () => {
     update(p, g, m, v, c1, c2).forEach((w, k) => sameBits(got[k]!.toTypedArray(), w.toTypedArray(), `output ${k}`));
   });
 
+  it("gradient clipping's where(small, g, g / norm * max) with a bool scalar runs in Wasm and equals eager, both ways", () => {
+    setKernelPath("auto");
+    const g = data(9001, 7);
+    const clip = (g: ArrayBase, norm: ArrayBase, small: ArrayBase) => np.add(np.where(small, g, np.multiply(np.divide(g, norm), 1)), np.sqrt(np.abs(g)));
+    for (const flag of [true, false]) {
+      const small = np.array(flag);
+      const norm = np.array(3.5, { dtype: "float32" });
+      const before = wasmFusedStats.calls;
+      const got = jit(clip)(g, norm, small);
+      expect(wasmFusedStats.calls).toBe(before + 1);
+      sameBits(got.toTypedArray(), clip(g, norm, small).toTypedArray(), `small = ${flag}`);
+    }
+  });
+
   it("float64 groups and small groups keep the JS backend (and agree)", () => {
     const before = wasmFusedStats.calls;
     const f = (x: ArrayBase) => np.sqrt(np.add(np.multiply(x, x), 1));

@@ -5,8 +5,9 @@
  *
  * Results are bit-identical to the JS backend's: each member is one IEEE float32 operation
  * (add, sub, mul, div, sqrt, neg, abs, max/min with the JS kernels' NaN and signed-zero rule,
- * x*x), which equals the float64 result rounded to float32 the JS loop computes. Groups with
- * other members (transcendental functions, comparisons, selects, converts, reductions) or
+ * x*x), which equals the float64 result rounded to float32 the JS loop computes, or a
+ * `select_n` between two such values by a bool scalar (gradient clipping's `where`). Groups
+ * with other members (transcendental functions, comparisons, converts, reductions) or
  * strided reads keep the JS backend.
  *
  * The operands are copied into the kernel memory and the results out, so only groups large
@@ -26,16 +27,20 @@ import { isVar } from "./passes/rewrite.js";
 export const WASM_FUSED_MIN = 4096;
 
 type Op1 = "neg" | "abs" | "sqrt" | "square";
+/** `select_n(pred, c0, c1)` with a bool scalar predicate: `pred ? c1 : c0`. */
+type Op3 = "select";
 type Op2 = "add" | "sub" | "mul" | "div" | "max" | "min";
 const UNARY: Record<string, Op1> = { neg: "neg", abs: "abs", sqrt: "sqrt", square: "square" };
 const BINARY: Record<string, Op2> = { add: "add", sub: "sub", mul: "mul", div: "div", max: "max", min: "min" };
 
 /** One step of the generated body: a member's op over earlier values (value indices) or literals. */
-type Step = { out: number; op: Op1 | Op2; args: (number | { lit: number })[] };
+type Step = { out: number; op: Op1 | Op2 | Op3; args: (number | { lit: number })[] };
 
 interface Plan {
   /** Values 0..inputs-1 are the inputs, loaded (contiguous) or splatted (scalar). */
   scalarInput: boolean[];
+  /** Inputs that are bool scalars (select predicates): a lane mask, or an i32 in the tail. */
+  boolInput: boolean[];
   steps: Step[];
   /** The value each output stores. */
   outputs: number[];
@@ -59,13 +64,16 @@ const planOf = (g: FusionGroup, inputs: readonly Var[], outputs: readonly Var[],
   if (g.reduceAxes && g.reduceAxes.length > 0) return null;
   const value = new Map<Var, number>();
   const scalarInput: boolean[] = [];
+  const boolInput: boolean[] = [];
   for (const v of inputs) {
-    if (v.aval.dtype !== "float32") return null;
     const st = strideOf(v);
     const scalar = st.every((x) => x === 0);
+    // float32 operands, and bool scalars (a select's predicate) only.
+    if (!(v.aval.dtype === "float32" || (v.aval.dtype === "bool" && scalar && v.aval.size === 1))) return null;
     if (!scalar && !isContiguous(st, g.domain)) return null;
     value.set(v, scalarInput.length);
     scalarInput.push(scalar);
+    boolInput.push(v.aval.dtype === "bool");
   }
   let values = inputs.length;
   const steps: Step[] = [];
@@ -80,11 +88,16 @@ const planOf = (g: FusionGroup, inputs: readonly Var[], outputs: readonly Var[],
       value.set(out, k);
       continue;
     }
-    if (out.aval.dtype !== "float32" || m.eqn.inputs.some((a) => a.aval.dtype !== "float32")) return null;
     const name = m.eqn.primitive.name;
+    if (name === "select_n") {
+      // Two float32 cases chosen by a bool scalar input of the group.
+      const [w, ...cs] = m.eqn.inputs;
+      const k = isVar(w!) ? value.get(w) : undefined;
+      if (k === undefined || k >= inputs.length || !boolInput[k] || cs.length !== 2 || out.aval.dtype !== "float32" || cs.some((c) => c.aval.dtype !== "float32")) return null;
+    } else if (out.aval.dtype !== "float32" || m.eqn.inputs.some((a) => a.aval.dtype !== "float32")) return null;
     const params = m.eqn.params as { y?: number };
-    const op: Op1 | Op2 | undefined = name === "integer_pow" && params.y === 2 ? "square" : (UNARY[name] ?? BINARY[name]);
-    if (!op || m.eqn.inputs.length !== (op in BINARY ? 2 : 1)) return null;
+    const op: Op1 | Op2 | Op3 | undefined = name === "select_n" ? "select" : name === "integer_pow" && params.y === 2 ? "square" : (UNARY[name] ?? BINARY[name]);
+    if (!op || m.eqn.inputs.length !== (op === "select" ? 3 : op in BINARY ? 2 : 1)) return null;
     const args: Step["args"] = [];
     for (const a of m.eqn.inputs) {
       if (!isVar(a)) {
@@ -104,12 +117,18 @@ const planOf = (g: FusionGroup, inputs: readonly Var[], outputs: readonly Var[],
     if (k === undefined || v.aval.dtype !== "float32") return null;
     outs.push(k);
   }
-  return { scalarInput, steps, outputs: outs, values };
+  return { scalarInput, boolInput, steps, outputs: outs, values };
 };
 
 /** Emits one op over locals (vector or scalar lanes), leaving the result on the stack. */
-const emitStep = (f: FunctionBuilder, kind: "v" | "s", op: Op1 | Op2, a: () => void, b: () => void, aLocal: Local, bLocal: Local): void => {
+const emitStep = (f: FunctionBuilder, kind: "v" | "s", op: Op1 | Op2 | Op3, a: () => void, b: () => void, aLocal: Local, bLocal: Local, cLocal?: Local): void => {
   const t = kind === "v" ? "f32x4" : "f32";
+  if (op === "select") {
+    // select_n(pred = aLocal, c0 = bLocal, c1 = cLocal): pred ? c1 : c0.
+    if (kind === "v") f.get(cLocal!).get(bLocal).get(aLocal).op("v128.bitselect");
+    else f.get(cLocal!).get(bLocal).get(aLocal).op("select");
+    return;
+  }
   if (op === "square") {
     a();
     a();
@@ -138,12 +157,20 @@ const buildModule = (plan: Plan, nIn: number, nOut: number, shared: boolean): Mo
     const i = f.local("i32");
     const vecEnd = f.local("i32");
     for (const kind of ["v", "s"] as const) {
-      const vals = Array.from({ length: plan.values }, () => f.local(kind === "v" ? "v128" : "f32"));
+      const vals = Array.from({ length: plan.values }, (_, k) => f.local(kind === "v" ? "v128" : plan.boolInput[k] ? "i32" : "f32"));
       const lits: Local[] = [];
       const es = kind === "v" ? 16 : 4;
-      // Scalars and literals are loaded (splatted) once.
+      // Scalars and literals are loaded (splatted) once; a bool scalar becomes a lane mask (or 0/1).
       plan.scalarInput.forEach((sc, k) => {
         if (!sc) return;
+        if (plan.boolInput[k]) {
+          // v: all ones in every lane when true (0 - 1), else zeros; s: 0 or 1.
+          if (kind === "v") f.i32(0);
+          f.get(ptrs[k]!).load("i32.load8_u").i32(0).op("i32.ne");
+          if (kind === "v") f.op("i32.sub").op("i32x4.splat");
+          f.set(vals[k]!);
+          return;
+        }
         f.get(ptrs[k]!).load(kind === "v" ? "v128.load32_splat" : "f32.load").set(vals[k]!);
       });
       const litLocal = (x: number): Local => {
@@ -161,8 +188,8 @@ const buildModule = (plan: Plan, nIn: number, nOut: number, shared: boolean): Mo
           f.get(ptrs[k]!).get(i).op("i32.add").load(kind === "v" ? "v128.load" : "f32.load", 0, 0).set(vals[k]!);
         });
         plan.steps.forEach((s, j) => {
-          const [a, b] = argLocals[j]! as [Local, Local | undefined];
-          emitStep(f, kind, s.op, () => f.get(a), () => f.get(b!), a, b ?? a);
+          const [a, b, c] = argLocals[j]! as [Local, Local | undefined, Local | undefined];
+          emitStep(f, kind, s.op, () => f.get(a), () => f.get(b!), a, b ?? a, c);
           f.set(vals[s.out]!);
         });
         plan.outputs.forEach((v, k) => {
@@ -209,10 +236,12 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
     arena.reset();
     const at: number[] = [];
     for (let k = 0; k < ins.length; k++) at.push(arena.alloc(ins[k]!.length * 4));
+    const u8 = views().u8;
+    for (let k = 0; k < ins.length; k++) if (plan.boolInput[k]) u8[at[k]!] = ins[k]![0]!;
     for (let k = 0; k < outs.length; k++) at.push(arena.alloc(size * 4));
     if (at.some((a) => a < 0)) return false;
     const mem = views().f32;
-    for (let k = 0; k < ins.length; k++) mem.set(ins[k] as Float32Array, at[k]! / 4);
+    for (let k = 0; k < ins.length; k++) if (!plan.boolInput[k]) mem.set(ins[k] as Float32Array, at[k]! / 4);
     run(...at, size);
     wasmFusedStats.calls++;
     const mem2 = views().f32;
