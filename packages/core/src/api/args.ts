@@ -325,14 +325,27 @@ export const requireFunction = (op: string, name: string, f: unknown): void => {
 };
 
 /**
- * `fn` with its arguments checked against `sig` first (the arguments are passed on
- * unchanged): for thin public wrappers such as `lax.*`, whose internal callers skip the check.
+ * `fn` with its arguments checked against `sig` first, then passed on by position (JAX's
+ * order; keyword-only parameters, if any, as a final options object): for thin public
+ * wrappers such as `lax.*`, whose internal callers skip the check.
  */
-export const checked = <F extends (...args: any[]) => any>(sig: Signature, fn: F): F & { readonly signature: Signature } =>
-  withSignature(sig, ((...args: unknown[]) => {
-    parseArgs(sig, args);
-    return fn(...args);
+export const checked = <F extends (...args: any[]) => any>(sig: Signature, fn: F): F & { readonly signature: Signature } => {
+  const positional = positionalParams(sig);
+  const hasKeywords = sig.params.some((p) => p.pass === "keyword");
+  return withSignature(sig, ((...args: unknown[]) => {
+    const o = parseArgs<Record<string, unknown>>(sig, args);
+    // Passed on by position, so that the options form (`lax.cumsum(x, { axis: 1 })`) reaches fn too.
+    const values = positional.map((p) => o[p.name]);
+    while (values.length > 0 && values[values.length - 1] === undefined) values.pop();
+    if (hasKeywords) {
+      const kw: Record<string, unknown> = {};
+      for (const p of sig.params) if (p.pass === "keyword" && o[p.name] !== undefined) kw[p.name] = o[p.name];
+      values.length = positional.length;
+      values.push(kw);
+    }
+    return fn(...values);
   }) as F);
+};
 
 /**
  * `fn`, which takes exactly the leading required parameters of `sig` (its arrays), made

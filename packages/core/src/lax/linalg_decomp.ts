@@ -46,8 +46,8 @@ export const cholesky = (x: ArrayBase, options: { symmetrizeInput?: boolean } = 
 const luSig = signature("lax.linalg.lu", ["x:arrayValue!"]);
 
 /** `lax.linalg.lu` (square matrices): `[lu, pivots, permutation]`, L (unit diagonal) below and U on and above the diagonal of `lu`; `P a = L U` with row i of `P a` = row `permutation[i]` of a. */
-export const lu = (x: ArrayBase): [ArrayBase, ArrayBase, ArrayBase] => {
-  parseArgs(luSig, [x]);
+export const lu = (x: ArrayBase, ...rest: []): [ArrayBase, ArrayBase, ArrayBase] => {
+  parseArgs(luSig, [x, ...rest]);
   return luRaw(x);
 };
 

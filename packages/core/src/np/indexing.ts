@@ -98,9 +98,13 @@ const alongAxis = (op: string, a: ArrayBase, idx: ArrayBase, axis: number): [Arr
  * indices from `argsort`/`argmax` with keepdims). `axis = null` works on the flattened arrays.
  */
 const takeAlongAxisSig = signature("np.takeAlongAxis", ["x:array!", "indices:array!", "axis:axis!"]);
-export const takeAlongAxis = (x: ArrayLike, indices: ArrayLike, axis: number | null): ArrayBase => {
+export const takeAlongAxis = (x: ArrayLike, indices: ArrayLike, axis: number | null, ...rest: []): ArrayBase => {
   const op = "np.takeAlongAxis";
-  parseArgs(takeAlongAxisSig, [x, indices, axis]);
+  {
+    // Values by name: a trailing options object may have given them.
+    const o = parseArgs(takeAlongAxisSig, [x, indices, axis, ...rest]);
+    indices = o.indices; axis = o.axis;
+  }
   let a = asArray(x);
   let idx = asIndices(op, indices);
   if (axis === null) {
@@ -202,9 +206,13 @@ const sliceIndices = (op: string, s: Slice, n: number): [number, number, number,
  * Differentiable: it lowers to rev, slice, gather and reshape.
  */
 const indexSig = signature("np.index", ["x:array!", { name: "entries", kind: "any", required: true, pass: "positional" }]);
-export const index = (x: ArrayLike, entries: readonly IndexEntry[]): ArrayBase => {
+export const index = (x: ArrayLike, entries: readonly IndexEntry[], ...rest: []): ArrayBase => {
   const op = "np.index";
-  parseArgs(indexSig, [x, entries]);
+  {
+    // Values by name: a trailing options object may have given them.
+    const o = parseArgs(indexSig, [x, entries, ...rest]);
+    entries = o.entries;
+  }
   if (!Array.isArray(entries)) throw new IndexError(`entries must be a list of index entries, got ${describeValue(entries)}`, { op, hint: "e.g. np.index(x, [0, np.sl(1, null)])" });
   const a = asArray(x);
   if (needsAdvanced(entries)) return indexAdvanced(op, a, entries);

@@ -81,8 +81,8 @@ const detSig = signature("np.linalg.det", ["a:array!"]);
  * 0 (or a tiny number from round-off); its gradient there is NaN (JAX's cofactor rule gives the
  * finite adjugate instead).
  */
-export const det = withSignature(detSig, (a: ArrayLike): ArrayBase => {
-  parseArgs(detSig, [a]);
+export const det = withSignature(detSig, (a: ArrayLike, ...rest: []): ArrayBase => {
+  parseArgs(detSig, [a, ...rest]);
   const x = matrices(detSig.name, a, true);
   const [lu, pivots] = luRaw(x);
   return plusZero(mul(pivotSign(pivots, x.dtype), reduceProd(diagonalOf(lu), [lu.ndim - 2])));
@@ -94,8 +94,8 @@ const slogdetSig = signature("np.linalg.slogdet", ["a:array!"]);
  * `[sign, logabsdet]` of each square matrix: `det = sign * exp(logabsdet)` without overflow.
  * A singular matrix gives sign 0 and logabsdet -Infinity, as in NumPy and JAX.
  */
-export const slogdet = withSignature(slogdetSig, (a: ArrayLike): [ArrayBase, ArrayBase] => {
-  parseArgs(slogdetSig, [a]);
+export const slogdet = withSignature(slogdetSig, (a: ArrayLike, ...rest: []): [ArrayBase, ArrayBase] => {
+  parseArgs(slogdetSig, [a, ...rest]);
   const x = matrices(slogdetSig.name, a, true);
   const [lu, pivots] = luRaw(x);
   const d = diagonalOf(lu);
@@ -118,8 +118,12 @@ const solveSig = signature("np.linalg.solve", ["a:array!", "b:array!"]);
  * [..., n, k] whose leading axes broadcast with a's (NumPy 2's rule, which JAX follows). By LU
  * with partial pivoting; a singular `a` gives inf/NaN entries (JAX's behaviour; NumPy raises).
  */
-export const solve = withSignature(solveSig, (a: ArrayLike, b: ArrayLike): ArrayBase => {
-  parseArgs(solveSig, [a, b]);
+export const solve = withSignature(solveSig, (a: ArrayLike, b: ArrayLike, ...rest: []): ArrayBase => {
+  {
+    // Values by name: a trailing options object may have given them.
+    const o = parseArgs(solveSig, [a, b, ...rest]);
+    b = o.b;
+  }
   const op = solveSig.name;
   const [x0, y0] = promoteToFloat(a, b) as [ArrayBase, ArrayBase];
   const x = matrices(op, x0, true);
@@ -142,8 +146,8 @@ export const solve = withSignature(solveSig, (a: ArrayLike, b: ArrayLike): Array
 const invSig = signature("np.linalg.inv", ["a:array!"]);
 
 /** The inverse of each square matrix (by LU solves against the identity); singular: inf/NaN entries, as JAX. */
-export const inv = withSignature(invSig, (a: ArrayLike): ArrayBase => {
-  parseArgs(invSig, [a]);
+export const inv = withSignature(invSig, (a: ArrayLike, ...rest: []): ArrayBase => {
+  parseArgs(invSig, [a, ...rest]);
   const x = matrices(invSig.name, a, true);
   return luSolve(x, broadcastTo(eyeOf(x.shape[x.ndim - 1]!, x.dtype), x.shape));
 });

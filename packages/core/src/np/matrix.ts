@@ -115,8 +115,12 @@ export const tril = triangle("np.tril", (i, j, k) => j - i <= k);
  * the shapes. Dtypes promote as in `np.multiply`.
  */
 const kronSig = signature("np.kron", ["x:array!", "y:array!"]);
-export const kron = withSignature(kronSig, (x: ArrayLike, y: ArrayLike): ArrayBase => {
-  parseArgs(kronSig, [x, y]);
+export const kron = withSignature(kronSig, (x: ArrayLike, y: ArrayLike, ...rest: []): ArrayBase => {
+  {
+    // Values by name: a trailing options object may have given them.
+    const o = parseArgs(kronSig, [x, y, ...rest]);
+    y = o.y;
+  }
   let [a, b] = promoteArgs(x, y) as [ArrayBase, ArrayBase];
   const nd = Math.max(a.ndim, b.ndim);
   a = reshape(a, [...Array<number>(nd - a.ndim).fill(1), ...a.shape]);

@@ -20,9 +20,13 @@ export type { SqueezeArgs, SqueezeOptions } from "../api/arg_types.js";
 
 /** Reshapes `x`; one entry of `shape` may be -1 to infer it. */
 const reshapeSig = signature("np.reshape", ["x:array!", "shape:newShape!"]);
-export const reshape = withSignature(reshapeSig, (x: ArrayLike, shape: number | readonly number[]): ArrayBase => {
+export const reshape = withSignature(reshapeSig, (x: ArrayLike, shape: number | readonly number[], ...rest: []): ArrayBase => {
   const op = "np.reshape";
-  parseArgs(reshapeSig, [x, shape]);
+  {
+    // Values by name: a trailing options object may have given them.
+    const o = parseArgs(reshapeSig, [x, shape, ...rest]);
+    shape = o.shape;
+  }
   const a = asArray(x);
   const sh = typeof shape === "number" ? [shape] : shape.slice();
   const bad = () =>
@@ -44,16 +48,20 @@ export const reshape = withSignature(reshapeSig, (x: ArrayLike, shape: number | 
 
 /** The array as a vector (row-major order). */
 const ravelSig = signature("np.ravel", ["x:array!"]);
-export const ravel = (x: ArrayLike): ArrayBase => {
-  parseArgs(ravelSig, [x]);
+export const ravel = (x: ArrayLike, ...rest: []): ArrayBase => {
+  parseArgs(ravelSig, [x, ...rest]);
   const a = asArray(x);
   return reshapeOp(a, [a.size]);
 };
 
 /** Permutes the axes (reverses them when `axes` is absent). */
 const transposeSig = signature("np.transpose", ["x:array!", { name: "axes", kind: "axisList", nullable: true }]);
-export const transpose = (x: ArrayLike, axes?: readonly number[] | null): ArrayBase => {
-  parseArgs(transposeSig, [x, axes]);
+export const transpose = (x: ArrayLike, axes?: readonly number[] | null, ...rest: []): ArrayBase => {
+  {
+    // Values by name: a trailing options object may have given them.
+    const o = parseArgs(transposeSig, [x, axes, ...rest]);
+    axes = o.axes;
+  }
   const a = asArray(x);
   if (typeof axes === "number") axes = [axes];
   if (axes === undefined || axes === null) return transposeOp(a, a.shape.map((_, i) => a.ndim - 1 - i));
@@ -65,8 +73,12 @@ export const transpose = (x: ArrayLike, axes?: readonly number[] | null): ArrayB
 
 /** Swaps two axes. */
 const swapaxesSig = signature("np.swapaxes", ["x:array!", "axis1:requiredAxis!", "axis2:requiredAxis!"]);
-export const swapaxes = (x: ArrayLike, axis1: number, axis2: number): ArrayBase => {
-  parseArgs(swapaxesSig, [x, axis1, axis2]);
+export const swapaxes = (x: ArrayLike, axis1: number, axis2: number, ...rest: []): ArrayBase => {
+  {
+    // Values by name: a trailing options object may have given them.
+    const o = parseArgs(swapaxesSig, [x, axis1, axis2, ...rest]);
+    axis1 = o.axis1; axis2 = o.axis2;
+  }
   const a = asArray(x);
   const i = normalizeAxis("np.swapaxes", axis1, a.ndim);
   const j = normalizeAxis("np.swapaxes", axis2, a.ndim);
@@ -76,9 +88,14 @@ export const swapaxes = (x: ArrayLike, axis1: number, axis2: number): ArrayBase 
 
 /** Moves axes `source` to positions `destination`; the other axes keep their order. */
 const moveaxisSig = signature("np.moveaxis", ["x:array!", "source:axisList!", "destination:axisList!"]);
-export const moveaxis = (x: ArrayLike, source: number | readonly number[], destination: number | readonly number[]): ArrayBase => {
+export const moveaxis = (x: ArrayLike, source: number | readonly number[], destination: number | readonly number[], ...extra: []): ArrayBase => {
   const op = "np.moveaxis";
-  parseArgs(moveaxisSig, [x, source, destination]);
+  {
+    // Values by name: a trailing options object may have given them.
+    const o = parseArgs(moveaxisSig, [x, source, destination, ...extra]);
+    source = o.source;
+    destination = o.destination;
+  }
   const a = asArray(x);
   const src = normalizeAxes(op, typeof source === "number" ? [source] : source, a.ndim);
   const dst = normalizeAxes(op, typeof destination === "number" ? [destination] : destination, a.ndim);
@@ -112,8 +129,12 @@ export const squeeze = (x: ArrayLike, ...args: SqueezeArgs): ArrayBase => {
 
 /** Inserts axes of size 1 at `axis` (positions in the result; negative counts from its end). */
 const expandDimsSig = signature("np.expandDims", ["x:array!", "axis:axisList!"]);
-export const expandDims = (x: ArrayLike, axis: number | readonly number[]): ArrayBase => {
-  parseArgs(expandDimsSig, [x, axis]);
+export const expandDims = (x: ArrayLike, axis: number | readonly number[], ...rest: []): ArrayBase => {
+  {
+    // Values by name: a trailing options object may have given them.
+    const o = parseArgs(expandDimsSig, [x, axis, ...rest]);
+    axis = o.axis;
+  }
   const a = asArray(x);
   const list = typeof axis === "number" ? [axis] : axis;
   return S.expandDims(a, normalizeAxes("np.expandDims", list, a.ndim + list.length));
@@ -121,8 +142,12 @@ export const expandDims = (x: ArrayLike, axis: number | readonly number[]): Arra
 
 /** NumPy broadcast of `x` to `shape`. */
 const broadcastToSig = signature("np.broadcastTo", ["x:array!", "shape:shape!"]);
-export const broadcastTo = (x: ArrayLike, shape: number | readonly number[]): ArrayBase => {
-  parseArgs(broadcastToSig, [x, shape]);
+export const broadcastTo = (x: ArrayLike, shape: number | readonly number[], ...rest: []): ArrayBase => {
+  {
+    // Values by name: a trailing options object may have given them.
+    const o = parseArgs(broadcastToSig, [x, shape, ...rest]);
+    shape = o.shape;
+  }
   return broadcastArrayTo("np.broadcastTo", asArray(x), shape);
 };
 
@@ -327,8 +352,12 @@ export const pad = (x: ArrayLike, widths: PadWidth, ...args: PositionalOr<[mode:
 
 /** Repeats the whole array `reps` times along each axis (NumPy's tile). */
 const tileSig = signature("np.tile", ["x:array!", "reps:ints!"]);
-export const tile = (x: ArrayLike, reps: number | readonly number[]): ArrayBase => {
-  parseArgs(tileSig, [x, reps]);
+export const tile = (x: ArrayLike, reps: number | readonly number[], ...rest: []): ArrayBase => {
+  {
+    // Values by name: a trailing options object may have given them.
+    const o = parseArgs(tileSig, [x, reps, ...rest]);
+    reps = o.reps;
+  }
   let a = asArray(x);
   let r = typeof reps === "number" ? [reps] : reps.slice();
   if (r.some((v) => !Number.isInteger(v) || v < 0)) throw new ValueError(`reps (${r.join(", ")}) must be non-negative integers`, { op: "np.tile" });

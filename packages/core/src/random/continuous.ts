@@ -7,6 +7,7 @@
 import type { ArrayBase } from "../array.js";
 import type { DType } from "../dtype.js";
 import { DTypeError, ShapeError } from "../errors.js";
+import { type PositionalOr, parseArgs, signature, withSignature } from "../api/args.js";
 import { type ArrayLike, asArray } from "../np/coerce.js";
 import { add, div, max, min, mul, sub } from "../primitives/binary.js";
 import { scalar } from "../primitives/common.js";
@@ -44,46 +45,61 @@ export const uniformIn = (op: string, key: Key, shape: readonly number[], dtype:
 };
 
 export interface UniformOptions {
+  /** The result's shape. Default [] (one sample). */
+  shape?: ShapeArg;
   /** float32 (default) or float64. */
-  dtype?: DType;
+  dtype?: DType | null;
   /** Lower bound (inclusive), broadcast to `shape`. Default 0. */
   minval?: ArrayLike;
   /** Upper bound (exclusive), broadcast to `shape`. Default 1. */
   maxval?: ArrayLike;
 }
 
+// JAX's positional orders: uniform(key, shape, dtype, minval, maxval), normal(key, shape, dtype),
+// truncated_normal(key, lower, upper, shape, dtype), gumbel(key, shape, dtype).
+const uniformSig = signature("random.uniform", ["key:any!", "shape:shape", "dtype:dtype", "minval:array", "maxval:array"]);
+const normalSig = signature("random.normal", ["key:any!", "shape:shape", "dtype:dtype"]);
+const truncatedNormalSig = signature("random.truncatedNormal", ["key:any!", "lower:array!", "upper:array!", "shape:shape?", "dtype:dtype"]);
+const gumbelSig = signature("random.gumbel", ["key:any!", "shape:shape", "dtype:dtype"]);
+
 /**
- * `random.uniform(key, shape, {dtype, minval, maxval})`: floats uniformly distributed in
+ * `random.uniform(key, shape, dtype, minval, maxval)` (or `{dtype, minval, maxval}`): floats uniformly distributed in
  * [minval, maxval). `minval` and `maxval` may be arrays that broadcast to `shape`; the
  * result is differentiable in them.
  */
-export const uniform = (key: Key, shape: ShapeArg = [], options: UniformOptions = {}): ArrayBase => {
+export const uniform = withSignature(uniformSig, (key: Key, ...args: PositionalOr<[shape: ShapeArg, dtype: DType | null, minval: ArrayLike, maxval: ArrayLike], UniformOptions>): ArrayBase => {
   const op = "random.uniform";
+  const o = parseArgs<{ shape?: ShapeArg; dtype?: DType | null; minval?: ArrayLike; maxval?: ArrayLike }>(uniformSig, [key, ...args]);
   checkKey(op, key);
-  return uniformIn(op, key, toShape(op, shape), floatDType(op, options.dtype), options.minval ?? 0, options.maxval ?? 1);
-};
+  return uniformIn(op, key, toShape(op, o.shape ?? []), floatDType(op, o.dtype ?? undefined), o.minval ?? 0, o.maxval ?? 1);
+});
 
 export interface FloatOptions {
+  /** The result's shape. Default [] (one sample). */
+  shape?: ShapeArg;
   /** float32 (default) or float64. */
-  dtype?: DType;
+  dtype?: DType | null;
 }
 
 /**
- * `random.normal(key, shape, {dtype})`: standard normal samples, as JAX draws them:
+ * `random.normal(key, shape, dtype)` (or `{shape, dtype}`): standard normal samples, as JAX draws them:
  * `sqrt(2) * erfInv(u)` with `u` uniform in (-1, 1).
  */
-export const normal = (key: Key, shape: ShapeArg = [], options: FloatOptions = {}): ArrayBase => {
+export const normal = withSignature(normalSig, (key: Key, ...args: PositionalOr<[shape: ShapeArg, dtype: DType | null], FloatOptions>): ArrayBase => {
   const op = "random.normal";
+  const o = parseArgs<{ shape?: ShapeArg; dtype?: DType | null }>(normalSig, [key, ...args]);
   checkKey(op, key);
-  const dtype = floatDType(op, options.dtype);
+  const dtype = floatDType(op, o.dtype ?? undefined);
   // The open interval's lower end: the float just above -1 (nextafter(-1, 0)).
-  const u = uniformIn(op, key, toShape(op, shape), dtype, nextAfter(-1, 0, dtype), 1);
+  const u = uniformIn(op, key, toShape(op, o.shape ?? []), dtype, nextAfter(-1, 0, dtype), 1);
   return mul(scalar(Math.SQRT2, dtype), erfInv(u));
-};
+});
 
-export interface TruncatedNormalOptions extends FloatOptions {
+export interface TruncatedNormalOptions {
   /** The result's shape; by default the broadcast of `lower` and `upper`. */
   shape?: ShapeArg | null;
+  /** float32 (default) or float64. */
+  dtype?: DType | null;
 }
 
 /**
@@ -92,16 +108,16 @@ export interface TruncatedNormalOptions extends FloatOptions {
  * `sqrt(2) * erfInv(u)` with `u` uniform between `erf(lower / sqrt 2)` and
  * `erf(upper / sqrt 2)`, clamped to the floats just inside the bounds.
  */
-export const truncatedNormal = (
+export const truncatedNormal = withSignature(truncatedNormalSig, (
   key: Key,
   lower: ArrayLike,
   upper: ArrayLike,
-  shape?: ShapeArg | null,
-  options: FloatOptions = {},
+  ...args: PositionalOr<[shape: ShapeArg | null, dtype: DType | null], TruncatedNormalOptions>
 ): ArrayBase => {
   const op = "random.truncatedNormal";
+  const { shape, dtype: dt } = parseArgs<{ shape?: ShapeArg | null; dtype?: DType | null }>(truncatedNormalSig, [key, lower, upper, ...args]);
   checkKey(op, key);
-  const dtype = floatDType(op, options.dtype);
+  const dtype = floatDType(op, dt ?? undefined);
   const lo = asArray(lower, dtype);
   const hi = asArray(upper, dtype);
   let sh: number[];
@@ -121,18 +137,18 @@ export const truncatedNormal = (
   const floor = nextAfter(stopGradient(lo), Infinity, dtype);
   const ceil = nextAfter(stopGradient(hi), -Infinity, dtype);
   return min(max(out, floor), ceil);
-};
+});
 
 /**
- * `random.gumbel(key, shape, {dtype})`: standard Gumbel samples, `-log(-log(u))` with `u`
+ * `random.gumbel(key, shape, dtype)` (or `{shape, dtype}`): standard Gumbel samples, `-log(-log(u))` with `u`
  * uniform in [tiny, 1), as JAX draws them (tiny: the smallest normal float of the dtype).
  */
-export const gumbel = (key: Key, shape: ShapeArg = [], options: FloatOptions = {}): ArrayBase => {
+export const gumbel = withSignature(gumbelSig, (key: Key, ...args: PositionalOr<[shape: ShapeArg, dtype: DType | null], FloatOptions>): ArrayBase => {
   const op = "random.gumbel";
+  const o = parseArgs<{ shape?: ShapeArg; dtype?: DType | null }>(gumbelSig, [key, ...args]);
   checkKey(op, key);
-  const dtype = floatDType(op, options.dtype);
-  return gumbelIn(op, key, toShape(op, shape), dtype);
-};
+  return gumbelIn(op, key, toShape(op, o.shape ?? []), floatDType(op, o.dtype ?? undefined));
+});
 
 /** Gumbel samples without argument checks (shared with categorical). */
 export const gumbelIn = (op: string, key: Key, shape: readonly number[], dtype: DType): ArrayBase => {

@@ -33,14 +33,23 @@ const asFloat = (x: ArrayLike): ArrayBase => {
  * (an array broadcasting to `shape`; `shape` defaults to p's shape). As JAX:
  * `uniform(key, shape) < p`, in p's float dtype.
  */
-export const bernoulli = (key: Key, p: ArrayLike = 0.5, shape?: ShapeArg | null): ArrayBase => {
+const bernoulliSig = signature("random.bernoulli", ["key:any!", "p:array", "shape:shape?"]);
+/** Options of `random.bernoulli`. */
+export interface BernoulliOptions {
+  /** The probability of true (an array broadcasting to `shape`). Default 0.5. */
+  p?: ArrayLike;
+  /** The result's shape; by default p's shape. */
+  shape?: ShapeArg | null;
+}
+export const bernoulli = withSignature(bernoulliSig, (key: Key, ...args: PositionalOr<[p: ArrayLike, shape: ShapeArg | null], BernoulliOptions>): ArrayBase => {
   const op = "random.bernoulli";
+  const { p = 0.5, shape } = parseArgs<BernoulliOptions>(bernoulliSig, [key, ...args]);
   checkKey(op, key);
   const pa = asFloat(p);
   const sh = shape === undefined || shape === null ? pa.shape : toShape(op, shape);
   checkShape(op, sh, pa.shape);
   return lt(uniformIn(op, key, sh, pa.dtype, 0, 1), pa);
-};
+});
 
 export interface CategoricalOptions {
   /** The axis of `logits` that indexes the categories. Default -1. */
@@ -50,12 +59,14 @@ export interface CategoricalOptions {
 }
 
 /**
- * `random.categorical(key, logits, {axis, shape})`: int32 category indices drawn with
+ * `random.categorical(key, logits, axis, shape)` (or `{axis, shape}`): int32 category indices drawn with
  * probabilities `softmax(logits, axis)`, by the Gumbel-max trick as in JAX: the argmax
  * over `axis` of `logits + gumbel noise`.
  */
-export const categorical = (key: Key, logits: ArrayLike, options: CategoricalOptions = {}): ArrayBase => {
+const categoricalSig = signature("random.categorical", ["key:any!", "logits:array!", "axis:requiredAxis", "shape:shape?"]);
+export const categorical = withSignature(categoricalSig, (key: Key, logits: ArrayLike, ...args: PositionalOr<[axis: number, shape: ShapeArg | null], CategoricalOptions>): ArrayBase => {
   const op = "random.categorical";
+  const options = parseArgs<CategoricalOptions>(categoricalSig, [key, logits, ...args]);
   checkKey(op, key);
   const lg = asFloat(logits);
   if (lg.ndim === 0) throw new ValueError(`logits must have an axis of categories, got a scalar ${lg.aval}`, { op });
@@ -69,7 +80,7 @@ export const categorical = (key: Key, logits: ArrayLike, options: CategoricalOpt
   const noise = gumbelIn(op, key, [...prefix, ...noiseShape], lg.dtype);
   const expanded = reshape(lg, [...prefix.map(() => 1), ...lg.shape]);
   return argmax(add(noise, expanded), prefix.length + axis);
-};
+});
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -112,8 +123,27 @@ const checkBounds = (op: string, minval: ArrayLike, maxval: ArrayLike): void => 
 
 export interface RandintOptions {
   /** Only int32 is supported. */
-  dtype?: DType;
+  dtype?: DType | null;
 }
+
+/** Options of `random.randint` when everything after the key is passed by name. */
+export interface RandintAllOptions extends RandintOptions {
+  shape: ShapeArg;
+  minval: ArrayLike;
+  maxval: ArrayLike;
+}
+
+/**
+ * `random.randint(key, shape, minval, maxval, dtype)`, with the trailing ones optionally in an
+ * options object: `randint(key, [3], 0, 10)`, `randint(key, [3], 0, 10, { dtype: "int32" })`,
+ * `randint(key, { shape: [3], minval: 0, maxval: 10 })`.
+ */
+export type RandintArgs =
+  | [shape: ShapeArg, minval: ArrayLike, maxval: ArrayLike, dtype?: DType | null]
+  | [shape: ShapeArg, minval: ArrayLike, maxval: ArrayLike, options: RandintOptions]
+  | [shape: ShapeArg, minval: ArrayLike, options: RandintOptions & { maxval: ArrayLike }]
+  | [shape: ShapeArg, options: RandintOptions & { minval: ArrayLike; maxval: ArrayLike }]
+  | [options: RandintAllOptions];
 
 /**
  * `random.randint(key, shape, minval, maxval)`: int32 values uniform in [minval, maxval),
@@ -124,12 +154,21 @@ export interface RandintOptions {
  * returns. A maxval above 2^31 - 1 (a JS number, or elements of a float array) is clipped
  * and makes 2^31 - 1 reachable.
  */
-export const randint = (key: Key, shape: ShapeArg, minval: ArrayLike, maxval: ArrayLike, options: RandintOptions = {}): ArrayBase => {
+const randintSig = signature("random.randint", [
+  "key:any!",
+  "shape:shape!",
+  { name: "minval", kind: "array", required: true },
+  { name: "maxval", kind: "array", required: true },
+  "dtype:dtype",
+]);
+export const randint = withSignature(randintSig, (key: Key, ...args: RandintArgs): ArrayBase => {
   const op = "random.randint";
+  const o = parseArgs<{ shape: ShapeArg; minval: ArrayLike; maxval: ArrayLike; dtype?: DType | null }>(randintSig, [key, ...args]);
+  const { minval, maxval } = o;
   checkKey(op, key);
-  const sh = toShape(op, shape);
-  if (options.dtype !== undefined && options.dtype !== "int32") {
-    throw new DTypeError(`dtype must be int32, got ${String(options.dtype)}`, { op, hint: isFloat(options.dtype) ? "use random.uniform for floats" : undefined });
+  const sh = toShape(op, o.shape);
+  if (o.dtype !== undefined && o.dtype !== null && o.dtype !== "int32") {
+    throw new DTypeError(`dtype must be int32, got ${String(o.dtype)}`, { op, hint: isFloat(o.dtype) ? "use random.uniform for floats" : undefined });
   }
   const [lo] = intBound(op, "minval", minval);
   const [hi, outOfRange] = intBound(op, "maxval", maxval);
@@ -147,7 +186,7 @@ export const randint = (key: Key, shape: ShapeArg, minval: ArrayLike, maxval: Ar
     }
   }
   return bitsToRandint(b1, b2, lo, hi, outOfRange);
-};
+});
 
 const permutationSig = signature("random.permutation", ["key:any!", "x:array!", "axis:int", "independent:bool"]);
 

@@ -13,10 +13,13 @@
  * ```
  */
 export { type Key, type KeyArray, type ShapeArg, type WrapKeyDataOptions, key, PRNGKey, split, foldIn, bits, keyData, wrapKeyData } from "./keys.js";
-export { type UniformOptions, type FloatOptions, uniform, normal, truncatedNormal, gumbel } from "./continuous.js";
+export { type UniformOptions, type FloatOptions, type TruncatedNormalOptions, uniform, normal, truncatedNormal, gumbel } from "./continuous.js";
 export {
   type CategoricalOptions,
   type RandintOptions,
+  type RandintAllOptions,
+  type RandintArgs,
+  type BernoulliOptions,
   type PermutationOptions,
   type ChoiceOptions,
   bernoulli,

@@ -17,6 +17,7 @@ import { threefry2x32 } from "../primitives/random_bits.js";
 import { reshape } from "../primitives/structural.js";
 import { array } from "../np/coerce.js";
 import { broadcastShapes, shapeStr, sizeOf } from "../shape.js";
+import { type PositionalOr, fixedArgs, parseArgs, signature, withSignature } from "../api/args.js";
 
 /** A PRNG key: an int32 array of shape [2] holding the two uint32 words of a threefry2x32 key. */
 export type Key = ArrayBase;
@@ -104,7 +105,7 @@ const wordsOf = (op: string, what: string, x: number | ArrayBase): ArrayBase => 
  * complement for larger safe integers. The seed may also be an int32 scalar array (traced
  * too, so `vmap(random.key)(seeds)` works).
  */
-export const key = (seed: number | ArrayBase): Key => wordsOf("random.key", "seed", seed);
+export const key = fixedArgs(signature("random.key", ["seed:any!"]), (seed: number | ArrayBase): Key => wordsOf("random.key", "seed", seed));
 
 /** Alias of {@link key}, JAX's legacy name. */
 export const PRNGKey = key;
@@ -158,8 +159,10 @@ export const isPartitionable = (): boolean => randomFlags.partitionable;
  * `const [k1, k2] = random.split(key)`. As JAX: threefry2x32 of the key over the counts
  * 0 .. 2·num - 1.
  */
-export const split = (key: Key, num: ShapeArg = 2): KeyArray => {
+const splitSig = signature("random.split", ["key:any!", "num:shape"]);
+export const split = withSignature(splitSig, (key: Key, ...args: PositionalOr<[num: ShapeArg], { num?: ShapeArg }>): KeyArray => {
   const op = "random.split";
+  const { num = 2 } = parseArgs<{ num?: ShapeArg }>(splitSig, [key, ...args]);
   checkKey(op, key);
   const shape = toShape(op, num);
   const n = sizeOf(shape);
@@ -170,21 +173,21 @@ export const split = (key: Key, num: ShapeArg = 2): KeyArray => {
     return reshape(concatenate([reshape(y0, [n, 1]), reshape(y1, [n, 1])], 1), [...shape, 2]);
   }
   return reshape(threefryIota(key, 2 * n), [...shape, 2]);
-};
+});
 
 /**
  * `random.foldIn(key, data)`: a new key that mixes the integer `data` (a JS integer or an
  * int32 scalar array, traced or not) into `key`: threefry2x32 of the key over the counter
  * `[0, data]`, as JAX's `fold_in`.
  */
-export const foldIn = (key: Key, data: number | ArrayBase): Key => {
+export const foldIn = fixedArgs(signature("random.foldIn", ["key:any!", "data:any!"]), (key: Key, data: number | ArrayBase): Key => {
   const op = "random.foldIn";
   checkKey(op, key);
   const [c0, c1] = keyHalves(wordsOf(op, "data", data));
   const [k0, k1] = keyHalves(key);
   const [y0, y1] = threefry2x32(k0, k1, c0, c1);
   return concatenate([reshape(y0, [1]), reshape(y1, [1])], 0);
-};
+});
 
 /**
  * Random 32-bit words of `shape` (int32 holding uint32 bits): JAX's
@@ -220,11 +223,13 @@ export const randomBits64 = (key: Key, shape: readonly number[]): [ArrayBase, Ar
  * `random.bits(key, shape)`: uniformly random 32-bit words of `shape`, as an int32 array
  * holding uint32 bit patterns (read one as unsigned with `x >>> 0`).
  */
-export const bits = (key: Key, shape: ShapeArg = []): ArrayBase => {
+const bitsSig = signature("random.bits", ["key:any!", "shape:shape"]);
+export const bits = withSignature(bitsSig, (key: Key, ...args: PositionalOr<[shape: ShapeArg], { shape?: ShapeArg }>): ArrayBase => {
   const op = "random.bits";
+  const { shape = [] } = parseArgs<{ shape?: ShapeArg }>(bitsSig, [key, ...args]);
   checkKey(op, key);
   return randomBits(key, toShape(op, shape));
-};
+});
 
 /**
  * `random.keyData(keys)`: the raw uint32 words of a key or a batch of keys (as int32 bit
@@ -232,7 +237,7 @@ export const bits = (key: Key, shape: ShapeArg = []): ArrayBase => {
  * identity after checking that `keys` is one; it exists so code written against JAX's
  * typed keys (`jax.random.key_data`) ports unchanged.
  */
-export const keyData = (keys: KeyArray): ArrayBase => checkKeys("random.keyData", keys);
+export const keyData = fixedArgs(signature("random.keyData", ["keys:any!"]), (keys: KeyArray): ArrayBase => checkKeys("random.keyData", keys));
 
 export interface WrapKeyDataOptions {
   /** The PRNG implementation; only JAX's default, "threefry2x32", exists here. */
@@ -244,9 +249,10 @@ export interface WrapKeyDataOptions {
  * `[..., 2]` (a JS list of uint32 words is accepted too and wrapped as int32 bit
  * patterns), as JAX's `wrap_key_data`. The inverse of {@link keyData}.
  */
-export const wrapKeyData = (data: ArrayBase | readonly number[] | readonly (readonly number[])[], options: WrapKeyDataOptions = {}): KeyArray => {
+const wrapKeyDataSig = signature("random.wrapKeyData", ["data:any!", "impl:string?"]);
+export const wrapKeyData = withSignature(wrapKeyDataSig, (data: ArrayBase | readonly number[] | readonly (readonly number[])[], ...args: PositionalOr<[impl: string | null], WrapKeyDataOptions>): KeyArray => {
   const op = "random.wrapKeyData";
-  const impl = options?.impl;
+  const { impl } = parseArgs<WrapKeyDataOptions>(wrapKeyDataSig, [data, ...args]);
   if (impl !== undefined && impl !== null && impl !== "threefry2x32") {
     throw new ValueError(`impl must be "threefry2x32" (the only PRNG implemented), got ${typeof impl === "string" ? `"${impl}"` : typeof impl}`, {
       op,
@@ -263,7 +269,7 @@ export const wrapKeyData = (data: ArrayBase | readonly number[] | readonly (read
     return checkKeys(op, array(Int32Array.from(flat as number[], (w) => w | 0), { shape }));
   }
   return checkKeys(op, data);
-};
+});
 
 /** Checks that `keys` is a key or a batch of keys: an int32 array of shape `[..., 2]`. */
 const checkKeys = (op: string, keys: unknown): ArrayBase => {
