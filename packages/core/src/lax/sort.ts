@@ -78,9 +78,13 @@ const topKSig = signature("lax.topK", ["operand:arrayValue!", "k:count!"]);
  * indices, largest first; equal values keep their input order, NaN counts as the largest.
  * Differentiable in `operand` (the tangents of the chosen entries).
  */
-export const topK = (operand: ArrayBase, k: number): [ArrayBase, ArrayBase] => {
+export const topK = (operand: ArrayBase, k: number, ...rest: []): [ArrayBase, ArrayBase] => {
   const op = "lax.topK";
-  parseArgs(topKSig, [operand, k]);
+  {
+    // Values by name: a trailing options object may have given them.
+    const o = parseArgs(topKSig, [operand, k, ...rest]);
+    k = o.k;
+  }
   if (operand.ndim === 0) throw new ValueError("operand must have rank >= 1", { op });
   const last = operand.ndim - 1;
   const n = operand.shape[last]!;
