@@ -334,8 +334,8 @@ export const lstsq = withSignature(lstsqSig, (a: ArrayLike, b: ArrayLike, ...arg
 const svdvalsSig = signature("np.linalg.svdvals", ["x:array!"]);
 
 /** The singular values of each matrix, descending (`svd(x, { computeUv: false })`). */
-export const svdvals = withSignature(svdvalsSig, (x: ArrayLike): ArrayBase => {
-  parseArgs(svdvalsSig, [x]);
+export const svdvals = withSignature(svdvalsSig, (x: ArrayLike, ...rest: []): ArrayBase => {
+  parseArgs(svdvalsSig, [x, ...rest]);
   return svdRaw(matrices(svdvalsSig.name, x, false), false, false)[0]!;
 });
 
