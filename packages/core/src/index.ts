@@ -44,6 +44,7 @@ export type { CustomJvpFunction, CustomVjpFunction } from "./higher/custom.js";
 export { jacfwd, jacrev, hessian } from "./transforms/jacobian.js";
 export type { JacobianOptions } from "./transforms/jacobian.js";
 export type { AuxOptions } from "./transforms/vjp.js";
+export { closureConvert } from "./transforms/closure_convert.js";
 export { gradCheck, GradCheckError, type GradCheckOptions, type GradCheckMode } from "./transforms/grad_check.js";
 export { serialize, deserialize, type DeserializeOptions } from "./io/serialize.js";
 export { save, load, FileNotFoundError, type LoadOptions } from "./io/save.js";

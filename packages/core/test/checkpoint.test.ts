@@ -114,13 +114,33 @@ describe("checkpoint policies inside control flow", () => {
       typecheck(makeJaxpr(grad(ck(p)))(c0));
     }
   });
+  it("list residuals in program order, inputs by their argument names and paths", () => {
+    const f64 = (shape: number[], s: number) => np.multiply(np.ones(shape, "float64"), s);
+    function loss(params: { w1: any; w2: any }, x: any) {
+      const h = np.tanh(np.matmul(x, params.w1));
+      const o = np.sin(np.matmul(h, params.w2));
+      return np.sum(np.multiply(o, o));
+    }
+    const params = { w2: f64([4, 2], 0.3), w1: f64([3, 4], 0.2) };
+    const rs = savedResiduals(loss, params, f64([2, 3], 0.5));
+    expect(rs.filter((r) => r.argument !== null).map((r) => r.origin)).toEqual(["argument params.w1", "argument params.w2", "argument x"]);
+    // Inputs first, then computed values in the order the program computes them.
+    const firstComputed = rs.findIndex((r) => r.argument === null);
+    expect(rs.slice(firstComputed).every((r) => r.argument === null)).toBe(true);
+    const lines = rs.slice(firstComputed).map((r) => Number(/:(\d+)$/.exec(r.source ?? "")?.[1]));
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines).toEqual([...lines].sort((a, b) => a - b));
+    // Destructured, rest and unreadable parameters fall back to their position; arrow functions with one parameter keep its name.
+    expect(savedResiduals(({ a }: any, ...rest: any[]) => np.sum(np.multiply(a, rest[0])), { a: f64([2], 1) }, f64([2], 2)).filter((r) => r.argument).map((r) => r.argument)).toEqual(["args[0].a", "args[1]"]);
+    expect(savedResiduals((z: any) => np.sum(np.multiply(z, np.sin(z))), f64([2], 1)).map((r) => r.argument)).toContain("z");
+  });
   it("reach into a cond", () => {
     const f = (x: any) => np.sum(lax.cond(np.greater(np.sum(x), 0), (x: any) => np.sin(checkpointName(np.exp(x), "e")), (x: any) => np.cos(x), x));
     const x = np.array([0.3, 0.4], { dtype: "float64" });
     const ck = checkpoint(f, { policy: checkpointPolicies.saveOnlyTheseNames("e") });
     // The named value is saved, through the cond that produced it; with nothingSaveable only the input is kept.
-    expect(savedResiduals(ck, x).map((r) => r.origin)).toEqual(["argument leaf 0", "cond"]);
-    expect(savedResiduals(checkpoint(f), x).map((r) => r.origin)).toEqual(["argument leaf 0"]);
+    expect(savedResiduals(ck, x).map((r) => r.origin)).toEqual(["argument args[0]", "cond"]);
+    expect(savedResiduals(checkpoint(f), x).map((r) => r.origin)).toEqual(["argument args[0]"]);
     expectClose(grad(ck)(x), grad(f)(x), 1e-12);
   });
   it("a scan that yields both a saved dot and a recomputed carry binds each variable once (found by the transform fuzzer)", () => {

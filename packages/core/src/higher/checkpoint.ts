@@ -14,7 +14,7 @@ import { dotGeneralP } from "../primitives/dot.js";
 import { evalJaxpr } from "../interpreter.js";
 import { zerosOf } from "../primitives/structural.js";
 import { bind1 } from "../trace.js";
-import { unflatten } from "../tree.js";
+import { type TreeDef, unflatten } from "../tree.js";
 import { linearizeJaxpr } from "../transforms/vjp.js";
 import { flattenArgs, normalizeArgnums, traceFlat } from "../transforms/api_util.js";
 import { jvpJaxpr } from "../transforms/jvp.js";
@@ -152,8 +152,10 @@ export interface SavedResidual {
   dtype: string;
   /** Where it was computed (`file:line`), or null for a function argument. Read from a stack trace when first asked for. */
   readonly source: string | null;
-  /** `argument i` for the function's own inputs, else the primitive that produced it. */
+  /** `argument <path>` for the function's own inputs (e.g. `argument params.w`), else the primitive that produced it. */
   origin: string;
+  /** For an input of the function, its name and path (`params.w`, `x`, or `args[1]` when the name cannot be read); else null. */
+  argument: string | null;
 }
 
 /** Where each var of a jaxpr is bound: input index, or producing equation and output index. */
@@ -196,22 +198,86 @@ const describe = (j: Jaxpr, v: Var): { source: SourceInfo | null; origin: string
 };
 
 /**
+ * The names of `f`'s positional parameters, read from its source text (`(w, x) => ...`,
+ * `function loss(params, batch)`); null for a parameter that is destructured or rest, or when
+ * the text cannot be read (a native or bound function, a wrapper such as `checkpoint(f)`).
+ */
+const parameterNames = (f: (...args: any[]) => unknown): (string | null)[] => {
+  let text: string;
+  try {
+    text = Function.prototype.toString.call(f);
+  } catch {
+    return [];
+  }
+  const single = /^(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(text);
+  if (single) return [single[1]!];
+  const open = text.indexOf("(");
+  if (open < 0 || /^class\b/.test(text)) return [];
+  let depth = 0;
+  let end = -1;
+  for (let i = open; i < text.length; i++) {
+    const c = text[i];
+    if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
+    if (depth === 0) {
+      end = i;
+      break;
+    }
+  }
+  if (end < 0) return [];
+  const params: string[] = [];
+  let cur = "";
+  depth = 0;
+  for (const c of text.slice(open + 1, end)) {
+    if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
+    if (c === "," && depth === 0) {
+      params.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  if (cur.trim()) params.push(cur);
+  return params.map((p) => /^\s*([A-Za-z_$][\w$]*)\s*(=.*)?$/s.exec(p)?.[1] ?? null);
+};
+
+/** The text path of every traced leaf of an argument tuple (`w`, `params.layers[0].b`, `args[1]`), in flat order. */
+const argumentPaths = (inTree: TreeDef, names: readonly (string | null)[]): string[] => {
+  const out: string[] = [];
+  const go = (d: TreeDef, path: string): void => {
+    if (d.kind === "leaf") out.push(path);
+    else if (d.kind === "array" || d.kind === "custom") d.children.forEach((c, i) => go(c, `${path}[${i}]`));
+    else if (d.kind === "object") d.children.forEach((c, i) => go(c, /^[A-Za-z_$][\w$]*$/.test(d.keys[i]!) ? `${path}.${d.keys[i]}` : `${path}[${JSON.stringify(d.keys[i])}]`));
+  };
+  if (inTree.kind === "array") inTree.children.forEach((c, i) => go(c, names[i] ?? `args[${i}]`));
+  return out;
+};
+
+/**
  * Every residual that reverse-mode differentiation of `f` at `args` keeps for the backward
- * pass, with shape, dtype and the source line that produced it.
+ * pass, in program order (the function's inputs first, in argument order, then each value
+ * where it is computed), with shape, dtype and where it comes from: the argument's name and
+ * path (`argument params.w`, read from `f`'s parameter list; `args[i]` when it cannot be
+ * read), or the primitive and the source line that produced it. As JAX's `saved_residuals`.
  */
 export const savedResiduals = (f: (...args: any[]) => unknown, ...args: unknown[]): SavedResidual[] => {
   const [flat, inTree] = flattenArgs("savedResiduals", args);
   const { jaxpr } = traceFlat("savedResiduals", f, inTree, flat);
   const lin = linearizeJaxpr(jaxpr);
   const m = jaxpr.outvars.length;
-  return lin.known.outvars.slice(m).map((a) => {
+  const paths = argumentPaths(inTree, parameterNames(f));
+  const { eqns } = producersOf(lin.known);
+  const position = new Map(lin.known.eqns.map((e, i) => [e, i] as const));
+  const listed = lin.known.outvars.slice(m).map((a) => {
     const v = a as Var;
     const d = describe(lin.known, v);
     const argIdx = d.origin.startsWith("input ") ? Number(d.origin.slice(6)) : -1;
-    const r = { shape: v.aval.shape.slice(), dtype: v.aval.dtype, source: null, origin: argIdx >= 0 ? `argument leaf ${argIdx}` : d.origin } as SavedResidual;
+    const argument = argIdx >= 0 ? (paths[argIdx] ?? `args leaf ${argIdx}`) : null;
+    const r = { shape: v.aval.shape.slice(), dtype: v.aval.dtype, source: null, origin: argument !== null ? `argument ${argument}` : d.origin, argument } as SavedResidual;
     // The source line is read from a stack trace, which costs far more than the rest: only on demand.
     let source: string | null | undefined;
     Object.defineProperty(r, "source", { enumerable: true, get: () => (source === undefined ? (source = d.source?.location ?? null) : source) });
-    return r;
+    const producer = eqns.get(v);
+    return { r, key: argIdx >= 0 ? argIdx - flat.length : producer ? position.get(producer[0])! + producer[1] / 1e3 : Number.MAX_SAFE_INTEGER };
   });
+  return listed.sort((a, b) => a.key - b.key).map((x) => x.r);
 };
