@@ -230,7 +230,9 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
     const { memory, shared } = kernelMemory();
     run = (new WebAssembly.Instance(buildModule(plan, inputs.length, outputs.length, shared).compile(), { env: { memory } }).exports as { run: RunFn }).run;
   } catch {
-    return null; // the JS backend runs the group
+    // The JS backend runs the group (e.g. a browser's main thread refuses to compile a long
+    // group's module over 4 KB synchronously); the kernel path is not demoted for this.
+    return null;
   }
   return (ins, outs) => {
     arena.reset();

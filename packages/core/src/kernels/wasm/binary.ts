@@ -66,11 +66,11 @@ const emitOp = (f: FunctionBuilder, op: SimdBinaryOp, d: WasmFloat, kind: "v" | 
  * row r of A starts at byte `a + r * aRow` and steps by one element per column (mode v) or
  * stays on that element (mode s); B likewise.
  */
-export const buildBinaryModule = (d: WasmFloat, shared: boolean): ModuleBuilder => {
+export const buildBinaryModule = (d: WasmFloat, shared: boolean, ops: readonly SimdBinaryOp[] = SIMD_BINARY_OPS): ModuleBuilder => {
   const { v, s, es, splat } = T[d];
   const m = new ModuleBuilder();
   m.importMemory({ initial: 1, maximum: MAX_PAGES, shared });
-  for (const op of SIMD_BINARY_OPS) {
+  for (const op of ops) {
     for (const mode of MODES) {
       m.func(`${op}_${mode}`, { params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"] }, (f) => {
         const [a, b, out, rows, cols, aRow, bRow] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local];
@@ -124,16 +124,20 @@ export const buildBinaryModule = (d: WasmFloat, shared: boolean): ModuleBuilder 
 type BinaryFn = (a: number, b: number, out: number, rows: number, cols: number, aRow: number, bRow: number) => void;
 const instances = new Map<string, Record<string, BinaryFn>>();
 
-/** The compiled module for `d` on the current path, or null on the JS path (stepping down on failure). */
-const exportsFor = (d: WasmFloat): Record<string, BinaryFn> | null => {
+/**
+ * The compiled module of `op` for `d` on the current path, or null on the JS path (stepping
+ * down on failure). One small module per op: browsers refuse to compile modules over 4 KB
+ * synchronously on the main thread.
+ */
+const exportsFor = (d: WasmFloat, op: SimdBinaryOp): Record<string, BinaryFn> | null => {
   const reasons: string[] = [];
   while (kernelPath() !== "js") {
-    const key = `binary/${d}`;
+    const key = `binary/${d}/${op}`;
     const cached = instances.get(key);
     if (cached) return cached;
     try {
       const { memory, shared } = kernelMemory();
-      const ex = new WebAssembly.Instance(buildBinaryModule(d, shared).compile(), { env: { memory } }).exports as unknown as Record<string, BinaryFn>;
+      const ex = new WebAssembly.Instance(buildBinaryModule(d, shared, [op]).compile(), { env: { memory } }).exports as unknown as Record<string, BinaryFn>;
       instances.set(key, ex);
       if (reasons.length) warnFallback("binary elementwise", reasons);
       return ex;
@@ -208,7 +212,7 @@ export const binaryWasm = (op: SimdBinaryOp, d: WasmFloat, a: TypedArray, aShape
   const cb = nd === 0 ? 0 : sb[nd - 1]!;
   const mode: Mode = ca === 0 ? "sv" : cb === 0 ? "vs" : "vv";
   if (ca === 0 && cb === 0 && cols > 1) return false;
-  const ex = exportsFor(d);
+  const ex = exportsFor(d, op);
   if (!ex) return false;
   const es = T[d].es;
   arena.reset();
