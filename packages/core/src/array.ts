@@ -5,7 +5,7 @@
  * since the user API sits above this layer.
  */
 import { type DType, type TypedArray, ShapedArray, typedArrayFor } from "./dtype.js";
-import type { ArgReduceArgs, MaxArgs, SqueezeArgs, SumArgs, TakeArgs } from "./api/arg_types.js";
+import type { ArgReduceArgs, MaxArgs, SortArgs, SqueezeArgs, SumArgs, TakeArgs } from "./api/arg_types.js";
 import type { ArrayAt, AtIndexEntry } from "./api/at_types.js";
 import { ValueError } from "./errors.js";
 import { formatArray, inspectArray } from "./format.js";
@@ -148,6 +148,10 @@ export interface ArrayBase {
   astype(dtype: DType): ArrayBase;
   clip(lo: ArrayLike | null, hi: ArrayLike | null): ArrayBase;
   take(indices: ArrayLike, ...args: TakeArgs): ArrayBase;
+  /** `np.sort(x, ...)`. */
+  sort(...args: SortArgs): ArrayBase;
+  /** `np.argsort(x, ...)`. */
+  argsort(...args: SortArgs): ArrayBase;
   /**
    * JAX's `x.at[index]`: `x.at(1, np.sl(0, 2)).set(0)`, `.add(v)`, `.multiply(v)`, `.min(v)`,
    * `.max(v)`, `.get()`; one index entry per argument (see np/at.ts).

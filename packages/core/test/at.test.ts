@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { ConcretizationError, type ArrayBase, type AtIndexEntry, type NDArray, ValueError, grad, jit, makeJaxpr, np } from "@cotangent/core";
-import { checkGrad, checkVmap, expectClose, typecheckTransforms } from "./harness.js";
+import { checkGrad, checkSecondOrder, checkVmap, expectClose, typecheckTransforms } from "./harness.js";
 
 type EntryJson = { int?: number; slice?: (number | null)[]; new?: true; ell?: true; arr?: unknown; mask?: unknown };
 interface AtCase {
@@ -154,6 +154,12 @@ describe("x.at: derivatives and batching", () => {
     checkGrad((a: ArrayBase, u: ArrayBase) => a.at(rows).multiply(u), [x, vz]);
     checkGrad((a: ArrayBase) => a.at(np.sl(1, null, 2), [2, 0]).get(), [x]);
     checkGrad((a: ArrayBase, u: ArrayBase) => a.at(np.sl(null, null, -1), 1).set(u), [x, np.array([1, 2, 3, 4], { dtype: "float64" }) as NDArray]);
+  });
+
+  it("second derivatives (Hessian-vector products) match finite differences", () => {
+    for (const kind of ["set", "multiply", "max"] as const) {
+      checkSecondOrder((a: ArrayBase, u: ArrayBase) => np.sin(np.multiply(a.at(rows)[kind](u), a)), [x, v]);
+    }
   });
 
   it("drop mode: out-of-range updates have no effect and no gradient", () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { AxisError, ConcretizationError, type ArrayBase, type NDArray, ValueError, grad, jit, lax, makeJaxpr, np, vmap } from "@cotangent/core";
-import { checkGrad, checkVmap, expectClose, typecheckTransforms } from "./harness.js";
+import { checkGrad, checkSecondOrder, checkVmap, expectClose, typecheckTransforms } from "./harness.js";
 
 // ---------------------------------------------------------------- NumPy fixture
 
@@ -107,6 +107,14 @@ describe("np.sort / np.argsort", () => {
     checkVmap((a: ArrayBase) => np.sort(a, 1), [xs], 1e-12, [1]);
     typecheckTransforms((a: ArrayBase) => np.sort(a, 0), [xs]);
     typecheckTransforms((a: ArrayBase, b: ArrayBase) => lax.sort([a, b], { dimension: 1, numKeys: 1 })[1]!, [xs, np.cos(xs)]);
+  });
+
+  it("fluent x.sort / x.argsort are np.sort / np.argsort; second derivatives pass through the permutation", () => {
+    const x = np.array([[3, 1, 2], [0, 5, -1]], { dtype: "float64" }) as NDArray;
+    expect(x.sort(0).toArray()).toEqual(np.sort(x, 0).toArray());
+    expect(x.argsort({ descending: true }).toArray()).toEqual(np.argsort(x, { descending: true }).toArray());
+    checkSecondOrder((a: ArrayBase) => np.multiply(np.sort(np.sin(a), 1), np.sort(a, 0)), [x]);
+    checkSecondOrder((a: ArrayBase) => np.median(np.multiply(a, a), 1), [x]);
   });
 
   it("jit gives what eager gives, and the IR is one sort equation", () => {

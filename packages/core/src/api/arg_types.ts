@@ -65,3 +65,20 @@ export interface TakeOptions {
 }
 /** `np.take(x, indices, axis)` and its options form. */
 export type TakeArgs = PositionalOr<[axis: Axis], TakeOptions>;
+
+/** NumPy's `kind` names; accepted for compatibility (every sort here is stable). */
+export type SortKind = "quicksort" | "mergesort" | "heapsort" | "stable";
+
+/** Options of `np.sort` and `np.argsort`. */
+export interface SortOptions {
+  /** The axis to sort along (-1 by default); `null` sorts the flattened array. */
+  axis?: Axis;
+  /** NumPy's algorithm name; accepted and ignored (every sort is stable). */
+  kind?: SortKind | null;
+  /** JAX's flag; every sort is stable, so `false` changes nothing. */
+  stable?: boolean;
+  /** Sort from largest to smallest (ties keep their input order; NaNs come first). */
+  descending?: boolean;
+}
+/** `np.sort(x, axis, kind)` and its options form. */
+export type SortArgs = PositionalOr<[axis: Axis, kind: SortKind | null], SortOptions>;

@@ -12,6 +12,7 @@ import * as la from "./linalg.js";
 import * as m from "./math.js";
 import * as r from "./reductions.js";
 import * as sh from "./shape.js";
+import * as so from "./sorting.js";
 
 /** The np functions take a prefix of their positional arguments; the methods pass theirs through. */
 type Variadic = (...a: any[]) => ArrayBase;
@@ -57,6 +58,8 @@ const methods: Record<string, (this: ArrayBase, ...a: any[]) => ArrayBase> = {
   astype(d) { return el.astype(this, d); },
   clip(lo, hi) { return el.clip(this, lo, hi); },
   take(i, ...a) { return (ix.take as Variadic)(this, i, ...a); },
+  sort(...a) { return (so.sort as Variadic)(this, ...a); },
+  argsort(...a) { return (so.argsort as Variadic)(this, ...a); },
 };
 
 for (const [name, fn] of Object.entries(methods)) {

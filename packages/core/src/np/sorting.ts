@@ -5,7 +5,9 @@
  * batch. Order is NumPy's: NaNs last; every sort is stable.
  */
 import type { ArrayBase } from "../array.js";
-import type { Axis, PositionalOr } from "../api/arg_types.js";
+import type { Axis, PositionalOr, SortArgs } from "../api/arg_types.js";
+
+export type { SortArgs, SortKind, SortOptions } from "../api/arg_types.js";
 import { parseArgs, signature, withSignature } from "../api/args.js";
 import { ValueError } from "../errors.js";
 import { add, div } from "../primitives/binary.js";
@@ -18,23 +20,7 @@ import { broadcastInDim, reshape } from "../primitives/structural.js";
 import { type ArrayLike, asArray, promoteArgs } from "./coerce.js";
 import { asIndices } from "./indexing.js";
 
-/** NumPy's `kind` names; accepted for compatibility (every sort here is stable). */
-export type SortKind = "quicksort" | "mergesort" | "heapsort" | "stable";
 const KINDS = ["quicksort", "mergesort", "heapsort", "stable"];
-
-/** Options of `np.sort` and `np.argsort`. */
-export interface SortOptions {
-  /** The axis to sort along (-1 by default); `null` sorts the flattened array. */
-  axis?: Axis;
-  /** NumPy's algorithm name; accepted and ignored (every sort is stable). */
-  kind?: SortKind | null;
-  /** JAX's flag; every sort is stable, so `false` changes nothing. */
-  stable?: boolean;
-  /** Sort from largest to smallest (ties keep their input order; NaNs come first). */
-  descending?: boolean;
-}
-/** `np.sort(x, axis, kind)` and its options form. */
-export type SortArgs = PositionalOr<[axis: Axis, kind: SortKind | null], SortOptions>;
 
 interface ParsedSort {
   axis?: Axis;
