@@ -86,6 +86,18 @@ const checkValues = (r: PageResults) => {
   r.grad.forEach((v, k) => expect(v).toBeCloseTo(1 - Math.tanh(d.x[k]!) ** 2, 6));
   expect(r.vmap).toEqual(d.rows.map((row) => row.reduce((s, v, k) => s + v * d.w[k]!, 0)));
   const n = 256;
+  expect(r.warnings).toEqual([]);
+  expect(r.elementwise).toHaveLength(2 * n);
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    let t = 0;
+    for (let i = 0; i < n; i++) {
+      s += Math.max(Math.fround(d.big[i * n + j]! + d.big[j * n + i]!), 0);
+      t += Math.fround(Math.sqrt(Math.fround(Math.fround(Math.abs(d.big[i * n + j]!) * 2) + 1)));
+    }
+    expect(Math.abs(r.elementwise[j]! - s)).toBeLessThan(1e-4 * (1 + Math.abs(s)));
+    expect(Math.abs(r.elementwise[n + j]! - t)).toBeLessThan(1e-4 * (1 + Math.abs(t)));
+  }
   [0, 255].forEach((i, half) => {
     for (let j = 0; j < n; j++) {
       let s = 0;

@@ -3,7 +3,7 @@
  * the core sources. The page reports plain numbers on `window.cotangentResults`; the test
  * (browser.test.ts) compares them with references computed in Node.
  */
-import { grad, np, threadsReady, vmap } from "@cotangent/core";
+import { grad, jit, np, threadsReady, vmap } from "@cotangent/core";
 
 export interface PageResults {
   crossOriginIsolated: boolean;
@@ -19,6 +19,13 @@ export interface PageResults {
   vmap: number[];
   /** Row 0 and row 255 of a [256, 256] · [256, 256] matmul (large enough to be split across threads). */
   bigMatmulRows: number[];
+  /**
+   * Column sums of max(big + bigᵀ, 0), and of jit(sqrt(|big| · 2 + 1)): the Wasm binary,
+   * transpose, reduction and fused kernels (each large enough to take its Wasm path).
+   */
+  elementwise: number[];
+  /** What the page's code printed with console.warn (a kernel falling back warns). */
+  warnings: string[];
   error?: string;
 }
 
@@ -30,8 +37,15 @@ export const inputs = () => {
   return { a, b, big, x: [-1, -0.5, 0, 0.5, 1], rows: [[1, 2, 3], [4, 5, 6], [7, 8, 9], [-1, 0, 1]], w: [0.5, -1, 2] };
 };
 
+const warnings: string[] = [];
+
 const run = async (): Promise<PageResults> => {
-  const base = { crossOriginIsolated: globalThis.crossOriginIsolated === true, sharedArrayBuffer: typeof SharedArrayBuffer === "function", hardwareConcurrency: navigator.hardwareConcurrency, threads: 0 };
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    warnings.push(args.map(String).join(" "));
+    warn(...args);
+  };
+  const base = { crossOriginIsolated: globalThis.crossOriginIsolated === true, sharedArrayBuffer: typeof SharedArrayBuffer === "function", hardwareConcurrency: navigator.hardwareConcurrency, threads: 0, warnings };
   try {
     base.threads = await threadsReady();
     const d = inputs();
@@ -42,9 +56,12 @@ const run = async (): Promise<PageResults> => {
     const big = np.array(d.big, { shape: [256, 256] });
     const rows = np.matmul(big, big).toTypedArray();
     const bigMatmulRows = [...rows.subarray(0, 256), ...rows.subarray(255 * 256)];
-    return { ...base, matmul: Array.from(c.toTypedArray()), grad: Array.from(g.toTypedArray()), vmap: Array.from(v.toTypedArray()), bigMatmulRows };
+    const sums = np.sum(np.maximum(np.add(big, np.transpose(big)), 0), 0);
+    const fused = np.sum(jit((x: typeof big) => np.sqrt(np.add(np.multiply(np.abs(x), 2), 1)))(big), 0);
+    const elementwise = [...sums.toTypedArray(), ...fused.toTypedArray()];
+    return { ...base, matmul: Array.from(c.toTypedArray()), grad: Array.from(g.toTypedArray()), vmap: Array.from(v.toTypedArray()), bigMatmulRows, elementwise };
   } catch (e) {
-    return { ...base, matmul: [], grad: [], vmap: [], bigMatmulRows: [], error: e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e) };
+    return { ...base, matmul: [], grad: [], vmap: [], bigMatmulRows: [], elementwise: [], error: e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e) };
   }
 };
 
