@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { type ArrayBase, CotangentError, NDArray, ValueError, grad, jit, np, tree, vmap } from "@cotangent/core";
-import { checkGrad, checkVmap, expectClose } from "./harness.js";
+import { checkGrad, checkVmap, expectClose, typecheckTransforms } from "./harness.js";
 
 type Encoded = { nd: unknown; kind: "float" | "int" | "bool" } | unknown;
 const fixture = JSON.parse(readFileSync(new URL("./fixtures/np_extras_ref.json", import.meta.url), "utf8")) as {
@@ -343,4 +343,40 @@ describe("tree.reduce and tree.leavesWithPath", () => {
     expect(tree.reduce((a: number) => a, [], 7)).toBe(7);
     expect(() => tree.reduce(5 as never, [])).toThrow(ValueError);
   });
+});
+
+describe("the IR every transform makes of the new functions typechecks; jit equals eager", () => {
+  const m = f64([[0.5, -1.2, 2.1], [1.7, 0.4, -0.8], [-0.6, 1.1, 0.9]]);
+  const v = f64([0.3, -0.7, 1.9]);
+  const cases: [string, (...a: ArrayBase[]) => unknown, NDArray[]][] = [
+    ["hypot", (a, b) => np.hypot(a, b), [v, f64([1, 0, -2])]],
+    ["sinc", (a) => np.sinc(a), [v]],
+    ["heaviside", (a, b) => np.heaviside(a, b), [v, f64(0.5)]],
+    ["logaddexp", (a, b) => np.logaddexp(a, b), [v, f64([1, 0, -2])]],
+    ["logaddexp2", (a, b) => np.logaddexp2(a, b), [v, f64([1, 0, -2])]],
+    ["clip", (a, lo) => np.clip(a, lo, 1), [m, v]],
+    ["diag", (a) => np.diag(a, -1), [v]],
+    ["diagonal", (a) => np.diagonal(a, 1), [m]],
+    ["triu", (a) => np.triu(a), [m]],
+    ["roll", (a) => np.roll(a, [1, 2], [0, 1]), [m]],
+    ["kron", (a, b) => np.kron(a, b), [m, v]],
+    ["cross", (a, b) => np.cross(a, b), [m, v]],
+    ["meshgrid", (a, b) => np.meshgrid(a, b), [v, v]],
+    ["nanMean", (a) => np.nanMean(a, 0), [m]],
+    ["nanStd", (a) => np.nanStd(a, 1), [m]],
+    ["nanArgmin", (a) => np.nanArgmin(a, 1), [m]],
+    ["nanCumsum", (a) => np.nanCumsum(a, 0), [m]],
+    ["convolve", (a, b) => np.convolve(a, b, "same"), [f64([1, 2, 3, 4]), v]],
+    ["correlate", (a, b) => np.correlate(a, b, "full"), [v, f64([1, 2, 3, 4])]],
+    ["interp", (a, b, c) => np.interp(a, b, c), [f64([0.5, 2.2]), f64([0, 1, 3]), v]],
+    ["interp period", (a, c) => np.interp(a, f64([0, 1, 3]), c, { period: 4 }), [f64([0.5, 3.5]), v]],
+    ["histogram weights", (w) => np.histogram(v, 2, null, w), [f64([1, 2, 3])]],
+    ["einsum diagonal", (a, b) => np.einsum("ii,...i->...i", a, b), [m, m]],
+  ];
+  for (const [name, f, args] of cases) {
+    it(name, () => {
+      typecheckTransforms(f, args);
+      expectClose(jit(f)(...args), f(...args), 1e-12);
+    });
+  }
 });
