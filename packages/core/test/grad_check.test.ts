@@ -37,7 +37,7 @@ describe("gradCheck", () => {
     expect(e).toBeInstanceOf(GradCheckError);
     expect(e.mode).toBe("fwd");
     expect(e.check).toBe("JVP");
-    expect(e.message).toMatch(/^gradCheck: JVP does not match finite differences: output \(the output\) at flat index \d is -?[\d.e-]+, the estimate is/);
+    expect(e.message).toMatch(/^gradCheck: JVP does not match finite differences: the output at flat index \d is -?[\d.e-]+, the estimate is/);
     expect(Math.abs(e.actual - e.expected)).toBeCloseTo(e.maxError, 12);
 
     const badVjp = customVjp((x: ArrayBase) => np.exp(x));
@@ -48,7 +48,7 @@ describe("gradCheck", () => {
     const r = caught(() => gradCheck(badVjp, x, { modes: ["rev"] }));
     expect(r.mode).toBe("rev");
     expect(r.check).toBe("VJP");
-    expect(r.message).toMatch(/inner product/);
+    expect(r.message).toMatch(/the inner product <vjp\(u\), v>/);
   });
 
   it("a rule right at order 1 but wrong at order 2 fails only at order 2", () => {

@@ -47,7 +47,7 @@ export class GradCheckError extends CotangentError {
   readonly order: number;
   /** What was checked, e.g. `JVP` or `VJP of JVP`. */
   readonly check: string;
-  /** The output leaf (key path) that mismatched; `""` for the rev check's inner product. */
+  /** The output leaf (key path) that mismatched (`""` for a single output, and for the rev check's inner product). */
   readonly path: string;
   /** The largest |error| found, and where (flat index into the leaf). */
   readonly maxError: number;
@@ -56,7 +56,8 @@ export class GradCheckError extends CotangentError {
   readonly actual: number;
   readonly expected: number;
   constructor(info: { mode: GradCheckMode; order: number; check: string; path: string; maxError: number; index: number; actual: number; expected: number; atol: number; rtol: number }) {
-    const where = info.path ? `output ${info.path}${info.index >= 0 ? ` at flat index ${info.index}` : ""}` : "the inner product";
+    const at = info.index >= 0 ? ` at flat index ${info.index}` : "";
+    const where = info.mode === "rev" ? "the inner product <vjp(u), v>" : `${info.path ? `output ${info.path}` : "the output"}${at}`;
     super(
       `${info.check} does not match finite differences: ${where} is ${fmt(info.actual)}, the estimate is ${fmt(info.expected)} (|error| ${fmt(info.maxError)} > atol ${info.atol} + rtol ${info.rtol} * |estimate|)`,
       {
@@ -130,7 +131,7 @@ const axpy = (x: unknown, s: number, v: unknown): unknown => {
 const leafPaths = (def: TreeDef): string[] => {
   const out: string[] = [];
   const go = (d: TreeDef, path: PathEntry[]): void => {
-    if (d.kind === "leaf") out.push(pathToString(path) || "(the output)");
+    if (d.kind === "leaf") out.push(pathToString(path));
     else if (d.kind === "array" || d.kind === "custom") d.children.forEach((c, i) => go(c, [...path, i]));
     else if (d.kind === "object") d.children.forEach((c, i) => go(c, [...path, d.keys[i]!]));
   };
@@ -179,7 +180,7 @@ const compareTrees = (check: string, mode: GradCheckMode, order: number, actual:
     for (let k = 0; k < x.length; k++) {
       const err = Math.abs(x[k]! - y[k]!);
       if (!(err <= tol.atol + tol.rtol * Math.abs(y[k]!))) {
-        throw new GradCheckError({ mode, order, check, path: paths[i] ?? `leaf ${i}`, maxError: err, index: x.length > 1 ? k : -1, actual: x[k]!, expected: y[k]!, atol: tol.atol, rtol: tol.rtol });
+        throw new GradCheckError({ mode, order, check, path: paths[i] ?? "", maxError: err, index: x.length > 1 ? k : -1, actual: x[k]!, expected: y[k]!, atol: tol.atol, rtol: tol.rtol });
       }
     }
   });
