@@ -70,7 +70,18 @@ describe("LU-based: det, slogdet, inv, solve", () => {
   it("grad det = det * inv(a)^T (Jacobi's formula)", () => {
     expectClose(grad((x: ArrayBase) => np.linalg.det(x))(a), np.multiply(np.linalg.det(a), np.transpose(np.linalg.inv(a))), 1e-12);
   });
-  it("second order (Hessian-vector products of log|det| and of inv)", () => {
+  it("grad det at singular matrices of rank n - 1 is the finite adjugate transposed (as JAX's cofactor rule)", () => {
+    const gd = grad((x: ArrayBase) => np.linalg.det(x));
+    expectClose(gd(np.array([[1, 2], [2, 4]], { dtype: "float64" })), np.array([[4, -2], [-2, 1]], { dtype: "float64" }), 1e-14);
+    // The zero pivot comes first here (column 0 is zero), not last.
+    expectClose(gd(np.array([[0, 0], [0, 1]], { dtype: "float64" })), np.array([[1, 0], [0, 0]], { dtype: "float64" }), 1e-14);
+    const s3 = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]], { dtype: "float64" }); // rank 2
+    const adjT = np.array([[-3, 6, -3], [6, -12, 6], [-3, 6, -3]], { dtype: "float64" });
+    expectClose(gd(s3), adjT, 1e-12);
+    checkJvp((x: ArrayBase) => np.linalg.det(x), [s3 as NDArray]);
+  });
+  it("second order (Hessian-vector products of det, log|det| and inv)", () => {
+    checkSecondOrder((x: ArrayBase) => np.linalg.det(x), [a]);
     checkSecondOrder((x: ArrayBase) => np.linalg.slogdet(x)[1], [a]);
     checkSecondOrder((x: ArrayBase) => np.linalg.inv(x), [a]);
   });

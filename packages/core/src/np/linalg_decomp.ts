@@ -16,10 +16,10 @@ import { ShapeError } from "../errors.js";
 import { customJvp } from "../higher/custom.js";
 import { add, div, mul, rem, sub } from "../primitives/binary.js";
 import { scalar, scalarLike } from "../primitives/common.js";
-import { gt, ne, ge } from "../primitives/compare.js";
+import { eq, gt, ne, ge } from "../primitives/compare.js";
 import { diagonalOf, eyeOf, luRaw, matrixAval, mm, mT, permutationMatrix, triangularSolveRaw, choleskyRaw } from "../primitives/linalg.js";
 import { eighRaw, qrRaw, svdRaw } from "../primitives/linalg_spectral.js";
-import { reduceMax, reduceProd, reduceSum } from "../primitives/reduce.js";
+import { argmin, reduceMax, reduceProd, reduceSum } from "../primitives/reduce.js";
 import { iota, sliceInDim } from "../primitives/shape.js";
 import { broadcastInDim, broadcastTo, convertElementType, reshape } from "../primitives/structural.js";
 import { abs, log, sign } from "../primitives/unary.js";
@@ -78,15 +78,58 @@ const detSig = signature("np.linalg.det", ["a:array!"]);
 /**
  * The determinant of each square matrix in the last two axes, from the LU factorization
  * (the product of U's diagonal and the sign of the row permutation). A singular matrix gives
- * 0 (or a tiny number from round-off); its gradient there is NaN (JAX's cofactor rule gives the
- * finite adjugate instead).
+ * 0 (or a tiny number from round-off). Its derivative is trace(adj(A) dA) with the adjugate
+ * computed so that it stays finite at singular matrices of rank n - 1 (as JAX's cofactor rule
+ * does; see {@link detTangent}).
  */
 export const det = withSignature(detSig, (a: ArrayLike, ...rest: []): ArrayBase => {
   parseArgs(detSig, [a, ...rest]);
   const x = matrices(detSig.name, a, true);
+  const f = customJvp((m: ArrayBase) => detByLu(m));
+  f.defJvp(([m]: [ArrayBase], [dm]: [ArrayBase]) => [f(m), detTangent(m, dm)]);
+  return f(x);
+});
+
+const detByLu = (x: ArrayBase): ArrayBase => {
   const [lu, pivots] = luRaw(x);
   return plusZero(mul(pivotSign(pivots, x.dtype), reduceProd(diagonalOf(lu), [lu.ndim - 2])));
-});
+};
+
+/**
+ * d det(A) = trace(adj(A) dA), with adj(A) from P A = L U as adj(U) L^-1 det(P) P. adj(U) is
+ * finite even where U has one zero pivot: with k the pivot of least magnitude, δ = U_kk and U'
+ * equal to U except U'_kk = 1, the rank-one update U = U' + (δ - 1) e_k e_k^T gives (by the
+ * Sherman-Morrison formula multiplied through by det) the polynomial identity
+ * adj(U) = det(U') [δ U'^-1 - (δ - 1) U'^-1 e_k e_k^T U'^-1], exact for any δ. So the tangent is
+ * det(P) det(U') [δ tr(Z) - (δ - 1) (Z U'^-1)_kk] with Z = U'^-1 L^-1 P dA. (Rank n - 2 or
+ * less, where adj(A) = 0, still gives NaN.)
+ */
+const detTangent = (x: ArrayBase, dx: ArrayBase): ArrayBase => {
+  const [lu, pivots, perm] = luRaw(x);
+  const n = x.shape[x.ndim - 1]!;
+  const d = diagonalOf(lu);
+  const last = d.ndim - 1;
+  const k = argminAbs(d);
+  const onehot = convertElementType(eq(iota("int32", d.shape, last), broadcastInDim(k, d.shape, range(last))), d.dtype);
+  const delta = reduceSum(mul(onehot, d), [last]);
+  const dPrime = add(d, mul(onehot, sub(scalarLike(d, 1), d)));
+  // U' = U with U'_kk = 1.
+  const uPrime = add(lu, mul(sub(spreadDiag(dPrime, n), spreadDiag(d, n)), eyeOf(n, x.dtype)));
+  const y = triangularSolveRaw(lu, mm(permutationMatrix(perm, x.dtype), dx), { left_side: true, lower: true, transpose_a: false, unit_diagonal: true });
+  const upper = { left_side: true, lower: false, transpose_a: false, unit_diagonal: false };
+  const z = triangularSolveRaw(uPrime, y, upper);
+  const zu = triangularSolveRaw(uPrime, z, { ...upper, left_side: false });
+  const trZ = reduceSum(diagonalOf(z), [last]);
+  const zuKk = reduceSum(mul(onehot, diagonalOf(zu)), [last]);
+  const inner = sub(mul(delta, trZ), mul(sub(delta, scalarLike(delta, 1)), zuKk));
+  return mul(mul(pivotSign(pivots, x.dtype), reduceProd(dPrime, [last])), inner);
+};
+
+/** The index of the entry of least magnitude along the last axis (int32). */
+const argminAbs = (d: ArrayBase): ArrayBase => argmin(abs(d), d.ndim - 1);
+
+/** A vector [..., n] as the rows of [..., n, n] (multiplied by the identity, its diagonal matrix). */
+const spreadDiag = (v: ArrayBase, n: number): ArrayBase => broadcastInDim(v, [...v.shape, n], range(v.ndim));
 
 const slogdetSig = signature("np.linalg.slogdet", ["a:array!"]);
 
