@@ -17,7 +17,7 @@
  */
 import { ArrayBase, NDArray, type ArrayLike } from "../array.js";
 import type { ArrayAt, AtIndexEntry, AtMode, AtOptions } from "../api/at_types.js";
-import { describeValue, parseArgs, signature } from "../api/args.js";
+import { type Signature, describeValue, parseArgs } from "../api/args.js";
 import type { DType } from "../dtype.js";
 import { ConcretizationError, DTypeError, IndexError, ValueError } from "../errors.js";
 import { add, div, max, min, mul, sub } from "../primitives/binary.js";
@@ -225,12 +225,16 @@ export const needsAdvanced = (entries: readonly unknown[]): boolean => {
   return arrays.length > 1 || arrays.some((e) => (e instanceof ArrayBase ? e.dtype === "bool" : isBoolList(e)));
 };
 
-const atSig = signature("x.at", [
-  { name: "mode", kind: "string", nullable: true, choices: MODES },
-  { name: "fillValue", kind: "any", nullable: true },
-  "indicesAreSorted:bool",
-  "uniqueIndices:bool",
-]);
+/**
+ * The options of the `x.at(...)` methods. Not registered (`signature` registers functions
+ * exported by name); each method parses against it under its own name.
+ */
+const atParams: Signature["params"] = [
+  { name: "mode", kind: "string", nullable: true, choices: MODES, pass: "both" },
+  { name: "fillValue", kind: "any", nullable: true, pass: "both" },
+  { name: "indicesAreSorted", kind: "bool", pass: "both" },
+  { name: "uniqueIndices", kind: "bool", pass: "both" },
+];
 
 type Combine = "set" | "add" | "multiply" | "min" | "max";
 
@@ -247,7 +251,7 @@ export class AtIndexer implements ArrayAt {
   }
 
   #options(name: string, options: unknown): AtOptions {
-    return parseArgs<AtOptions>({ ...atSig, name: `x.at(...).${name}` }, options === undefined ? [] : [options]);
+    return parseArgs<AtOptions>({ name: `x.at(...).${name}`, params: atParams }, options === undefined ? [] : [options]);
   }
 
   get(options?: AtOptions): ArrayBase {
