@@ -39,7 +39,12 @@ const ALL: [string, () => optim.GradientTransformation<any>][] = [
 
 /** A JSON round trip of a pytree of arrays, numbers and nulls (arrays as {dtype, shape, data}). */
 const jsonRoundTrip = (t: unknown): any => {
-  const text = JSON.stringify(t, (_k, v) => (v instanceof ArrayBase ? { __array__: true, dtype: v.dtype, shape: v.shape, data: Array.from(v.toTypedArray()) } : v));
+  // Arrays have a toJSON (nested numbers), which JSON.stringify applies before the replacer
+  // sees the value, so the replacer looks at the holder's original value.
+  const text = JSON.stringify(t, function (this: Record<string, unknown>, k, v) {
+    const a = k === "" ? t : this[k];
+    return a instanceof ArrayBase ? { __array__: true, dtype: a.dtype, shape: a.shape, data: Array.from(a.toTypedArray()) } : v;
+  });
   return JSON.parse(text, (_k, v) => (v && v.__array__ ? np.array(v.data, { dtype: v.dtype, shape: v.shape }) : v));
 };
 
