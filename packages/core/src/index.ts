@@ -11,7 +11,7 @@ export { ArrayBase, NDArray, ARRAY_BRAND, isCotangentArray, type ArrayLike, type
 export type { DType, TypedArray } from "./dtype.js";
 export { ShapedArray } from "./dtype.js";
 export * from "./errors.js";
-export { signature, signatures, signatureOf, parseArgs, withSignature, checkParam, describeValue, kinds } from "./api/args.js";
+export { signature, signatures, signatureOf, parseArgs, withSignature, checkParam, describeValue, kinds, fixedArgs, arrayFn } from "./api/args.js";
 export { closestName } from "./did_you_mean.js";
 export type { Signature, Param, ParamKind, PositionalOr, Prefixes, Axis, Axes } from "./api/args.js";
 export type { Skippable } from "./api/arg_types.js";

@@ -3,7 +3,7 @@
  * JAX's `jax.nn` gives (including at kinks: relu'(0) = 0). All accept any float array
  * (integers become float32, as np does) and work under every transform.
  */
-import { type ArrayBase, AxisError, type DType, type PositionalOr, ValueError, customJvp, lax, np, parseArgs, signature, stopGradient, describeValue } from "@cotangent/core";
+import { type ArrayBase, AxisError, type DType, type PositionalOr, ValueError, arrayFn, customJvp, lax, np, parseArgs, signature, stopGradient, describeValue, withSignature } from "@cotangent/core";
 
 
 const float = (x: np.ArrayLike): ArrayBase => np.promoteToFloat(x)[0]!;
@@ -15,26 +15,29 @@ const float = (x: np.ArrayLike): ArrayBase => np.promoteToFloat(x)[0]!;
 export const relu: (x: np.ArrayLike) => ArrayBase = (() => {
   const f = customJvp((x: ArrayBase) => np.maximum(x, 0));
   f.defJvp(([x], [t]) => [np.maximum(x, 0), np.where(np.greater(x, 0), t, np.zerosLike(t))]);
-  const relu = (x: np.ArrayLike) => f(float(x));
-  return relu;
+  return arrayFn("nn.relu", ["x:array!"], (x: np.ArrayLike) => f(float(x)));
 })();
 
 /** `x` for x ≥ 0, `negativeSlope · x` below (default slope 0.01, as JAX). */
-export const leakyRelu = (x: np.ArrayLike, negativeSlope = 0.01): ArrayBase => {
+const leakyReluSig = signature("nn.leakyRelu", ["x:array!", "negativeSlope:finite"]);
+export const leakyRelu = withSignature(leakyReluSig, (x: np.ArrayLike, ...args: PositionalOr<[negativeSlope: number], { negativeSlope?: number }>): ArrayBase => {
+  const { negativeSlope = 0.01 } = parseArgs<{ negativeSlope?: number }>(leakyReluSig, [x, ...args]);
   const a = float(x);
   return np.where(np.greaterEqual(a, 0), a, np.multiply(a, negativeSlope));
-};
+});
 
 /**
  * `x` for x > 0, `alpha · (exp(x) - 1)` below (expm1 keeps precision near 0). The exp
  * only ever sees non-positive values, so a large x cannot overflow into a NaN gradient.
  */
-export const elu = (x: np.ArrayLike, alpha = 1): ArrayBase => {
+const eluSig = signature("nn.elu", ["x:array!", "alpha:finite"]);
+export const elu = withSignature(eluSig, (x: np.ArrayLike, ...args: PositionalOr<[alpha: number], { alpha?: number }>): ArrayBase => {
+  const { alpha = 1 } = parseArgs<{ alpha?: number }>(eluSig, [x, ...args]);
   const a = float(x);
   const pos = np.greater(a, 0);
   const safe = np.where(pos, np.zerosLike(a), a);
   return np.where(pos, a, np.multiply(np.expm1(safe), alpha));
-};
+});
 
 export interface GeluOptions {
   /** The tanh approximation (default, as JAX) or the exact form with erf. */
@@ -45,7 +48,9 @@ export interface GeluOptions {
  * GELU (Hendrycks & Gimpel 2016): `x · Φ(x)`. Exact: `x/2 · erfc(-x/√2)` (= `x/2 · (1 + erf(x/√2))`);
  * approximate (default, as JAX): `x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³)))`.
  */
-export const gelu = (x: np.ArrayLike, options: GeluOptions = {}): ArrayBase => {
+const geluSig = signature("nn.gelu", ["x:array!", "approximate:bool"]);
+export const gelu = withSignature(geluSig, (x: np.ArrayLike, ...args: PositionalOr<[approximate: boolean], GeluOptions>): ArrayBase => {
+  const options = parseArgs<GeluOptions>(geluSig, [x, ...args]);
   const a = float(x);
   if (options.approximate ?? true) {
     const inner = np.multiply(np.add(a, np.multiply(np.power(a, 3), 0.044715)), Math.sqrt(2 / Math.PI));
@@ -54,32 +59,32 @@ export const gelu = (x: np.ArrayLike, options: GeluOptions = {}): ArrayBase => {
   // erfc(-x/√2) rather than 1 + erf(x/√2): no cancellation for negative x, where the
   // result is tiny (x = -5 would otherwise lose five digits).
   return np.multiply(np.multiply(a, 0.5), lax.erfc(np.divide(a, -Math.SQRT2)));
-};
+});
 
 /** Logistic sigmoid `1 / (1 + exp(-x))`, without overflow for large |x|. */
-export const sigmoid = (x: np.ArrayLike): ArrayBase => lax.logistic(float(x));
+export const sigmoid = arrayFn("nn.sigmoid", ["x:array!"], (x: np.ArrayLike): ArrayBase => lax.logistic(float(x)));
 
 /** SiLU / swish: `x · sigmoid(x)`. */
-export const silu = (x: np.ArrayLike): ArrayBase => {
+export const silu = arrayFn("nn.silu", ["x:array!"], (x: np.ArrayLike): ArrayBase => {
   const a = float(x);
   return np.multiply(a, lax.logistic(a));
-};
+});
 /** Alias of {@link silu}. */
 export const swish = silu;
 
 /** Hyperbolic tangent. */
-export const tanh = (x: np.ArrayLike): ArrayBase => np.tanh(float(x));
+export const tanh = arrayFn("nn.tanh", ["x:array!"], (x: np.ArrayLike): ArrayBase => np.tanh(float(x)));
 
 /**
  * `log(1 + exp(x))` computed as `logaddexp(x, 0) = max(x, 0) + log1p(exp(-|x|))`: exact
  * for large positive x (no overflow to inf) and for very negative x (no underflow to 0
  * before the log). Its derivative is sigmoid(x).
  */
-export const softplus = (x: np.ArrayLike): ArrayBase => {
+export const softplus = arrayFn("nn.softplus", ["x:array!"], (x: np.ArrayLike): ArrayBase => {
   const a = float(x);
   // -|a| as min(a, -a), whose derivative at 0 is 0 (abs'(0) is 1, as in JAX): softplus'(0) = 1/2.
   return np.add(np.maximum(a, 0), np.log1p(np.exp(np.minimum(a, np.negative(a)))));
-};
+});
 
 export interface AxisOptions {
   /** The axis (or axes) to normalize over. Default -1. */
@@ -150,9 +155,10 @@ export interface OneHotOptions {
  * give all zeros, as in JAX.
  */
 const oneHotSig = signature("nn.oneHot", ["x:array!", "numClasses:count!", "dtype:dtype=", "axis:requiredAxis="]);
-export const oneHot = (x: np.ArrayLike, numClasses: number, options: OneHotOptions = {}): ArrayBase => {
+export const oneHot = (x: np.ArrayLike, numClasses: number, ...args: [] | [options: OneHotOptions]): ArrayBase => {
   const op = "nn.oneHot";
-  parseArgs(oneHotSig, [x, numClasses, options]);
+  const options = parseArgs<OneHotOptions & { numClasses: number }>(oneHotSig, [x, numClasses, ...args]);
+  numClasses = options.numClasses;
   if (!Number.isInteger(numClasses) || numClasses < 0) {
     throw new ValueError(`numClasses must be a non-negative integer, got ${describeValue(numClasses)}`, { op });
   }

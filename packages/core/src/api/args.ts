@@ -355,11 +355,16 @@ export const checked = <F extends (...args: any[]) => any>(sig: Signature, fn: F
  * arrays themselves are checked by `fn` (through `asArray` and the primitives).
  */
 export const fixedArgs = <F extends (...args: any[]) => any>(sig: Signature, fn: F): F & { readonly signature: Signature } => {
+  if (typeof sig !== "object" || sig === null || !Array.isArray(sig.params)) throw new ValueError(`expects a signature, got ${describeValue(sig)}`, { op: "fixedArgs" });
+  requireFunction("fixedArgs", "fn", fn);
   const n = sig.params.length;
-  return withSignature(sig, ((...args: unknown[]) => {
+  const strict = (...args: unknown[]) => {
     if (args.length > n) parseArgs(sig, args);
     return n === 1 ? fn(args[0]) : n === 2 ? fn(args[0], args[1]) : fn(...args.slice(0, n));
-  }) as F);
+  };
+  // Keeps the function's own name (nn.sequential labels layers by it).
+  Object.defineProperty(strict, "name", { value: fn.name || sig.name.split(".").pop() });
+  return withSignature(sig, strict as F);
 };
 
 /** {@link fixedArgs} with its signature declared here: `arrayFn("np.add", ["x:array!", "y:array!"], fn)`. */

@@ -1,5 +1,5 @@
 /** 2-D convolution over NHWC images, on `lax.convGeneralDilated`. */
-import { type ArrayBase, type DType, ShapeError, ValueError, lax, np, random, describeValue } from "@cotangent/core";
+import { type ArrayBase, type DType, ShapeError, ValueError, lax, np, random, describeValue, parseArgs, signature, type Signature } from "@cotangent/core";
 import { type Initializer, lecunNormal, zeros } from "../initializers.js";
 import { type Layer, checkFloatInput, checkParamDType, checkSize } from "./layer.js";
 
@@ -67,8 +67,10 @@ export const checkImages = (op: string, x: ArrayBase, channels?: number): void =
  * `[N, H, W, inChannels]` with an HWIO kernel, giving `[N, H', W', outChannels]`
  * (Flax's layout). Strides, padding, dilation and groups as in `lax.convGeneralDilated`.
  */
-export const conv2d = (inChannels: number, outChannels: number, kernelSize: number | readonly [number, number], options: Conv2dOptions = {}): Layer<Conv2dParams> => {
+const conv2dSig: Signature = signature("nn.conv2d", ["inChannels:any!", "outChannels:any!", "kernelSize:any!", "stride:any=", "padding:any=", "dilation:any=", "groups:any=", "useBias:any=", "kernelInit:any=", "biasInit:any=", "dtype:any="]);
+export const conv2d = (inChannels: number, outChannels: number, kernelSize: number | readonly [number, number], options: Conv2dOptions = {}, ...rest: []): Layer<Conv2dParams> => {
   const op = "nn.conv2d";
+  parseArgs(conv2dSig, [inChannels, outChannels, kernelSize, options, ...rest]);
   checkSize(op, "inChannels", inChannels);
   checkSize(op, "outChannels", outChannels);
   const [kh, kw] = pair(op, "kernelSize", kernelSize);

@@ -1,5 +1,5 @@
 /** Fully connected layers: `dense` and the multi-layer perceptron `mlp` built from it. */
-import { type ArrayBase, type DType, ValueError, np, random, describeValue } from "@cotangent/core";
+import { type ArrayBase, type DType, ValueError, np, random, describeValue, parseArgs, signature, type Signature } from "@cotangent/core";
 import { relu } from "../activations.js";
 import { type Initializer, lecunNormal, zeros } from "../initializers.js";
 import { type Layer, checkFloatInput, checkLastAxis, checkParamDType, checkSize } from "./layer.js";
@@ -25,8 +25,10 @@ export interface DenseParams {
  * `y = x·w + b` over the last axis of `x` (any leading batch axes). Params `{w: [in, out],
  * b: [out]}`; the weight is LeCun normal and the bias zero unless chosen otherwise.
  */
-export const dense = (inFeatures: number, outFeatures: number, options: DenseOptions = {}): Layer<DenseParams> => {
+const denseSig: Signature = signature("nn.dense", ["inFeatures:any!", "outFeatures:any!", "useBias:any=", "kernelInit:any=", "biasInit:any=", "dtype:any="]);
+export const dense = (inFeatures: number, outFeatures: number, options: DenseOptions = {}, ...rest: []): Layer<DenseParams> => {
   const op = "nn.dense";
+  parseArgs(denseSig, [inFeatures, outFeatures, options, ...rest]);
   checkSize(op, "inFeatures", inFeatures);
   checkSize(op, "outFeatures", outFeatures);
   const dtype = checkParamDType(op, options.dtype);
@@ -60,8 +62,10 @@ export interface MlpOptions extends DenseOptions {
  * A multi-layer perceptron with layer sizes `sizes = [in, hidden..., out]`: dense layers
  * with an activation between them. Params are the list of the dense layers' params.
  */
-export const mlp = (sizes: readonly number[], options: MlpOptions = {}): Layer<DenseParams[]> => {
+const mlpSig: Signature = signature("nn.mlp", ["sizes:any!", "useBias:any=", "kernelInit:any=", "biasInit:any=", "dtype:any=", "activation:any=", "activateFinal:any="]);
+export const mlp = (sizes: readonly number[], options: MlpOptions = {}, ...rest: []): Layer<DenseParams[]> => {
   const op = "nn.mlp";
+  parseArgs(mlpSig, [sizes, options, ...rest]);
   if (!Array.isArray(sizes) || sizes.length < 2) {
     throw new ValueError(`sizes must list at least the input and output sizes, got ${describeValue(sizes)}`, { op, hint: "e.g. mlp([784, 256, 10])" });
   }

@@ -1,5 +1,5 @@
 /** Dropout (Srivastava et al. 2014), driven by an explicit PRNG key. */
-import { type ArrayBase, ValueError, np, random, describeValue } from "@cotangent/core";
+import { type ArrayBase, ValueError, np, random, describeValue, parseArgs, signature, type Signature } from "@cotangent/core";
 import type { Layer } from "./layer.js";
 
 /**
@@ -9,8 +9,10 @@ import type { Layer } from "./layer.js";
  * identity. The mask is `random.bernoulli(key, 1 - rate, x.shape)`: the same key gives
  * the same mask. No parameters (params are `null`).
  */
-export const dropout = (rate: number): Layer<null> => {
+const dropoutSig: Signature = signature("nn.dropout", ["rate:any!"]);
+export const dropout = (rate: number, ...rest: []): Layer<null> => {
   const op = "nn.dropout";
+  parseArgs(dropoutSig, [rate, ...rest]);
   if (typeof rate !== "number" || !(rate >= 0 && rate <= 1)) {
     throw new ValueError(`rate must be a probability in [0, 1], got ${describeValue(rate)}`, { op });
   }

@@ -1,5 +1,5 @@
 /** Lookup tables: `embedding` maps integer ids to learned vectors. */
-import { type ArrayBase, type DType, DTypeError, np } from "@cotangent/core";
+import { type ArrayBase, type DType, DTypeError, np, parseArgs, signature, type Signature } from "@cotangent/core";
 import { type Initializer, varianceScaling } from "../initializers.js";
 import { type Layer, checkParamDType, checkSize } from "./layer.js";
 
@@ -20,8 +20,10 @@ export interface EmbeddingParams {
  * only the rows that were used (a scatter-add). Concrete ids outside the table raise an
  * IndexError (traced ones are clamped, as JAX does).
  */
-export const embedding = (numEmbeddings: number, features: number, options: EmbeddingOptions = {}): Layer<EmbeddingParams> => {
+const embeddingSig: Signature = signature("nn.embedding", ["numEmbeddings:any!", "features:any!", "embeddingInit:any=", "dtype:any="]);
+export const embedding = (numEmbeddings: number, features: number, options: EmbeddingOptions = {}, ...rest: []): Layer<EmbeddingParams> => {
   const op = "nn.embedding";
+  parseArgs(embeddingSig, [numEmbeddings, features, options, ...rest]);
   checkSize(op, "numEmbeddings", numEmbeddings);
   checkSize(op, "features", features);
   const dtype = checkParamDType(op, options.dtype);

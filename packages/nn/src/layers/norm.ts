@@ -78,13 +78,22 @@ const normLayer = (name: string, features: number | readonly number[], options: 
  * Layer normalization (Ba, Kiros & Hinton 2016) over the trailing `features` axes:
  * `(x - mean) / sqrt(var + epsilon) · scale + bias`, with statistics per example.
  */
-export const layerNorm = (features: number | readonly number[], options: NormOptions = {}): Layer<NormParams> => normLayer("layerNorm", features, options, true);
+const normKeywords = ["epsilon:finite=", "useScale:bool=", "scaleInit:function=", "dtype:dtype="];
+const layerNormSig: Signature = signature("nn.layerNorm", ["features:any!", ...normKeywords, "useBias:bool=", "biasInit:function="]);
+export const layerNorm = (features: number | readonly number[], options: NormOptions = {}, ...rest: []): Layer<NormParams> => {
+  parseArgs(layerNormSig, [features, options, ...rest]);
+  return normLayer("layerNorm", features, options, true);
+};
 
 /**
  * RMS normalization (Zhang & Sennrich 2019): `x / sqrt(mean(x²) + epsilon) · scale`
  * over the trailing `features` axes; no centering and no bias.
  */
-export const rmsNorm = (features: number | readonly number[], options: Omit<NormOptions, "useBias" | "biasInit"> = {}): Layer<NormParams> => normLayer("rmsNorm", features, options, false);
+const rmsNormSig: Signature = signature("nn.rmsNorm", ["features:any!", ...normKeywords]);
+export const rmsNorm = (features: number | readonly number[], options: Omit<NormOptions, "useBias" | "biasInit"> = {}, ...rest: []): Layer<NormParams> => {
+  parseArgs(rmsNormSig, [features, options, ...rest]);
+  return normLayer("rmsNorm", features, options, false);
+};
 
 const groupNormSig: Signature = signature("nn.groupNorm", [
   "numGroups:count!",

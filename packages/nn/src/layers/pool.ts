@@ -5,7 +5,7 @@
  * strides, so the gradient (slice's transpose is a pad), vmap and jit come for free, at a
  * cost of kh·kw passes over the output.
  */
-import { type ArrayBase, ShapeError, ValueError, lax, np, describeValue } from "@cotangent/core";
+import { type ArrayBase, ShapeError, ValueError, lax, np, describeValue, parseArgs, signature, type Signature } from "@cotangent/core";
 import { checkImages, checkPadding, pair, type Padding2d } from "./conv.js";
 import type { Layer } from "./layer.js";
 
@@ -80,8 +80,10 @@ const padded = (x: ArrayBase, cfg: PoolConfig, value: number): ArrayBase => {
  * (padding counts as -inf). No parameters. Ties share the gradient equally (XLA's
  * reduce_window gives it all to one of them; the sum is the same).
  */
-export const maxPool = (windowShape: number | readonly [number, number], options: PoolOptions = {}): Layer<null> => {
+const maxPoolSig: Signature = signature("nn.maxPool", ["windowShape:any!", "strides:any=", "padding:any="]);
+export const maxPool = (windowShape: number | readonly [number, number], options: PoolOptions = {}, ...rest: []): Layer<null> => {
   const op = "nn.maxPool";
+  parseArgs(maxPoolSig, [windowShape, options, ...rest]);
   const cfg = config(op, windowShape, options);
   return {
     name: "maxPool",
@@ -98,8 +100,10 @@ export const maxPool = (windowShape: number | readonly [number, number], options
  * of NHWC images. With padding and `countIncludePad: false`, each window is divided by
  * the number of real (unpadded) elements in it. No parameters.
  */
-export const avgPool = (windowShape: number | readonly [number, number], options: AvgPoolOptions = {}): Layer<null> => {
+const avgPoolSig: Signature = signature("nn.avgPool", ["windowShape:any!", "strides:any=", "padding:any=", "countIncludePad:any="]);
+export const avgPool = (windowShape: number | readonly [number, number], options: AvgPoolOptions = {}, ...rest: []): Layer<null> => {
   const op = "nn.avgPool";
+  parseArgs(avgPoolSig, [windowShape, options, ...rest]);
   const cfg = config(op, windowShape, options);
   const includePad = options.countIncludePad ?? true;
   if (typeof includePad !== "boolean") throw new ValueError(`countIncludePad must be a boolean, got ${describeValue(includePad)}`, { op });
