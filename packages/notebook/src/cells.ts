@@ -100,24 +100,37 @@ const calleeName = (ts: Ts, e: TS.Expression): TS.Identifier | null => {
   return null;
 };
 
-/** The identifier V8's position points at in `sf`. */
-const anchorAt = (ts: Ts, sf: TS.SourceFile, pos: number): TS.Identifier | null => {
+/**
+ * The identifiers V8's position may point at in `sf`, best first: the identifier there, the
+ * name of the call or `new` there (through `await`, parentheses and `(0, m.f)`), else the
+ * identifiers after it on its line.
+ */
+const anchorsAt = (ts: Ts, sf: TS.SourceFile, pos: number): TS.Identifier[] => {
   let node: TS.Node = sf;
   for (;;) {
     const child: TS.Node | undefined = node.forEachChild((c) => (c.getStart(sf) <= pos && pos < c.end ? c : undefined));
     if (!child) break;
     node = child;
   }
-  if (ts.isIdentifier(node)) return node;
-  if ((ts.isCallExpression(node) || ts.isNewExpression(node)) && node.getStart(sf) === pos) return calleeName(ts, node.expression);
-  if (ts.isParenthesizedExpression(node)) return calleeName(ts, node);
-  let found: TS.Identifier | null = null;
-  const first = (n: TS.Node): void => {
-    if (found) return;
-    if (ts.isIdentifier(n) && n.getStart(sf) >= pos) found = n;
-    else n.forEachChild(first);
+  const found: TS.Identifier[] = [];
+  let e: TS.Node = node;
+  while (ts.isAwaitExpression(e) || ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e)) e = e.expression;
+  if (ts.isIdentifier(e)) found.push(e);
+  if ((ts.isCallExpression(e) || ts.isNewExpression(e)) && (e.arguments === undefined || pos < e.arguments.pos || e !== node)) {
+    const name = calleeName(ts, e.expression);
+    if (name) found.push(name);
+  }
+  if (ts.isParenthesizedExpression(node)) {
+    const name = calleeName(ts, node);
+    if (name) found.push(name);
+  }
+  // Else an identifier after the position on its line (a property read, an operator's operand).
+  const line = sf.getLineAndCharacterOfPosition(pos).line;
+  const after = (n: TS.Node): void => {
+    if (ts.isIdentifier(n) && n.getStart(sf) >= pos && sf.getLineAndCharacterOfPosition(n.getStart(sf)).line === line) found.push(n);
+    n.forEachChild(after);
   };
-  first(node);
+  after(node);
   return found;
 };
 
@@ -138,17 +151,19 @@ export const mapCellPosition = (ts: Ts, cell: { source: string; code: string; pa
   // The wrapper's last line `})(__tslab__.exports, __tslab__.require)` is tslab calling the cell.
   if (line === lines.length && /^\}\)\(__tslab__\./.test(cell.code.slice(lines[line - 1]!))) return "wrapper";
   const pos = lines[line - 1]! + col - 1;
-  const anchor = anchorAt(ts, out, pos);
-  if (!anchor) return null;
-  const k = (outIds.get(anchor.text) ?? []).indexOf(anchor);
-  const target = srcIds.get(anchor.text)?.[k];
-  if (k < 0 || !target) return null;
-  const at = src.getLineAndCharacterOfPosition(target.getStart(src));
-  return { line: at.line + 1, col: at.character + 1 };
+  // The first candidate that is one of the user's names: tslab's own (`exports`, `core_1`) are not.
+  for (const anchor of anchorsAt(ts, out, pos)) {
+    const k = (outIds.get(anchor.text) ?? []).indexOf(anchor);
+    const target = srcIds.get(anchor.text)?.[k];
+    if (k < 0 || !target) continue;
+    const at = src.getLineAndCharacterOfPosition(target.getStart(src));
+    return { line: at.line + 1, col: at.character + 1 };
+  }
+  return null;
 };
 
 const CELL_FRAME = /(In\[\d+\]):(\d+):(\d+)/;
-const KERNEL_FRAME = /[\\/]tslab[\\/]dist[\\/]|\(node:vm:|\(node:internal[\\/]/;
+const KERNEL_FRAME = /[\\/]tslab[\\/]dist[\\/]|\(node:vm:|\(node:internal[\\/]|^\s+at vm\.runInThisContext /;
 
 /** A stack's frames with every `In[n]:line:col` mapped to the cell's source, tslab's wrapper frames dropped. */
 export const mapCellFrames = (stack: string): string => {

@@ -57,7 +57,17 @@ export function concise<T>(fn: () => T): T {
   const trim = (e: unknown): never => {
     if (e instanceof Error) {
       try {
-        Object.defineProperty(e, "stack", { value: formatError(e), configurable: true, writable: true, enumerable: false });
+        let text = formatError(e);
+        // Node prefixes the stack of an error leaving `vm` code (a tslab cell) with the source
+        // line it was thrown from and a caret: here that is this rethrow, not the user's line.
+        Object.defineProperty(e, "stack", {
+          configurable: true,
+          enumerable: false,
+          get: () => text,
+          set: (v: unknown) => {
+            if (typeof v === "string" && !v.endsWith(`\n${text}`)) text = v;
+          },
+        });
       } catch {
         // A frozen error keeps its stack.
       }

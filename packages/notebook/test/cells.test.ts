@@ -9,7 +9,7 @@ import { inspect } from "node:util";
 import vm from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as core from "@cotangent/core";
-import { formatError } from "@cotangent/notebook";
+import { concise, formatError } from "@cotangent/notebook";
 import { clearCells, installStackMapping, mapCellFrames, nameCells } from "../src/cells.js";
 
 const require = createRequire(import.meta.url);
@@ -92,6 +92,24 @@ describe("errors in tslab cells", () => {
     const e = errors[0] as Error;
     expect(e).toBeInstanceOf(core.AxisError);
     expect(e.message).toContain(`\n  at In[${count}]:5`);
+  });
+
+  it("an awaited call and an imported function's call map to the user's line", async () => {
+    expect((await runCell("const later = async (x: number) => { await 0; throw new RangeError(`bad ${x}`); };")).ok).toBe(true);
+    const awaited = (await runCell("const q = 1;\n\nawait later(q);")).errors[0] as Error;
+    expect(awaited.stack!.split("\n").filter((l) => /^ {4}at /.test(l)).slice(0, 2)).toEqual([`    at later (In[${count - 1}]:1:57)`, `    at async In[${count}]:3:7`]);
+    const imported = (await runCell('import { deepStrictEqual } from "assert";\nconst z = 1;\n\ndeepStrictEqual(z, 2);')).errors[0] as Error;
+    expect(imported.stack!.split("\n").filter((l) => /^ {4}at /.test(l))[0]).toBe(`    at In[${count}]:4:1`);
+  });
+
+  it("concise's rethrow keeps its text: no caret line of the library's rethrow", () => {
+    const e = new core.ValueError("x", { source: null });
+    expect(() => concise(() => {
+      throw e;
+    })).toThrow(core.ValueError);
+    const text = e.stack!;
+    e.stack = `/lib/notebook/dist/index.cjs:470\n    throw e;\n    ^\n\n${text}`;
+    expect(e.stack).toBe(text);
   });
 
   it("leaves stacks without cell frames alone, and marks a position it cannot map with ~", () => {
