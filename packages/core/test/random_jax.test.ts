@@ -56,6 +56,15 @@ export const CASES: Record<string, () => ArrayBase> = {
   mvnCholesky: () => random.multivariateNormal(K(22), f32([1, -1]), m([[2, 0.5], [0.5, 1]], "float32"), [4]),
   // No 'eigh' / 'svd' cases: eigenvectors are defined up to sign, and np.linalg's Jacobi
   // solvers choose other signs than LAPACK (random_samplers.test.ts checks those factors).
+  cauchy: () => random.cauchy(K(40), [5]),
+  lognormal: () => random.lognormal(K(41), 0.5, [5]),
+  pareto: () => random.pareto(K(42), 3, [5]),
+  chisquare: () => random.chisquare(K(43), 4, [5]),
+  t: () => random.t(K(44), 5, [5]),
+  weibullMin: () => random.weibullMin(K(45), 2, 1.5, [5]),
+  rayleigh: () => random.rayleigh(K(46), 2, [5]),
+  geometric: () => random.geometric(K(47), 0.3, [6]),
+  maxwell: () => random.maxwell(K(48), [5]),
   orthogonal: () => random.orthogonal(K(23), 3, [], "float64"),
   orthogonalBatch: () => random.orthogonal(K(24), 2, [2]),
 };

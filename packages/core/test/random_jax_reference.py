@@ -59,6 +59,15 @@ CASES = {
     "mvnCholesky": lambda: r.multivariate_normal(K(22), jnp.array([1.0, -1.0], f32), jnp.array([[2.0, 0.5], [0.5, 1.0]], f32), (4,), dtype=f32),
     "orthogonal": lambda: r.orthogonal(K(23), 3, dtype=f64),
     "orthogonalBatch": lambda: r.orthogonal(K(24), 2, (2,), dtype=f32),
+    "cauchy": lambda: r.cauchy(K(40), (5,), dtype=f32),
+    "lognormal": lambda: r.lognormal(K(41), 0.5, (5,), dtype=f32),
+    "pareto": lambda: r.pareto(K(42), 3.0, (5,), dtype=f32),
+    "chisquare": lambda: r.chisquare(K(43), 4.0, (5,), dtype=f32),
+    "t": lambda: r.t(K(44), 5.0, (5,), dtype=f32),
+    "weibullMin": lambda: r.weibull_min(K(45), 2.0, 1.5, (5,), dtype=f32),
+    "rayleigh": lambda: r.rayleigh(K(46), 2.0, (5,), dtype=f32),
+    "geometric": lambda: r.geometric(K(47), 0.3, (6,), dtype=i32),
+    "maxwell": lambda: r.maxwell(K(48), (5,), dtype=f32),
 }
 
 

@@ -312,6 +312,38 @@ describe("permutation with independent", () => {
   });
 });
 
+describe("cauchy, lognormal, pareto, chisquare, t, weibullMin, rayleigh, geometric, maxwell", () => {
+  it("have the right distributions and moments", () => {
+    expectKs(nums(random.cauchy(random.key(40), [N])), (x) => 0.5 + Math.atan(x) / Math.PI);
+    expectMoments(nums(random.lognormal(random.key(41), 0.5, [N])).map(Math.log), 0, 0.25, 3 * 0.0625);
+    expectKs(nums(random.pareto(random.key(42), 3, [N])), (x) => (x < 1 ? 0 : 1 - x ** -3));
+    expectMoments(nums(random.chisquare(random.key(43), 4, [NG])), 4, 8, 384);
+    expectMoments(nums(random.t(random.key(44), 5, [NG], "float64")), 0, 5 / 3, 25);
+    expectKs(nums(random.weibullMin(random.key(45), 2, 1.5, [N])), (x) => 1 - Math.exp(-((Math.max(x, 0) / 2) ** 1.5)));
+    expectKs(nums(random.rayleigh(random.key(46), 2, [N])), (x) => 1 - Math.exp(-(x * x) / 8));
+    const g = nums(random.geometric(random.key(47), 0.3, [N]));
+    expect(Math.min(...g)).toBe(1);
+    expect(Math.abs(meanOf(g) - 1 / 0.3)).toBeLessThan((5 * Math.sqrt(0.7 / 0.09)) / Math.sqrt(N));
+    expect(Math.abs(g.filter((k) => k === 1).length / N - 0.3)).toBeLessThan(5 * Math.sqrt(0.21 / N));
+    const m = nums(random.maxwell(random.key(48), [N]));
+    expect(Math.abs(meanOf(m) - 2 * Math.sqrt(2 / Math.PI))).toBeLessThan((5 * Math.sqrt(3 - 8 / Math.PI)) / Math.sqrt(N));
+    expect(Math.abs(meanOf(m.map((x) => x * x)) - 3)).toBeLessThan((5 * Math.sqrt(6)) / Math.sqrt(N));
+  });
+
+  it("take parameter arrays, shapes and dtypes, and vmap over keys", () => {
+    expect(random.pareto(random.key(0), np.array([1, 2, 3])).shape).toEqual([3]);
+    expect(random.chisquare(random.key(0), 2, [2, 2], "float64").dtype).toBe("float64");
+    expect(random.geometric(random.key(0), 0.5, [3]).dtype).toBe("int32");
+    expect(random.maxwell(random.key(0), { shape: [4] }).shape).toEqual([4]);
+    const keys = random.split(random.key(49), 3);
+    for (const f of [(k: ArrayBase) => random.t(k, 3, [2]), (k: ArrayBase) => random.lognormal(k, 1, [2]), (k: ArrayBase) => random.geometric(k, 0.2, [2])]) {
+      expect(nums(vmap(f)(keys))).toEqual([...keys].flatMap((k) => nums(f(k))));
+    }
+    expect(() => random.geometric(random.key(0), 0.5, [2], "float32")).toThrow(DTypeError);
+    expect(() => random.pareto(random.key(0), np.ones([3]), [2])).toThrow(ShapeError);
+  });
+});
+
 describe("vmap over keys agrees with a loop", () => {
   const keys = random.split(random.key(30), 3);
   const cases: [string, (k: ArrayBase) => ArrayBase][] = [

@@ -44,3 +44,4 @@ export {
 } from "./distributions.js";
 export { type PoissonOptions, poisson } from "./poisson.js";
 export { type MultivariateNormalOptions, type OrthogonalOptions, multivariateNormal, orthogonal } from "./matrices.js";
+export { cauchy, lognormal, pareto, chisquare, t, weibullMin, rayleigh, geometric, maxwell } from "./extras.js";
