@@ -83,6 +83,18 @@ describe("np.sort / np.argsort", () => {
     );
   });
 
+  it("float64 values that agree in their high 32 bits still sort by their low bits (the packed kernel path)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constantFrom(-1, -2)), { minLength: 2, maxLength: 300 }), (ks) => {
+        const xs = ks.map((k) => (k === -1 ? NaN : k === -2 ? -0 : 1 + (k % 7) * 2 ** -40 + Math.floor(k / 7) * 2 ** -10));
+        const x = np.array(xs, { dtype: "float64" });
+        expect(Array.from(np.argsort(x).toTypedArray())).toEqual(stableArgsort(xs));
+        expect(Array.from(np.argsort(x, { descending: true }).toTypedArray())).toEqual(stableArgsort(xs, true));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it("sorts along any axis, flattened with axis null, and bools false first", () => {
     const x = np.array([[3, 1, 2], [0, 5, -1]]);
     expect(np.sort(x).toArray()).toEqual([[1, 2, 3], [-1, 0, 5]]);

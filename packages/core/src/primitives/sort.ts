@@ -13,7 +13,7 @@
  * reverse mode needs no transpose rule here.
  */
 import { type ArrayBase, bufferOf, fromBuffer } from "../array.js";
-import { type ShapedArray, typedArrayFor } from "../dtype.js";
+import { type DType, type ShapedArray, typedArrayFor } from "../dtype.js";
 import { AxisError, ShapeError, ValueError } from "../errors.js";
 import { definePrimitive } from "../ir/primitive.js";
 import { shapeStr } from "../shape.js";
@@ -62,9 +62,44 @@ const compareNumbers = (a: number, b: number): number => {
   return an === bn ? 0 : an ? 1 : -1;
 };
 
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+const F64 = new Float64Array(1);
+const U64 = new Uint32Array(F64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // the high word of a float64 (little endian: index 1)
+
+/**
+ * An unsigned 32-bit key whose order is NumPy's order of the values (NaN last, -0 = 0): exact
+ * for int32, bool and float32; for float64 it is the high word of the order-preserving bit
+ * pattern, so equal keys may still differ in their low word.
+ */
+const orderKey = (dtype: DType): ((v: number) => number) => {
+  if (dtype === "int32") return (v) => v + 2147483648;
+  if (dtype === "bool") return (v) => v;
+  if (dtype === "float32") {
+    return (v) => {
+      if (v !== v) return 0xffffffff;
+      F32[0] = v === 0 ? 0 : v;
+      const b = U32[0]!;
+      return b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+    };
+  }
+  return (v) => {
+    if (v !== v) return 0xffffffff;
+    F64[0] = v === 0 ? 0 : v;
+    const b = U64[HI]!;
+    return b & 0x80000000 ? ~b >>> 0 : (b | 0x80000000) >>> 0;
+  };
+};
+
+const PACK = 2097152; // 2^21: a 32-bit key times this plus an index below it is exact in a float64
+
 /**
  * Sorts every lane of the operands (a lane: all positions that differ only along `dimension`).
- * Hand-written: a typed-array index sort per lane with a comparator over the key lanes.
+ * Hand-written. With one key and lanes up to 2^21 long, key and position pack into one
+ * float64 that the native typed-array sort orders (ties by position, so stably); float64
+ * keys then re-sort the few runs whose high words tie with the full comparator. Otherwise
+ * an index sort with a comparator over the key lanes.
  */
 const sortKernel = (inputs: ArrayBase[], { dimension, num_keys }: SortParams): ArrayBase[] => {
   const shape = inputs[0]!.shape;
@@ -85,6 +120,11 @@ const sortKernel = (inputs: ArrayBase[], { dimension, num_keys }: SortParams): A
           }
           return i - j;
         };
+  const keyDType = inputs[0]!.dtype;
+  const packedPath = num_keys === 1 && n <= PACK;
+  const packed = packedPath ? new Float64Array(n) : null;
+  const toKey = orderKey(keyDType);
+  const exact = keyDType !== "float64";
   for (let p = 0; p < pre; p++) {
     for (let q = 0; q < post; q++) {
       const base = p * n * post + q;
@@ -93,8 +133,34 @@ const sortKernel = (inputs: ArrayBase[], { dimension, num_keys }: SortParams): A
         const lane = keyLanes[k]!;
         for (let i = 0; i < n; i++) lane[i] = src[base + i * post]!;
       }
-      for (let i = 0; i < n; i++) perm[i] = i;
-      perm.sort(compare);
+      if (packed) {
+        const lane = keyLanes[0]!;
+        for (let i = 0; i < n; i++) packed[i] = toKey(lane[i]!) * PACK + i;
+        packed.sort();
+        for (let i = 0; i < n; i++) perm[i] = packed[i]! % PACK;
+        if (!exact) {
+          // Runs of equal high words: order them by the full value (then position).
+          for (let s = 0; s < n; ) {
+            const hi = Math.floor(packed[s]! / PACK);
+            let e = s + 1;
+            while (e < n && Math.floor(packed[e]! / PACK) === hi) e++;
+            if (e - s > 16) perm.subarray(s, e).sort(compare);
+            else {
+              // Short runs (the common case): insertion sort, no subarray.
+              for (let i = s + 1; i < e; i++) {
+                const v = perm[i]!;
+                let j = i - 1;
+                while (j >= s && compare(perm[j]!, v) > 0) (perm[j + 1] = perm[j]!), j--;
+                perm[j + 1] = v;
+              }
+            }
+            s = e;
+          }
+        }
+      } else {
+        for (let i = 0; i < n; i++) perm[i] = i;
+        perm.sort(compare);
+      }
       for (let o = 0; o < bufs.length; o++) {
         const src = bufs[o]!;
         const dst = outs[o]!;
