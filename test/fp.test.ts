@@ -46,7 +46,7 @@ const SAMPLES: Record<string, [unknown, unknown[]]> = {
   hypot: [a23, [b3]], heaviside: [a23, [0.5]], logaddexp2: [a23, [b3]], isclose: [a23, [b3, { atol: 0.2 }]], allclose: [a23, [a23]],
   diag: [b3, [1]], diagonal: [m33, [{ offset: -1 }]], triu: [m33, [1]], tril: [m33, []], roll: [a23, [1, 1]], kron: [a23, [b3]],
   cross: [m33, [b3]], meshgrid: [b3, [b3, { indexing: "ij" }]], nanSum: [a23, [1]], nanMean: [a23, [0]], nanMax: [a23, [1]], nanMin: [a23, [0]],
-  nanProd: [a23, [1]], nanStd: [a23, [1]], nanVar: [a23, [{ ddof: 1 }]], nanArgmax: [a23, [1]], nanArgmin: [a23, [0]], nanCumsum: [a23, [1]],
+  nanProd: [a23, [1]], nanStd: [a23, [1]], nanVar: [a23, [{ ddof: 1 }]], nanArgmax: [a23, [1]], nanArgmin: [a23, [0]], nanCumsum: [a23, [1]], nanCumprod: [a23, [0]],
   convolve: [b3, [b3, "same"]], correlate: [b3, [b3]], interp: [b3, [np.array([0.1, 0.5, 0.9]), b3]],
   histogram: [b3, [2]], fromJSON: [[[1, "NaN"], [true, "-0"]], [{ dtype: "float64" }]],
   sort: [a23, [0]], argsort: [a23, [{ descending: true }]], partition: [a23, [1]], argpartition: [a23, [1, 0]], searchsorted: [b3, [a23]],

@@ -232,6 +232,8 @@ describe("NaN-ignoring reductions", () => {
     checkVmap((v) => np.nanMean(v), [x]);
     checkVmap((v) => np.nanArgmax(v), [x]);
     checkVmap((v) => np.nanCumsum(v), [x]);
+    checkVmap((v) => np.nanCumprod(v, 0), [x]);
+    checkGrad((v) => np.sum(np.nanCumprod(v, 1)), [f64([[1.5, 0.3, -2], [0.5, 0.25, 1.1]])]);
   });
 });
 

@@ -87,7 +87,7 @@ export const {
   transpose, trueDivide, trunc, variance, vdot, where, zeros, zerosLike,
   // More of jax.numpy (issue 11): matrices, nan-reductions, special functions.
   allclose, convolve, correlate, cross, diag, diagonal, fromJSON, heaviside, histogram, hypot, interp, isclose, kron, logaddexp2, meshgrid, nanArgmax, nanArgmin,
-  nanCumsum, nanMax, nanMean, nanMin, nanProd, nanStd, nanSum, nanVar, roll, sinc, tril, triu,
+  nanCumprod, nanCumsum, nanMax, nanMean, nanMin, nanProd, nanStd, nanSum, nanVar, roll, sinc, tril, triu,
   // sorting and selection
   argpartition, argsort, median, partition, percentile, quantile, searchsorted, sort, unique,
 } = npForms;

@@ -15,7 +15,7 @@ import { bitwiseNot, ne, select } from "../primitives/compare.js";
 import { convertElementType } from "../primitives/structural.js";
 import { sqrt } from "../primitives/unary.js";
 import { type ArrayLike, asArray, promoteToFloat } from "./coerce.js";
-import { all, argmax, argmin, cumsum, max, mean, min, prod, sum, type CumulativeArgs, type VarArgs } from "./reductions.js";
+import { all, argmax, argmin, cumprod, cumsum, max, mean, min, prod, sum, type CumulativeArgs, type VarArgs } from "./reductions.js";
 import { le } from "../primitives/compare.js";
 
 const isFloat = (a: ArrayBase) => a.dtype === "float32" || a.dtype === "float64";
@@ -117,10 +117,16 @@ export const nanArgmax = argLike("np.nanArgmax", argmax, -Infinity);
 /** int32 index of the minimum along `axis` ignoring NaN; -1 where a slice is all NaN (as JAX). */
 export const nanArgmin = argLike("np.nanArgmin", argmin, Infinity);
 
-const nanCumsumSig = signature("np.nanCumsum", ["x:array!", "axis:axis", "dtype:dtype", "out:out", "reverse:bool="]);
+const nanCumulative = (name: string, plain: typeof cumsum, identity: number) => {
+  const sig = signature(name, ["x:array!", "axis:axis", "dtype:dtype", "out:out", "reverse:bool="]);
+  return withSignature(sig, (x: ArrayLike, ...args: CumulativeArgs): ArrayBase => {
+    const o = parseArgs<Parsed & { axis?: Axis }>(sig, [x, ...args]);
+    const a = asArray(o.x);
+    return plain(isFloat(a) ? fillNan(a, identity) : a, { axis: o.axis, dtype: o.dtype, reverse: o.reverse });
+  });
+};
+
 /** Cumulative sum along `axis` treating NaN as 0 (the flattened array when absent). */
-export const nanCumsum = withSignature(nanCumsumSig, (x: ArrayLike, ...args: CumulativeArgs): ArrayBase => {
-  const o = parseArgs<Parsed & { axis?: Axis }>(nanCumsumSig, [x, ...args]);
-  const a = asArray(o.x);
-  return cumsum(isFloat(a) ? fillNan(a, 0) : a, { axis: o.axis, dtype: o.dtype, reverse: o.reverse });
-});
+export const nanCumsum = nanCumulative("np.nanCumsum", cumsum, 0);
+/** Cumulative product along `axis` treating NaN as 1 (the flattened array when absent). */
+export const nanCumprod = nanCumulative("np.nanCumprod", cumprod, 1);
