@@ -9,10 +9,11 @@ import { DTypeError, ShapeError, ValueError } from "../errors.js";
 import { type ArrayLike, asArray } from "../np/coerce.js";
 import { add, mul, sub } from "../primitives/binary.js";
 import { normalizeAxis, scalar } from "../primitives/common.js";
-import { bitwiseAnd, bitwiseOr, eq, gt, lt, select } from "../primitives/compare.js";
+import { gt, lt, select } from "../primitives/compare.js";
 import { cumsum } from "../primitives/cumulative.js";
 import { log, neg } from "../primitives/unary.js";
 import { take } from "../np/indexing.js";
+import { argsort } from "../np/sorting.js";
 import { shapeStr } from "../shape.js";
 import { bitsToRandint, sortByU32Keys } from "../primitives/random_bits.js";
 import { argmax, reduceSum } from "../primitives/reduce.js";
@@ -271,8 +272,8 @@ const choiceSig = signature("random.choice", ["key:any!", "a:array!", "shape:sha
  * without replacement, uniform draws are the first entries of a `permutation` and
  * weighted ones the smallest of `-gumbel - log p` (the Gumbel top-k trick). The result
  * has shape `shape` for an integer `a`, else a's shape with the axis replaced by `shape`.
- * Weighted draws compare every draw (or candidate) with every candidate, so they cost
- * n · (draws + n) memory.
+ * Weighted draws with replacement compare every draw with every candidate's CDF entry
+ * (n · draws memory).
  */
 export const choice = withSignature(choiceSig, (key: Key, a: number | ArrayLike, ...args: PositionalOr<[shape: ShapeArg, replace: boolean, p: ArrayLike | null, axis: number], ChoiceOptions>): ArrayBase => {
   const op = "random.choice";
@@ -321,15 +322,9 @@ export const choice = withSignature(choiceSig, (key: Key, a: number | ArrayLike,
       const below = lt(broadcastInDim(cdf, [...shape, n], [shape.length]), broadcastInDim(r, [...shape, n], shape.map((_, i) => i)));
       ind = reduceSum(convertElementType(below, "int32"), [shape.length]);
     } else {
+      // The `draws` smallest of -gumbel - log p, by a stable argsort (JAX's `argsort(g)[:n_draws]`).
       const g = sub(neg(gumbelIn(op, key, [n], pa.dtype)), log(pa));
-      // A stable ascending argsort of g by ranks: rank_i = #{j : g_j < g_i} + #{j < i : g_j = g_i}.
-      const gi = broadcastInDim(g, [n, n], [0]);
-      const gj = broadcastInDim(g, [n, n], [1]);
-      const earlier = lt(iota("int32", [n, n], 1), iota("int32", [n, n], 0));
-      const rank = reduceSum(convertElementType(bitwiseOr(lt(gj, gi), bitwiseAnd(eq(gj, gi), earlier)), "int32"), [1]);
-      // ind[r] = the i whose rank is r, for the first `draws` ranks.
-      const hit = eq(broadcastInDim(rank, [draws, n], [1]), iota("int32", [draws, n], 0));
-      ind = reshape(reduceSum(select(hit, iota("int32", [draws, n], 1), full([draws, n], 0, "int32")), [1]), shape);
+      ind = reshape(slice(argsort(g), [0], [draws]), shape);
     }
   }
   return arr.ndim === 0 ? ind : reshape(take(arr, ind, { axis }), outShape);
