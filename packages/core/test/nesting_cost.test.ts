@@ -73,6 +73,47 @@ describe(`transforms through ${depth} nested levels`, () => {
   }
 });
 
+/**
+ * Cost per level must not grow with depth: the time per level at depth 40 against depth 10,
+ * for grad, jvp and vmap together (best of five alternating samples of equal length, after a
+ * warm-up, so that one GC pause or another process does not decide it). Linear cost gives a ratio near 1; a rewrite that
+ * re-does the inner levels' work at each level (quadratic) gives about 4, exponential far
+ * more. The bound leaves room for noise and for the residual plumbing of nested loops,
+ * which grows with depth but stays small here (each scan level stacks the residuals of the
+ * levels inside it, as in JAX).
+ */
+describe("cost per nesting level does not grow with depth", () => {
+  const transforms: Record<string, (f: Fn) => unknown> = {
+    grad: (f) => grad((y: ArrayBase) => np.sum(f(y)))(x),
+    jvp: (f) => jvp(f, [x], [t]),
+    vmap: (f) => vmap(f)(xs),
+  };
+  const runAll = (name: string, f: Fn) => {
+    for (const [tname, transform] of Object.entries(transforms)) if (!(name === "whileLoop" && tname === "grad")) transform(f);
+  };
+  /** Per-level cost at depth 40 over depth 10. Samples alternate and last about as long (depth 10 runs four times), so load from other processes hits both alike. */
+  const growth = (name: string): number => {
+    const f10 = nest(nesters[name]!, 10);
+    const f40 = nest(nesters[name]!, 40);
+    runAll(name, f10);
+    runAll(name, f40);
+    let best10 = Infinity;
+    let best40 = Infinity;
+    for (let k = 0; k < 5; k++) {
+      best10 = Math.min(best10, timed(() => [0, 1, 2, 3].forEach(() => runAll(name, f10)))[1]);
+      best40 = Math.min(best40, timed(() => runAll(name, f40))[1]);
+    }
+    return best40 / best10;
+  };
+  for (const name of Object.keys(nesters)) {
+    it(name, () => {
+      const ratio = growth(name);
+      console.log(`nesting ${name}: per-level cost at depth 40 / depth 10 = ${ratio.toFixed(2)}`);
+      expect(ratio, `per-level cost at depth 40 / depth 10 for ${name}`).toBeLessThan(3.5);
+    });
+  }
+});
+
 describe("savedResiduals", () => {
   it("costs about one linearize on a long chain (it searched the program once per residual)", () => {
     const n = 1000;
