@@ -50,7 +50,7 @@ const SAMPLES: Record<string, [unknown, unknown[]]> = {
   convolve: [b3, [b3, "same"]], correlate: [b3, [b3]], interp: [b3, [np.array([0.1, 0.5, 0.9]), b3]],
   histogram: [b3, [2]], fromJSON: [[[1, "NaN"], [true, "-0"]], [{ dtype: "float64" }]],
   sort: [a23, [0]], argsort: [a23, [{ descending: true }]], partition: [a23, [1]], argpartition: [a23, [1, 0]], searchsorted: [b3, [a23]],
-  unique: [a23, [{ returnCounts: true }]], median: [a23, [1]], quantile: [a23, [[0.2, 0.7], 1]], percentile: [a23, [50, { keepdims: true }]],
+  unique: [a23, [{ returnCounts: true }]], median: [a23, [1]], nanMedian: [a23, [1]], nanQuantile: [a23, [0.3, 0]], nanPercentile: [a23, [[20, 80]]], quantile: [a23, [[0.2, 0.7], 1]], percentile: [a23, [50, { keepdims: true }]],
 };
 
 /** Values compared as nested JS values (arrays by dtype, shape and elements). */

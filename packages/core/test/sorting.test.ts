@@ -35,6 +35,9 @@ const ours: Record<string, (inputs: ArrayBase[], kw: Record<string, any>) => Arr
   quantile: ([a, q], kw) => np.quantile(a!, q!, { axis: kw.axis, method: kw.method }),
   percentile: ([a, q], kw) => np.percentile(a!, q!, { axis: kw.axis, method: kw.method, keepdims: kw.keepdims }),
   median: ([a], kw) => np.median(a!, { axis: kw.axis, keepdims: kw.keepdims }),
+  nanquantile: ([a, q], kw) => np.nanQuantile(a!, q!, { axis: kw.axis, method: kw.method }),
+  nanpercentile: ([a, q], kw) => np.nanPercentile(a!, q!, { axis: kw.axis, method: kw.method, keepdims: kw.keepdims }),
+  nanmedian: ([a], kw) => np.nanMedian(a!, { axis: kw.axis, keepdims: kw.keepdims }),
 };
 
 describe("NumPy 1.24 reference values", () => {
@@ -264,6 +267,13 @@ describe("np.quantile / np.percentile / np.median", () => {
     expect(() => np.percentile(np.ones([3]), -1)).toThrow(/range \[0, 100\]/);
     expect(() => np.quantile(np.ones([3]), 0.5, { method: "linaer" as never })).toThrow(/did you mean 'linear'/);
   });
+  it("nan variants: gradients skip the NaNs; vmap matches a loop", () => {
+    const xn = np.array([[0.3, NaN, 2.5, 0.7, 1.9], [1.1, 0.2, -0.4, NaN, NaN], [2.2, -2.1, 0.9, 0.05, -0.7]], { dtype: "float64" }) as NDArray;
+    expect(grad((a: ArrayBase) => np.sum(np.nanMedian(a, 1)))(xn).toArray()).toEqual([[0, 0, 0, 0.5, 0.5], [0, 1, 0, 0, 0], [0, 0, 0, 1, 0]]);
+    checkVmap((a: ArrayBase) => np.nanQuantile(a, [0.2, 0.9]), [xn]);
+    expect(np.nanMedian(np.array([[NaN, NaN], [1, 2]]), 1).toArray()).toEqual([NaN, 1.5]);
+  });
+
   it("integers become float32", () => {
     expect(np.median(np.array([1, 2, 3, 4], { dtype: "int32" })).dtype).toBe("float32");
     expect(np.median(np.array([1, 2, 3, 4], { dtype: "int32" })).item()).toBe(2.5);

@@ -89,7 +89,7 @@ export const {
   allclose, convolve, correlate, cross, diag, diagonal, fromJSON, heaviside, histogram, hypot, interp, isclose, kron, logaddexp2, meshgrid, nanArgmax, nanArgmin,
   nanCumprod, nanCumsum, nanMax, nanMean, nanMin, nanProd, nanStd, nanSum, nanVar, roll, sinc, tril, triu,
   // sorting and selection
-  argpartition, argsort, median, partition, percentile, quantile, searchsorted, sort, unique,
+  argpartition, argsort, median, nanMedian, nanPercentile, nanQuantile, partition, percentile, quantile, searchsorted, sort, unique,
 } = npForms;
 // `var` is a reserved word: it can be exported under that name, but not declared.
 const { var: variance_ } = npForms;

@@ -11,7 +11,8 @@ import { parseArgs, signature, withSignature } from "../api/args.js";
 import { ValueError } from "../errors.js";
 import { add, div, mul, sub } from "../primitives/binary.js";
 import { scalar } from "../primitives/common.js";
-import { ne, select } from "../primitives/compare.js";
+import { eq, ne, select } from "../primitives/compare.js";
+import { reduceSum } from "../primitives/reduce.js";
 import { gather } from "../primitives/indexing.js";
 import { sortMulti } from "../primitives/sort.js";
 import { broadcastInDim, broadcastTo, convertElementType, reshape, transpose } from "../primitives/structural.js";
@@ -92,6 +93,70 @@ const quantileOf = (op: string, a0: ArrayLike, q0: ArrayLike, o: Parsed, scale: 
   return reshape(r, outShape);
 };
 
+/**
+ * The NaN-ignoring quantiles: each slice uses only its non-NaN values (sorted first, since
+ * NaNs sort last), so the read position `q * (count - 1)` differs per slice and the reads
+ * are a batched gather. An all-NaN slice gives NaN.
+ */
+const nanQuantileOf = (op: string, a0: ArrayLike, q0: ArrayLike, o: Parsed, scale: number): ArrayBase => {
+  const [a, qRaw] = promoteToFloat(a0, q0) as [ArrayBase, ArrayBase];
+  const q = scale === 1 ? qRaw : div(qRaw, scalar(scale, qRaw.dtype));
+  if (q instanceof NDArray) {
+    for (const v of q.toTypedArray()) {
+      if (!(v >= 0 && v <= 1)) throw new ValueError(`${scale === 1 ? "quantiles" : "percentiles"} must be in the range [0, ${scale}], got ${v * scale}`, { op });
+    }
+  }
+  const axes = reductionAxes(op, a, o.axis);
+  const kept = a.shape.map((_, k) => k).filter((k) => !axes.includes(k));
+  const keptShape = kept.map((k) => a.shape[k]!);
+  const n = axes.reduce((p, k) => p * a.shape[k]!, 1);
+  const outKept = o.keepdims ? a.shape.map((d, k) => (axes.includes(k) ? 1 : d)) : keptShape;
+  const outShape = [...q.shape, ...outKept];
+  if (n === 0) return broadcastInDim(scalar(NaN, a.dtype), outShape, []);
+  const flat = reshape(transpose(a, [...kept, ...axes]), [...keptShape, n]);
+  const last = keptShape.length;
+  const sorted = sortMulti([flat], { dimension: last, is_stable: true, num_keys: 1 })[0]!;
+  // count[kept...]: the non-NaN values of each slice.
+  const count = reduceSum(convertElementType(eq(flat, flat), a.dtype), [last]);
+  const full = [...keptShape, ...q.shape];
+  const qAt = broadcastInDim(q, full, q.shape.map((_, k) => last + k));
+  const cAt = broadcastInDim(count, full, keptShape.map((_, k) => k));
+  const pos = mul(qAt, sub(cAt, scalar(1, a.dtype)));
+  const read = (at: ArrayBase): ArrayBase => {
+    const idx = convertElementType(at, "int32");
+    // One batch axis per kept axis: gather wants the index axes flat after them.
+    const g = gather(sorted, reshape(idx, [...keptShape, q.size]), { axis: last, batch_dims: last });
+    return reshape(g, full);
+  };
+  const method = o.method ?? "linear";
+  const lo = floor(pos);
+  const hi = ceil(pos);
+  let r: ArrayBase;
+  if (method === "lower") r = read(lo);
+  else if (method === "higher") r = read(hi);
+  else if (method === "nearest") r = read(round(pos, RoundingMethod.TO_NEAREST_EVEN));
+  else {
+    const [vlo, vhi] = [read(lo), read(hi)];
+    r = method === "midpoint" ? mul(add(vlo, vhi), scalar(0.5, a.dtype)) : add(vlo, mul(sub(vhi, vlo), sub(pos, lo)));
+  }
+  r = select(eq(cAt, scalar(0, a.dtype)), broadcastInDim(scalar(NaN, a.dtype), full, []), r);
+  // [kept..., Q...] -> [Q..., kept...]
+  const qAxes = q.shape.map((_, k) => last + k);
+  return reshape(transpose(r, [...qAxes, ...keptShape.map((_, k) => k)]), outShape);
+};
+
+const nanQuantileSig = quantileSig("np.nanQuantile");
+/** `np.nanQuantile(a, q, ...)`: {@link quantile} ignoring NaNs (NaN only where a slice is all NaN). */
+export const nanQuantile = withSignature(nanQuantileSig, (a: ArrayLike, q: ArrayLike, ...args: QuantileArgs): ArrayBase =>
+  nanQuantileOf("np.nanQuantile", a, q, parseArgs<Parsed>(nanQuantileSig, [a, q, ...args]), 1),
+);
+
+const nanPercentileSig = quantileSig("np.nanPercentile");
+/** `np.nanPercentile(a, q, ...)`: {@link percentile} ignoring NaNs. */
+export const nanPercentile = withSignature(nanPercentileSig, (a: ArrayLike, q: ArrayLike, ...args: QuantileArgs): ArrayBase =>
+  nanQuantileOf("np.nanPercentile", a, q, parseArgs<Parsed>(nanPercentileSig, [a, q, ...args]), 100),
+);
+
 const quantileSigNp = quantileSig("np.quantile");
 /**
  * `np.quantile(a, q, axis = null, out = null, overwriteInput = false, method = 'linear',
@@ -126,4 +191,11 @@ const medianSig = signature("np.median", ["a:array!", "axis:axes", "out:out", "o
 export const median = withSignature(medianSig, (a: ArrayLike, ...args: MedianArgs): ArrayBase => {
   const o = parseArgs<Parsed>(medianSig, [a, ...args]);
   return quantileOf("np.median", a, 0.5, { ...o, method: "midpoint" }, 1);
+});
+
+const nanMedianSig = signature("np.nanMedian", ["a:array!", "axis:axes", "out:out", "overwriteInput:bool", "keepdims:bool"]);
+/** `np.nanMedian(a, axis, out, overwriteInput, keepdims)`: {@link median} ignoring NaNs (NaN only for an all-NaN slice). */
+export const nanMedian = withSignature(nanMedianSig, (a: ArrayLike, ...args: MedianArgs): ArrayBase => {
+  const o = parseArgs<Parsed>(nanMedianSig, [a, ...args]);
+  return nanQuantileOf("np.nanMedian", a, 0.5, { ...o, method: "midpoint" }, 1);
 });
