@@ -3,7 +3,7 @@
  * variant: `compile` wraps each function that is timed (identity for the eager interpreter;
  * the jit issue passes `jit` to add a `cotangent-jit` system).
  */
-import { type ArrayBase, checkpoint, grad, jvp, lax, memoryProfile, np, threadsReady, tree, valueAndGrad, vmap } from "@cotangent/core";
+import { type ArrayBase, checkpoint, grad, jvp, lax, memoryProfile, np, setThreads, threadsReady, tree, valueAndGrad, vmap } from "@cotangent/core";
 import * as optim from "@cotangent/optim";
 import type { ConvData, EagerData, MatmulData, MlpData, PolySinData, ResidualData, TanhData, Tensor } from "../workloads.js";
 import { type CaseImpl, type Runner, type System, concat } from "./system.js";
@@ -16,6 +16,8 @@ export interface CotangentVariant {
   compile: Compile;
   /** Shown in the table's legend. */
   note?: string;
+  /** The kernel thread count (`setThreads`); the default is the pool's, the cores available. */
+  threads?: number;
 }
 
 const arr = (t: Tensor): ArrayBase => np.array(t.data, { shape: t.shape });
@@ -179,6 +181,7 @@ export const cotangentSystem = (variant: CotangentVariant): System => {
     peer: false,
     // The worker pool starts before anything is timed.
     setup: async () => {
+      if (variant.threads !== undefined) setThreads(variant.threads);
       threads = await threadsReady();
     },
     describe: () => `Cotangent ${variant.note ?? "eager interpreter"}, kernels on ${threads} thread(s) (docs/performance.md#the-kernel-layer)`,
