@@ -8,6 +8,7 @@
 import { ArrayBase, NDArray } from "../array.js";
 import type { Axes, PositionalOr } from "../api/arg_types.js";
 import { parseArgs, signature, withSignature } from "../api/args.js";
+import type { DType } from "../dtype.js";
 import { ValueError } from "../errors.js";
 import { add, div, mul, sub } from "../primitives/binary.js";
 import { scalar } from "../primitives/common.js";
@@ -47,8 +48,21 @@ interface Parsed {
 const quantileSig = (name: string) =>
   signature(name, ["a:array!", "q:array!", "axis:axes", "out:out", "overwriteInput:bool", { name: "method", kind: "string", choices: METHODS }, "keepdims:bool"]);
 
-/** The quantiles `q` (fractions, any shape Q) of `a` over `axis`: shape Q + the kept axes. */
-const quantileOf = (op: string, a0: ArrayLike, q0: ArrayLike, o: Parsed, scale: number): ArrayBase => {
+/** What both quantile readers share: `q` as fractions, the shapes, and the slices sorted (NaNs last). */
+interface SortedSlices {
+  a: ArrayBase;
+  q: ArrayBase;
+  keptShape: number[];
+  outShape: number[];
+  /** The slice axis of `flat` and `sorted` (after the kept axes). */
+  last: number;
+  /** `a` as [kept..., n]. */
+  flat: ArrayBase;
+  sorted: ArrayBase;
+}
+
+/** Validates `q` (in [0, scale]) and sorts `a`'s slices over `axis`; an empty slice gives the all-NaN result. */
+const sortedSlices = (op: string, a0: ArrayLike, q0: ArrayLike, o: Parsed, scale: number): SortedSlices | ArrayBase => {
   const [a, qRaw] = promoteToFloat(a0, q0) as [ArrayBase, ArrayBase];
   const q = scale === 1 ? qRaw : div(qRaw, scalar(scale, qRaw.dtype));
   if (q instanceof NDArray) {
@@ -63,31 +77,42 @@ const quantileOf = (op: string, a0: ArrayLike, q0: ArrayLike, o: Parsed, scale: 
   const outKept = o.keepdims ? a.shape.map((d, k) => (axes.includes(k) ? 1 : d)) : keptShape;
   const outShape = [...q.shape, ...outKept];
   if (n === 0) return broadcastInDim(scalar(NaN, a.dtype), outShape, []);
-  // [kept..., n], sorted along the last axis (NaNs last).
   const flat = reshape(transpose(a, [...kept, ...axes]), [...keptShape, n]);
   const last = keptShape.length;
   const sorted = sortMulti([flat], { dimension: last, is_stable: true, num_keys: 1 })[0]!;
-  const pos = mul(q, scalar(n - 1, q.dtype));
+  return { a, q, keptShape, outShape, last, flat, sorted };
+};
+
+/**
+ * The order statistic at float position `pos` by `method`: `read` gathers at integer
+ * positions; `frac` shapes `pos - floor(pos)` like the reads (for 'linear').
+ */
+const atPosition = (method: string, pos: ArrayBase, read: (at: ArrayBase) => ArrayBase, frac: (f: ArrayBase) => ArrayBase, dtype: DType): ArrayBase => {
+  const lo = floor(pos);
+  const hi = ceil(pos);
+  if (method === "lower") return read(lo);
+  if (method === "higher") return read(hi);
+  if (method === "nearest") return read(round(pos, RoundingMethod.TO_NEAREST_EVEN));
+  const [vlo, vhi] = [read(lo), read(hi)];
+  return method === "midpoint" ? mul(add(vlo, vhi), scalar(0.5, dtype)) : add(vlo, mul(sub(vhi, vlo), frac(sub(pos, lo))));
+};
+
+/** The quantiles `q` (fractions, any shape Q) of `a` over `axis`: shape Q + the kept axes. */
+const quantileOf = (op: string, a0: ArrayLike, q0: ArrayLike, o: Parsed, scale: number): ArrayBase => {
+  const s = sortedSlices(op, a0, q0, o, scale);
+  if (s instanceof ArrayBase) return s;
+  const { a, q, keptShape, outShape, last, sorted } = s;
+  const pos = mul(q, scalar(sorted.shape[last]! - 1, q.dtype));
   // Reads the order statistics at (float) index array `at` of shape Q: result [Q..., kept...].
   const read = (at: ArrayBase): ArrayBase => {
     const g = gather(sorted, convertElementType(at, "int32"), { axis: last, batch_dims: 0 });
     const qAxes = q.shape.map((_, k) => last + k);
     return transpose(g, [...qAxes, ...keptShape.map((_, k) => k)]);
   };
-  const method = o.method ?? "linear";
-  const lo = floor(pos);
-  const hi = ceil(pos);
-  let r: ArrayBase;
-  if (method === "lower") r = read(lo);
-  else if (method === "higher") r = read(hi);
-  else if (method === "nearest") r = read(round(pos, RoundingMethod.TO_NEAREST_EVEN));
-  else {
-    const [vlo, vhi] = [read(lo), read(hi)];
-    const asQ = (t: ArrayBase) => broadcastInDim(t, [...q.shape, ...keptShape], q.shape.map((_, k) => k));
-    r = method === "midpoint" ? mul(add(vlo, vhi), scalar(0.5, a.dtype)) : add(vlo, mul(sub(vhi, vlo), asQ(sub(pos, lo))));
-  }
+  const asQ = (t: ArrayBase) => broadcastInDim(t, [...q.shape, ...keptShape], q.shape.map((_, k) => k));
+  let r = atPosition(o.method ?? "linear", pos, read, asQ, a.dtype);
   // A slice holding a NaN has a NaN quantile (NumPy); the sort moved it to the end.
-  const lastVal = reshape(gather(sorted, scalar(n - 1, "int32"), { axis: last, batch_dims: 0 }), keptShape);
+  const lastVal = reshape(gather(sorted, scalar(sorted.shape[last]! - 1, "int32"), { axis: last, batch_dims: 0 }), keptShape);
   const hasNan = broadcastTo(ne(lastVal, lastVal), [...q.shape, ...keptShape]);
   r = select(hasNan, broadcastInDim(scalar(NaN, a.dtype), r.shape, []), r);
   return reshape(r, outShape);
@@ -99,23 +124,9 @@ const quantileOf = (op: string, a0: ArrayLike, q0: ArrayLike, o: Parsed, scale: 
  * are a batched gather. An all-NaN slice gives NaN.
  */
 const nanQuantileOf = (op: string, a0: ArrayLike, q0: ArrayLike, o: Parsed, scale: number): ArrayBase => {
-  const [a, qRaw] = promoteToFloat(a0, q0) as [ArrayBase, ArrayBase];
-  const q = scale === 1 ? qRaw : div(qRaw, scalar(scale, qRaw.dtype));
-  if (q instanceof NDArray) {
-    for (const v of q.toTypedArray()) {
-      if (!(v >= 0 && v <= 1)) throw new ValueError(`${scale === 1 ? "quantiles" : "percentiles"} must be in the range [0, ${scale}], got ${v * scale}`, { op });
-    }
-  }
-  const axes = reductionAxes(op, a, o.axis);
-  const kept = a.shape.map((_, k) => k).filter((k) => !axes.includes(k));
-  const keptShape = kept.map((k) => a.shape[k]!);
-  const n = axes.reduce((p, k) => p * a.shape[k]!, 1);
-  const outKept = o.keepdims ? a.shape.map((d, k) => (axes.includes(k) ? 1 : d)) : keptShape;
-  const outShape = [...q.shape, ...outKept];
-  if (n === 0) return broadcastInDim(scalar(NaN, a.dtype), outShape, []);
-  const flat = reshape(transpose(a, [...kept, ...axes]), [...keptShape, n]);
-  const last = keptShape.length;
-  const sorted = sortMulti([flat], { dimension: last, is_stable: true, num_keys: 1 })[0]!;
+  const s = sortedSlices(op, a0, q0, o, scale);
+  if (s instanceof ArrayBase) return s;
+  const { a, q, keptShape, outShape, last, flat, sorted } = s;
   // count[kept...]: the non-NaN values of each slice.
   const count = reduceSum(convertElementType(eq(flat, flat), a.dtype), [last]);
   const full = [...keptShape, ...q.shape];
@@ -128,17 +139,7 @@ const nanQuantileOf = (op: string, a0: ArrayLike, q0: ArrayLike, o: Parsed, scal
     const g = gather(sorted, reshape(idx, [...keptShape, q.size]), { axis: last, batch_dims: last });
     return reshape(g, full);
   };
-  const method = o.method ?? "linear";
-  const lo = floor(pos);
-  const hi = ceil(pos);
-  let r: ArrayBase;
-  if (method === "lower") r = read(lo);
-  else if (method === "higher") r = read(hi);
-  else if (method === "nearest") r = read(round(pos, RoundingMethod.TO_NEAREST_EVEN));
-  else {
-    const [vlo, vhi] = [read(lo), read(hi)];
-    r = method === "midpoint" ? mul(add(vlo, vhi), scalar(0.5, a.dtype)) : add(vlo, mul(sub(vhi, vlo), sub(pos, lo)));
-  }
+  let r = atPosition(o.method ?? "linear", pos, read, (f) => f, a.dtype);
   r = select(eq(cAt, scalar(0, a.dtype)), broadcastInDim(scalar(NaN, a.dtype), full, []), r);
   // [kept..., Q...] -> [Q..., kept...]
   const qAxes = q.shape.map((_, k) => last + k);
