@@ -69,6 +69,19 @@ const cellSig = (name: string): Signature =>
 const lstmSig = cellSig("lstmCell");
 const gruSig = cellSig("gruCell");
 
+/** The checks and defaults both cells share: sizes, parameter dtype and initializers. */
+const cellSetup = (op: string, sig: Signature, inFeatures: number, hiddenFeatures: number, options: RecurrentCellOptions) => {
+  parseArgs(sig, [inFeatures, hiddenFeatures, options]);
+  checkSize(op, "inFeatures", inFeatures);
+  return {
+    H: checkSize(op, "hiddenFeatures", hiddenFeatures),
+    dtype: checkParamDType(op, options.dtype),
+    kernelInit: options.kernelInit ?? lecunNormal(),
+    recurrentInit: options.recurrentKernelInit ?? orthogonal(),
+    biasInit: options.biasInit ?? zeros,
+  };
+};
+
 /** Each gate's kernel drawn on its own (so fans and orthogonality are per gate, as Flax), stacked along the last axis. */
 const stackedKernel = (init: Initializer, key: Key, gates: number, rows: number, cols: number, dtype: DType): ArrayBase =>
   np.concatenate([...random.split(key, gates)].map((k) => init(k, [rows, cols], dtype)), -1);
@@ -104,13 +117,7 @@ const zerosCarry = (op: string, batchShape: readonly number[] | undefined, hidde
  */
 export const lstmCell = (inFeatures: number, hiddenFeatures: number, options: RecurrentCellOptions = {}): RecurrentCell<LstmParams, LstmCarry> => {
   const op = "nn.lstmCell";
-  parseArgs(lstmSig, [inFeatures, hiddenFeatures, options]);
-  checkSize(op, "inFeatures", inFeatures);
-  const H = checkSize(op, "hiddenFeatures", hiddenFeatures);
-  const dtype = checkParamDType(op, options.dtype);
-  const kernelInit = options.kernelInit ?? lecunNormal();
-  const recurrentInit = options.recurrentKernelInit ?? orthogonal();
-  const biasInit = options.biasInit ?? zeros;
+  const { H, dtype, kernelInit, recurrentInit, biasInit } = cellSetup(op, lstmSig, inFeatures, hiddenFeatures, options);
   return {
     name: "lstmCell",
     inFeatures,
@@ -151,13 +158,7 @@ export const lstmCell = (inFeatures: number, hiddenFeatures: number, options: Re
  */
 export const gruCell = (inFeatures: number, hiddenFeatures: number, options: RecurrentCellOptions = {}): RecurrentCell<GruParams, ArrayBase> => {
   const op = "nn.gruCell";
-  parseArgs(gruSig, [inFeatures, hiddenFeatures, options]);
-  checkSize(op, "inFeatures", inFeatures);
-  const H = checkSize(op, "hiddenFeatures", hiddenFeatures);
-  const dtype = checkParamDType(op, options.dtype);
-  const kernelInit = options.kernelInit ?? lecunNormal();
-  const recurrentInit = options.recurrentKernelInit ?? orthogonal();
-  const biasInit = options.biasInit ?? zeros;
+  const { H, dtype, kernelInit, recurrentInit, biasInit } = cellSetup(op, gruSig, inFeatures, hiddenFeatures, options);
   return {
     name: "gruCell",
     inFeatures,
