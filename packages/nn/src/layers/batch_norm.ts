@@ -3,10 +3,10 @@
  * `apply(params, state, x, { train })` returns `[y, nextState]`, as Haiku's
  * `transform_with_state` and Flax's mutable `batch_stats` collection do.
  */
-import { type ArrayBase, AxisError, type DType, ShapeError, type Signature, np, parseArgs, random, signature, stopGradient } from "@cotangent/core";
-import { type Initializer, ones, zeros } from "../initializers.js";
+import { type ArrayBase, AxisError, type DType, ShapeError, type Signature, np, parseArgs, signature, stopGradient } from "@cotangent/core";
+import type { Initializer } from "../initializers.js";
 import { type ApplyOptions, type StatefulLayer, checkFloatInput, checkParam, checkParamDType, checkParamsObject, checkRange, checkSize } from "./layer.js";
-import type { NormParams } from "./norm.js";
+import { type NormParams, scaleBiasInit } from "./norm.js";
 
 export interface BatchNormOptions {
   /** Running statistics decay: `running = momentum · running + (1 - momentum) · batch`. Default 0.99, as Flax. */
@@ -84,17 +84,9 @@ export const batchNorm = (features: number | readonly number[], options: BatchNo
   const dtype = checkParamDType(op, options.dtype);
   const useScale = options.useScale ?? true;
   const useBias = options.useBias ?? true;
-  const scaleInit = options.scaleInit ?? ones;
-  const biasInit = options.biasInit ?? zeros;
   return {
     name: "batchNorm",
-    init: (key) => {
-      const [ks, kb] = random.split(key);
-      const p: NormParams = {};
-      if (useScale) p.scale = scaleInit(ks!, shape, dtype);
-      if (useBias) p.bias = biasInit(kb!, shape, dtype);
-      return p;
-    },
+    init: scaleBiasInit(options, useScale, useBias, shape, dtype),
     initState: () => ({ mean: np.zeros(shape, { dtype }), var: np.ones(shape, { dtype }) }),
     apply: (params, state, x, applyOptions: ApplyOptions = {}) => {
       checkParamsObject(op, "params", params);

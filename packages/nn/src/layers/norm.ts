@@ -1,6 +1,6 @@
 /** Per-example normalization layers: `layerNorm` and `rmsNorm` over the trailing (feature) axes, `groupNorm` over groups of channels. */
 import { type ArrayBase, type DType, ShapeError, type Signature, ValueError, np, parseArgs, random, describeValue, signature } from "@cotangent/core";
-import { type Initializer, ones, zeros } from "../initializers.js";
+import { type Initializer, type Key, ones, zeros } from "../initializers.js";
 import { type Layer, checkFloatInput, checkParam, checkParamDType, checkParamsObject, checkSize } from "./layer.js";
 
 export interface NormOptions {
@@ -19,6 +19,18 @@ export interface NormParams {
   scale?: ArrayBase;
   bias?: ArrayBase;
 }
+
+/** The `init` of a norm layer: `scale` (ones by default) and `bias` (zeros) of `shape`, each when used. */
+export const scaleBiasInit =
+  (options: { scaleInit?: Initializer; biasInit?: Initializer }, useScale: boolean, useBias: boolean, shape: readonly number[], dtype: DType | undefined) =>
+  (key: Key): NormParams => {
+    const [ks, kb] = random.split(key);
+    const p: NormParams = {};
+    if (useScale) p.scale = (options.scaleInit ?? ones)(ks!, [...shape], dtype);
+    if (useBias) p.bias = (options.biasInit ?? zeros)(kb!, [...shape], dtype);
+    return p;
+  };
+
 
 const featureShape = (op: string, features: number | readonly number[]): number[] => {
   const s = typeof features === "number" ? [features] : Array.isArray(features) ? features.slice() : null;
@@ -44,17 +56,9 @@ const normLayer = (name: string, features: number | readonly number[], options: 
   if (!(Number.isFinite(epsilon) && epsilon >= 0)) throw new ValueError(`epsilon must be a non-negative number, got ${describeValue(epsilon)}`, { op });
   const useScale = options.useScale ?? true;
   const useBias = center && (options.useBias ?? true);
-  const scaleInit = options.scaleInit ?? ones;
-  const biasInit = options.biasInit ?? zeros;
   return {
     name,
-    init: (key) => {
-      const [ks, kb] = random.split(key);
-      const p: NormParams = {};
-      if (useScale) p.scale = scaleInit(ks!, shape, dtype);
-      if (useBias) p.bias = biasInit(kb!, shape, dtype);
-      return p;
-    },
+    init: scaleBiasInit(options, useScale, useBias, shape, dtype),
     apply: (params, x) => {
       checkFloatInput(op, x);
       const axis = checkTrailing(op, x, shape);
@@ -128,17 +132,9 @@ export const groupNorm = (numGroups: number, features: number, options: NormOpti
   if (!(epsilon >= 0)) throw new ValueError(`epsilon must be a non-negative number, got ${describeValue(epsilon)}`, { op });
   const useScale = options.useScale ?? true;
   const useBias = options.useBias ?? true;
-  const scaleInit = options.scaleInit ?? ones;
-  const biasInit = options.biasInit ?? zeros;
   return {
     name: "groupNorm",
-    init: (key) => {
-      const [ks, kb] = random.split(key);
-      const p: NormParams = {};
-      if (useScale) p.scale = scaleInit(ks!, [features], dtype);
-      if (useBias) p.bias = biasInit(kb!, [features], dtype);
-      return p;
-    },
+    init: scaleBiasInit(options, useScale, useBias, [features], dtype),
     apply: (params, x) => {
       checkParamsObject(op, "params", params);
       checkFloatInput(op, x);
