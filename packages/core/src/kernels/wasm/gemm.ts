@@ -235,7 +235,10 @@ export type GemmStore = (mem: Float32Array | Float64Array, c0: number, ldc: numb
 
 /** A {@link GemmStore} writing row i of C to `out[outOff + i * ldo ...]`. */
 export const storeRows = (out: TypedArray, outOff: number, ldo: number, m: number, n: number): GemmStore => (mem, c0, ldc) => {
-  for (let i = 0; i < m; i++) out.set(mem.subarray(c0 + i * ldc, c0 + i * ldc + n), outOff + i * ldo);
+  // Unpadded C going to a dense block: one copy (a row at a time, an outer product's many short
+  // rows cost more in subarray views than in copying).
+  if (ldc === n && ldo === n) out.set(mem.subarray(c0, c0 + m * n), outOff);
+  else for (let i = 0; i < m; i++) out.set(mem.subarray(c0 + i * ldc, c0 + i * ldc + n), outOff + i * ldo);
 };
 
 /** Below this many flops a GEMM runs on one thread: posting jobs costs more than it saves. */
