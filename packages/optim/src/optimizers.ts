@@ -6,6 +6,7 @@
 import type * as t from "io-ts";
 import { type GradientTransformation, type ScalarOrSchedule, type Scalar, chain, identity } from "./base.js";
 import { ADAM_OPTIONS, RADAM_OPTIONS, scaleByAdam, scaleByAdamax, scaleByAmsgrad, scaleByBelief, scaleByLion, scaleByRAdam, scaleByYogi } from "./transforms/adaptive.js";
+import { fusedUpdate } from "./fused.js";
 import { type Mask, masked } from "./transforms/masking.js";
 import { trace } from "./transforms/momentum.js";
 import { RMS_OPTIONS, scaleByAdadelta, scaleByRms, scaleByRss, scaleByStddev } from "./transforms/rms.js";
@@ -52,19 +53,19 @@ export const sgd = (options: LearningRateOptions & { momentum?: Scalar; nesterov
 /** Adam (Kingma & Ba 2015); `nesterov: true` gives NAdam. */
 export const adam = (options: AdamLike & { nesterov?: boolean }): Optimizer => {
   const { learningRate: lr, ...rest } = check("adam", options, ADAM_OPTIONS);
-  return chain(scaleByAdam(rest), scaleByLearningRate(lr));
+  return fusedUpdate("adam", { lr, ...rest }, chain(scaleByAdam(rest), scaleByLearningRate(lr)));
 };
 
 /** AdamW: Adam with decoupled weight decay (Loshchilov & Hutter 2019), default 1e-4. */
 export const adamw = (options: AdamLike & WeightDecay & { nesterov?: boolean }): Optimizer => {
   const { learningRate: lr, weightDecay = 1e-4, mask: m, ...rest } = check("adamw", options, { ...ADAM_OPTIONS, ...WEIGHT_DECAY });
-  return chain(scaleByAdam(rest), addDecayedWeights(weightDecay, { mask: m }), scaleByLearningRate(lr));
+  return fusedUpdate("adamw", { lr, weightDecay, m, ...rest }, chain(scaleByAdam(rest), addDecayedWeights(weightDecay, { mask: m }), scaleByLearningRate(lr)));
 };
 
 /** NAdam (Dozat 2016): Adam with Nesterov momentum. */
 export const nadam = (options: AdamLike): Optimizer => {
   const { learningRate: lr, ...rest } = check("nadam", options, ADAM_NO_NESTEROV);
-  return chain(scaleByAdam({ ...rest, nesterov: true }), scaleByLearningRate(lr));
+  return fusedUpdate("nadam", { lr, ...rest }, chain(scaleByAdam({ ...rest, nesterov: true }), scaleByLearningRate(lr)));
 };
 
 /** Adamax (Kingma & Ba 2015, section 7.1): Adam with the infinity norm. */
