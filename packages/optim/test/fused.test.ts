@@ -38,7 +38,7 @@ describe("the fused eager update of the Adam family", () => {
           const { b1, eps, learningRate } = options;
           const o = name === "nadam" ? { learningRate, b1, eps } : { learningRate, b1, eps, ...(name === "adamw" ? { weightDecay: 0.01 } : {}) };
           const f = (fused[name] as (o: any) => optim.GradientTransformation<any>)(o);
-          const p = plain[name](o);
+          const p: optim.GradientTransformation<any> = plain[name](o);
           let pf: any = paramsOf(seed, dtype);
           let pp: any = pf;
           let sf = f.init(pf);
