@@ -19,6 +19,7 @@ import { jvpJaxpr } from "../../transforms/jvp.js";
 import { splitSubJaxpr } from "../../transforms/partial_eval.js";
 import { transposeJaxpr } from "../../transforms/transpose.js";
 import { batchJaxpr } from "../../transforms/vmap.js";
+import { fromHigherOrder, packResiduals, planPacking, unpackResiduals } from "./residual_pack.js";
 import { jaxprOf, requireSameTypes } from "./util.js";
 
 export interface CondParams {
@@ -62,7 +63,15 @@ export const condP: Primitive<CondParams> = definePrimitive<CondParams>({
     const pes = branches.map((b) => splitSubJaxpr(b, opsUk, outUk, saveable));
     outUk = pes[0]!.outUnknowns;
     // Each branch has its own residuals; all branches output every slot (zeros in others' slots).
-    const resAvals = pes.map((pe) => pe.unknown.invars.slice(0, pe.numResiduals).map((v) => v.aval));
+    // Residuals that inner conds and loops hand on travel packed when there are many (residual_pack.ts).
+    const resVars = pes.map((pe) => pe.unknown.invars.slice(0, pe.numResiduals));
+    const packings = pes.map((pe, k) =>
+      planPacking(
+        resVars[k]!.map((v) => v.aval),
+        fromHigherOrder(pe.known, resVars[k]!),
+      ),
+    );
+    const resAvals = packings.map((p) => p.slotAvals);
     const slotAvals = resAvals.flat();
     const offsets = resAvals.map((_, k) => resAvals.slice(0, k).reduce((s, r) => s + r.length, 0));
     const nKnownOut = outUk.filter((u) => !u).length;
@@ -71,7 +80,7 @@ export const condP: Primitive<CondParams> = definePrimitive<CondParams>({
     const knownBranches = pes.map((pe, k) =>
       jaxprOf(knownOpAvals, (...a) => {
         const outs = evalJaxpr(pe.known, a);
-        const own = outs.slice(nKnownOut);
+        const own = packResiduals(packings[k]!, outs.slice(nKnownOut), eqn.source);
         // Nested conds pass all their residuals up, so other branches' slots can be many: one
         // zeros per type fills them all, attributed to this cond (no call-site capture per slot).
         const zeros = new Map<string, ArrayBase>();
@@ -86,7 +95,7 @@ export const condP: Primitive<CondParams> = definePrimitive<CondParams>({
     );
     const unknownBranches = pes.map((pe, k) =>
       jaxprOf([...slotAvals, ...ukOpAvals], (...a) => {
-        const own = a.slice(offsets[k]!, offsets[k]! + resAvals[k]!.length);
+        const own = unpackResiduals(packings[k]!, a.slice(offsets[k]!, offsets[k]! + resAvals[k]!.length), eqn.source);
         return evalJaxpr(pe.unknown, [...own, ...a.slice(slotAvals.length)]);
       }),
     );
@@ -96,7 +105,7 @@ export const condP: Primitive<CondParams> = definePrimitive<CondParams>({
     const knownEqn = new Eqn(condP, [index, ...ops.filter((_, i) => !opsUk[i])], { branches: knownBranches }, [...eqn.outputs.filter((_, i) => !outUk[i]), ...slots], eqn.source, eqn.derivedFrom);
     const unknownEqn = new Eqn(condP, [index, ...slots, ...ops.filter((_, i) => opsUk[i])], { branches: unknownBranches }, eqn.outputs.filter((_, i) => outUk[i]), eqn.source, eqn.derivedFrom);
     // Slots holding values a branch computed (not operands it passes on) were chosen by the policy, when there is one.
-    const computed = pes.flatMap((pe, k) => pe.unknown.invars.slice(0, pe.numResiduals).map((v) => !branches[k]!.invars.includes(v)));
+    const computed = packings.flatMap((p, k) => p.slots.map((members) => members.some((i) => !branches[k]!.invars.includes(resVars[k]![i]!))));
     const policySaved = saveable ? slots.filter((_, j) => computed[j]) : [];
     return { known: [knownEqn], unknown: [unknownEqn], outUnknowns: outUk, residuals: slots, policySaved };
   },

@@ -17,6 +17,7 @@ import { jvpJaxpr, jvpOutNonzeros } from "../../transforms/jvp.js";
 import { splitSubJaxpr } from "../../transforms/partial_eval.js";
 import { transposeJaxpr } from "../../transforms/transpose.js";
 import { batchJaxpr, batchOutDims, moveBatchAxis } from "../../transforms/vmap.js";
+import { fromHigherOrder, packResiduals, planPacking, unpackResiduals } from "./residual_pack.js";
 import { jaxprOf, requireSameTypes, splitList } from "./util.js";
 
 export interface ScanParams {
@@ -150,14 +151,20 @@ export const scanP: Primitive<ScanParams> = definePrimitive<ScanParams>({
     const knownCarryMask = carryUk.map((u) => !u);
     const nKnownCarry = knownCarryMask.filter(Boolean).length;
     const nKnownConsts = cUk!.filter((u) => !u).length;
+    // Per-step residuals that inner loops and conds hand on travel packed when there are many (residual_pack.ts).
+    const packing = planPacking(
+      iterRes.map((r) => r.aval),
+      fromHigherOrder(pe.known, iterRes),
+    );
     const knownBody = jaxprOf(
       knownIn.map((v) => v.aval),
       (...a) => {
         const outs = evalJaxpr(pe.known, a);
-        return [...outs.slice(0, nKnownOut), ...outs.slice(nKnownOut).filter((_, r) => kinds[r]!.kind === "iter")];
+        const iterVals = outs.slice(nKnownOut).filter((_, r) => kinds[r]!.kind === "iter");
+        return [...outs.slice(0, nKnownOut), ...packResiduals(packing, iterVals, eqn.source)];
       },
     );
-    const stackedRes = iterRes.map((r) => new Var(stacked(r.aval, length)));
+    const stackedRes = packing.slotAvals.map((a) => new Var(stacked(a, length)));
     const knownOuts = eqn.outputs.filter((_, i) => (i < ncar ? knownCarryMask[i]! : !ysUk[i - ncar]));
     const knownInputs = eqn.inputs.filter((_, i) => !fullUk[i]);
     const knownEqn = new Eqn(
@@ -175,9 +182,10 @@ export const scanP: Primitive<ScanParams> = definePrimitive<ScanParams>({
     const ukCarryAvals = bcar!.filter((_, i) => carryUk[i]);
     const ukXsAvals = bx!.filter((_, i) => xsUk![i]);
     const unknownBody = jaxprOf(
-      [...constRes.map((r) => jaxpr.invars[r.idx]!.aval), ...ukConstAvals, ...ukCarryAvals, ...iterRes.map((r) => r.aval), ...xsRes.map((r) => jaxpr.invars[r.idx]!.aval), ...ukXsAvals],
+      [...constRes.map((r) => jaxpr.invars[r.idx]!.aval), ...ukConstAvals, ...ukCarryAvals, ...packing.slotAvals, ...xsRes.map((r) => jaxpr.invars[r.idx]!.aval), ...ukXsAvals],
       (...a) => {
-        const [cr, uc, ucar, ir, xr, ux] = splitList(a, [constRes.length, ukConstAvals.length, ukCarryAvals.length, iterRes.length, xsRes.length]);
+        const [cr, uc, ucar, slotVals, xr, ux] = splitList(a, [constRes.length, ukConstAvals.length, ukCarryAvals.length, packing.slotAvals.length, xsRes.length]);
+        const ir = unpackResiduals(packing, slotVals!, eqn.source);
         let ci = 0;
         let ii = 0;
         let xi = 0;
@@ -201,7 +209,7 @@ export const scanP: Primitive<ScanParams> = definePrimitive<ScanParams>({
       eqn.derivedFrom,
     );
     // Stacked values computed by the body (not its carry inputs) were chosen by the policy, when there is one.
-    const policySaved = saveable ? stackedRes.filter((_, k) => !invarIndex.has(iterRes[k]!)) : [];
+    const policySaved = saveable ? stackedRes.filter((_, j) => packing.slots[j]!.some((k) => !invarIndex.has(iterRes[k]!))) : [];
     return { known: [knownEqn], unknown: [unknownEqn], outUnknowns: [...carryUk, ...ysUk], residuals: stackedRes, policySaved };
   },
 
