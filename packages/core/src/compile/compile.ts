@@ -8,7 +8,7 @@ import { type ArrayBase, type NDArray, bufferOf } from "../array.js";
 import { debugFlags } from "../config.js";
 import type { Eqn, Jaxpr } from "../ir/jaxpr.js";
 import { FusedStep } from "./fused_step.js";
-import { planFusion } from "./fusion.js";
+import { planFusion, simdFaster } from "./fusion.js";
 import { generateKernel } from "./kernel.js";
 import { evalJaxpr } from "../interpreter.js";
 import { installSubCompiler } from "./control.js";
@@ -69,6 +69,19 @@ const planMemory = (jaxpr: Jaxpr, steps: Step[], reads: number[][], slots: Slots
 
 /** Builds the program of an already-optimized jaxpr (`donated` marks inputs whose buffers it may reuse). */
 export const compileOptimized = (jaxpr: Jaxpr, donated: readonly boolean[] = []): CompiledProgram => {
+  // Groups take in float32 math (tanh, exp, ...) when they compile to Wasm, which runs it as
+  // fast as its own kernel; a group left to the JS backend is planned again with that math
+  // out of it (see simdFaster).
+  const keepOut = new Set<Eqn>();
+  let plan = planFusion(jaxpr);
+  let kernels = plan.map((item) => (item.kind === "group" ? generateKernel(item.group) : null));
+  plan.forEach((item, i) => {
+    if (item.kind === "group" && !kernels[i]?.wasm) for (const m of item.group.members) if (simdFaster(m.eqn)) keepOut.add(m.eqn);
+  });
+  if (keepOut.size) {
+    plan = planFusion(jaxpr, keepOut);
+    kernels = plan.map((item) => (item.kind === "group" ? generateKernel(item.group) : null));
+  }
   const slots = new Slots();
   const steps: Step[] = [];
   const reads: number[][] = [];
@@ -77,20 +90,20 @@ export const compileOptimized = (jaxpr: Jaxpr, donated: readonly boolean[] = [])
     steps.push(b ? b(e, slots) : new PrimitiveStep(e, slots));
     reads.push(e.inputs.map((a) => slots.slot(a)));
   };
-  for (const item of planFusion(jaxpr)) {
+  plan.forEach((item, i) => {
     if (item.kind === "eqn") {
       addEqn(item.eqn);
-      continue;
+      return;
     }
-    const k = generateKernel(item.group);
+    const k = kernels[i];
     if (!k) {
       item.group.members.forEach((m) => addEqn(m.eqn));
-      continue;
+      return;
     }
     const step = new FusedStep(item.group, k, slots);
     steps.push(step);
     reads.push(step.ins);
-  }
+  });
   planMemory(jaxpr, steps, reads, slots, donated);
   return new Program(jaxpr, steps, slots, reads, donated);
 };

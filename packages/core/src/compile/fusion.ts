@@ -90,18 +90,20 @@ const reduceOps = new Map<Primitive, "sum" | "max" | "min">([
 
 /**
  * Large float32 exp/log/tanh/logistic run faster in the kernel layer's Wasm SIMD kernels
- * (about 1 ns per element against 5-20 for the JS Math functions a fused loop calls), so
- * they stay out of fused groups there; the chains around them still fuse.
+ * (about 1 ns per element against 5-20 for the JS Math functions a JS fused loop calls).
+ * Fused groups that compile to Wasm run the same math; a group that does not (another member
+ * or operand outside the Wasm backend) is planned again with these equations left out
+ * (`keepOut`), so they run as their own SIMD kernels and the chains around them still fuse.
  */
-const simdFaster = (e: Eqn): boolean =>
+export const simdFaster = (e: Eqn): boolean =>
   e.inputs[0]?.aval.dtype === "float32" &&
   (SIMD_UNARY_OPS as readonly string[]).includes(e.primitive.name) &&
   e.outputs[0]!.aval.size >= WASM_UNARY_MIN &&
   kernelPath() !== "js";
 
 /** The code of an elementwise member, or null when the equation is not fusible as one. */
-const mapCode = (e: Eqn): ((out: string, ins: string[]) => string) | null => {
-  if (e.outputs.length !== 1 || e.primitive.effectful || simdFaster(e)) return null;
+const mapCode = (e: Eqn, keepOut: ReadonlySet<Eqn>): ((out: string, ins: string[]) => string) | null => {
+  if (e.outputs.length !== 1 || e.primitive.effectful || keepOut.has(e)) return null;
   const special = fusionCode.get(e.primitive);
   if (special) return special(e);
   const inDtype = e.inputs[0]?.aval.dtype;
@@ -136,7 +138,8 @@ const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b
 /** The plan of a jaxpr: its equations and fused groups, in an order that runs correctly. */
 export type PlanItem = { kind: "eqn"; eqn: Eqn } | { kind: "group"; group: FusionGroup };
 
-export const planFusion = (jaxpr: Jaxpr): PlanItem[] => {
+/** Plans the fusion groups; equations in `keepOut` stay out of every group. */
+export const planFusion = (jaxpr: Jaxpr, keepOut: ReadonlySet<Eqn> = new Set()): PlanItem[] => {
   const groupOf = new Map<Var, FusionGroup>();
   const memberOf = new Map<Eqn, FusionGroup>();
   const groups: FusionGroup[] = [];
@@ -203,7 +206,7 @@ export const planFusion = (jaxpr: Jaxpr): PlanItem[] => {
         continue;
       }
     }
-    const code = out ? mapCode(e) : null;
+    const code = out ? mapCode(e, keepOut) : null;
     if (code && out) {
       const g = openGroupAmong(e, out.aval.shape) ?? fresh(out.aval.shape);
       // Other open groups of this domain that feed `e` merge into `g`: none is sealed, so

@@ -27,6 +27,8 @@ export interface GeneratedKernel {
   inPlaceSafe: boolean[];
   /** Per output: written at each element's domain index (not a reduction). */
   elementwiseOut: boolean[];
+  /** Whether the group runs as a Wasm SIMD kernel (else the generated JS loop). */
+  wasm: boolean;
 }
 
 const literal = (l: Literal): string => {
@@ -179,5 +181,5 @@ export const generateKernel = (g: FusionGroup): GeneratedKernel | null => {
   const contiguous = (st: number[]) => st.every((x, d) => x === (domain[d] === 1 ? x : domStrides[d]));
   const inPlaceSafe = inputs.map((_, k) => loads.filter((l) => l.buf === `in${k}`).every((l) => contiguous(accesses[l.access]!.strides)) && inputs[k]!.aval.size === sizeOfDomain);
   const elementwiseOut = outputs.map((v) => stores.some((st) => st.buf === `out${outIndex.get(v)}`));
-  return { inputs, outputs, source, fn, inPlaceSafe, elementwiseOut };
+  return { inputs, outputs, source, fn, inPlaceSafe, elementwiseOut, wasm: wasm !== null };
 };

@@ -29,6 +29,9 @@ import { MAX_PAGES, arena, demote, kernelMemory, kernelPath, views, warnFallback
 export type SimdUnaryOp = "exp" | "tanh" | "logistic" | "log";
 export const SIMD_UNARY_OPS: readonly SimdUnaryOp[] = ["exp", "tanh", "logistic", "log"];
 
+/** How many scratch v128 locals {@link emitUnaryF32} needs (`t`). */
+export const MATH_SCRATCH = 8;
+
 /** Below this many elements the JS loop wins (copying in and out costs more than it saves). */
 export const WASM_UNARY_MIN = 512;
 
@@ -136,7 +139,7 @@ const buildUnaryModule = (shared: boolean): ModuleBuilder => {
       const [src, dst, n] = f.params as [Local, Local, Local];
       const end = f.local("i32");
       const v = f.local("v128");
-      const t = Array.from({ length: 8 }, () => f.local("v128"));
+      const t = Array.from({ length: MATH_SCRATCH }, () => f.local("v128"));
       f.get(src).get(n).i32(2).op("i32.shl").op("i32.add").set(end);
       f.whileLt(src, end, 16, () => {
         f.get(src).load("v128.load").set(v);
