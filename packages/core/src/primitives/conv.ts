@@ -13,8 +13,9 @@ import { type DType, ShapedArray } from "../dtype.js";
 import { DTypeError, ShapeError, ValueError } from "../errors.js";
 import { type Primitive, UndefinedPrimal, definePrimitive } from "../ir/primitive.js";
 import { convKernel } from "../kernels/conv.js";
+import { type PlaneStrides, convDirect } from "../kernels/conv_direct.js";
 import { transposeKernel } from "../kernels/layout.js";
-import { shapeStr } from "../shape.js";
+import { shapeStr, stridesOf } from "../shape.js";
 import { bind1 } from "../trace.js";
 import { add } from "./binary.js";
 import { FLOATS, requireDType, sameDType } from "./common.js";
@@ -134,33 +135,37 @@ export const convGeneralDilatedP: Primitive<ConvParams> = definePrimitive<ConvPa
     const outDType = params.preferred_element_type ?? lhs!.dtype;
     const lshape = lhs_spec.map((a) => lhs!.shape[a]!);
     const rshape = rhs_spec.map((a) => rhs!.shape[a]!);
+    // Canonical axis j goes to output axis out_spec[j].
+    const perm = inversePermutation(out_spec);
+    const shape = perm.map((a) => canon[a]!);
+    const geometry = {
+      batch: lshape[0]!,
+      inFeatures: lshape[1]!,
+      outFeatures: rshape[0]!,
+      kernelInFeatures: rshape[1]!,
+      featureGroups: params.feature_group_count,
+      batchGroups: params.batch_group_count,
+      inSpatial: lshape.slice(2),
+      window: rshape.slice(2),
+      outSpatial: canon.slice(2),
+      strides: params.window_strides,
+      padLow: params.padding.map((q) => q[0]),
+      lhsDilation: params.lhs_dilation,
+      rhsDilation: params.rhs_dilation,
+    };
+    // The direct kernels read and write every layout whose spatial axes trail in order.
+    if (outDType === "float32" || outDType === "float64") {
+      const ls = planeStrides(lhs!.shape, lhs_spec);
+      const rs = planeStrides(rhs!.shape, rhs_spec);
+      const os = planeStrides(shape, out_spec);
+      const direct = ls && rs && os && convDirect(bufferOf(lhs!), ls, bufferOf(rhs!), rs, os, geometry, outDType);
+      if (direct) return [fromBuffer(direct, shape, outDType)];
+    }
     // Operands in canonical order ([N, C, ...] and [O, I, ...]), in their own dtype.
     const canonical = (x: NDArray, spec: readonly number[]) =>
       spec.every((a, i) => a === i) ? bufferOf(x) : transposeKernel(bufferOf(x), x.shape, spec, x.dtype);
-    const result = convKernel(
-      canonical(lhs!, lhs_spec),
-      canonical(rhs!, rhs_spec),
-      {
-        batch: lshape[0]!,
-        inFeatures: lshape[1]!,
-        outFeatures: rshape[0]!,
-        kernelInFeatures: rshape[1]!,
-        featureGroups: params.feature_group_count,
-        batchGroups: params.batch_group_count,
-        inSpatial: lshape.slice(2),
-        window: rshape.slice(2),
-        outSpatial: canon.slice(2),
-        strides: params.window_strides,
-        padLow: params.padding.map((q) => q[0]),
-        lhsDilation: params.lhs_dilation,
-        rhsDilation: params.rhs_dilation,
-      },
-      outDType,
-    );
-    // Canonical axis j goes to output axis out_spec[j].
-    const perm = inversePermutation(out_spec);
+    const result = convKernel(canonical(lhs!, lhs_spec), canonical(rhs!, rhs_spec), geometry, outDType);
     const isIdentity = perm.every((a, i) => a === i);
-    const shape = perm.map((a) => canon[a]!);
     return [fromBuffer(isIdentity ? result : transposeKernel(result, canon, perm, outDType), shape, outDType)];
   },
   // Bilinear: d(conv(l, r)) = conv(dl, r) + conv(l, dr).
@@ -179,6 +184,13 @@ export const convGeneralDilatedP: Primitive<ConvParams> = definePrimitive<ConvPa
   },
   batch: (args, dims, params, size) => convBatch(args, dims, params, size),
 });
+
+/** Strides of the leading (batch/feature or out/in) axes when the spatial axes trail in order, else null. */
+const planeStrides = (shape: readonly number[], spec: readonly number[]): PlaneStrides | null => {
+  if (!spec.slice(2).every((a, i) => a === i + 2)) return null;
+  const st = stridesOf(shape);
+  return [st[spec[0]!]!, st[spec[1]!]!];
+};
 
 /** Binds the primitive with fully resolved params. */
 export const convGeneralDilatedRaw = (lhs: ArrayBase, rhs: ArrayBase, params: ConvParams): ArrayBase => bind1(convGeneralDilatedP, [lhs, rhs], params);

@@ -1,0 +1,227 @@
+/**
+ * Direct convolutions (no im2col, no GEMM) for stride-1 1-D and 2-D convolutions without
+ * input dilation, on the Wasm path: the kernels of `wasm/conv_direct.ts` over a zero-padded
+ * copy of the input, reading and writing the operands in their own layouts.
+ *
+ * Operands come as planes: every (batch, feature) pair of lhs, (out, in) pair of rhs and
+ * (batch, feature) pair of the result is one contiguous spatial plane, found through the
+ * element strides of the two leading canonical axes. So a convolution whose operands are
+ * NCHW, CNHW (the kernel gradient's view of the input), OIHW or IOHW needs no transpose:
+ * the padded copy keeps the input's plane order and a table of work units (one per image,
+ * group and output-channel block) carries every base address.
+ *
+ * Two loops (see `wasm/conv_direct.ts`): `rows`, vectorised across output positions, for
+ * windows of at most {@link MAX_UNROLLED_WINDOW} elements (forward passes, input
+ * gradients); `window`, vectorised across window positions, for windows at least a vector
+ * wide with few outputs (kernel gradients). Anything else returns null and the caller
+ * takes the im2col + GEMM path.
+ */
+import type { DType, TypedArray } from "../dtype.js";
+import { typedArrayFor } from "../dtype.js";
+import type { ConvGeometry } from "./conv.js";
+import { type RowsSpec, type WindowSpec, buildRowsModule, buildWindowModule } from "./wasm/conv_direct.js";
+import { convMoves } from "./wasm/conv_moves.js";
+import { parallelFor, shareModule } from "./wasm/threads.js";
+import { arena, demote, kernelMemory, kernelPath, views, warnFallback } from "./wasm/runtime.js";
+
+/** Element strides of the two leading canonical axes; the spatial axes follow, contiguous and in order. */
+export type PlaneStrides = readonly [number, number];
+
+/** The largest window the rows kernel unrolls. */
+export const MAX_UNROLLED_WINDOW = 49;
+
+/** Below this many multiply-adds a direct convolution runs on one thread. */
+const PARALLEL_MIN_FLOPS = 1 << 21;
+
+type RunFn = (table: number, u0: number, u1: number, ...shared: number[]) => void;
+const instances = new Map<string, RunFn>();
+
+/** The `run` export of a module for `spec` on the current path (stepping down when refused), or null on the JS path. */
+const runFor = (kind: "rows" | "window", spec: Omit<RowsSpec, "fused"> | Omit<WindowSpec, "fused">): { run: RunFn; id: string } | null => {
+  const reasons: string[] = [];
+  for (;;) {
+    const path = kernelPath();
+    if (path === "js") {
+      if (reasons.length) warnFallback("direct convolution", reasons);
+      return null;
+    }
+    const fused = path === "relaxed-simd";
+    const id = `conv-${kind}/${Object.values(spec).join(",")}/${path}`;
+    const cached = instances.get(id);
+    if (cached) return { run: cached, id };
+    const { memory, shared } = kernelMemory();
+    try {
+      const mod = (kind === "rows" ? buildRowsModule({ ...(spec as RowsSpec), fused }, shared) : buildWindowModule({ ...(spec as WindowSpec), fused }, shared)).compile();
+      const run = (new WebAssembly.Instance(mod, { env: { memory } }).exports as { run: RunFn }).run;
+      instances.set(id, run);
+      if (shared) shareModule(id, mod);
+      if (reasons.length) warnFallback("direct convolution", reasons);
+      return { run, id };
+    } catch (err) {
+      reasons.push(demote(err));
+    }
+  }
+};
+
+let enabled = true;
+
+/** Turns the direct kernels off or on (tests and benchmarks compare them with im2col + GEMM). */
+export const setConvDirect = (on: boolean): void => {
+  enabled = on;
+};
+
+/** Forgets compiled modules (tests). */
+export const clearConvDirectCache = (): void => instances.clear();
+
+/** The geometry as 2-D (a 1-D convolution is one row high). */
+const as2d = (g: ConvGeometry) => {
+  const two = <T,>(xs: readonly T[], one: T): [T, T] => (xs.length === 2 ? [xs[0]!, xs[1]!] : [one, xs[0]!]);
+  const [inH, inW] = two(g.inSpatial, 1);
+  const [outH, outW] = two(g.outSpatial, 1);
+  const [winH, winW] = two(g.window, 1);
+  const [dilH, dilW] = two(g.rhsDilation, 1);
+  const [padH, padW] = two(g.padLow, 0);
+  return { inH, inW, outH, outW, winH, winW, dilH, dilW, padH, padW };
+};
+
+/** Which direct loop fits `g`, if any (float32/float64 on a Wasm path). */
+export const directKind = (g: ConvGeometry, outDType: DType): "rows" | "window" | null => {
+  if (!enabled || ((outDType !== "float32" && outDType !== "float64") || kernelPath() === "js")) return null;
+  const D = g.inSpatial.length;
+  if (D < 1 || D > 2 || g.batchGroups !== 1) return null;
+  if (!g.strides.every((s) => s === 1) || !g.lhsDilation.every((s) => s === 1)) return null;
+  const L = outDType === "float32" ? 4 : 2;
+  const s = as2d(g);
+  if (s.inH * s.inW === 0 || s.outH * s.outW === 0 || g.batch === 0 || g.outFeatures === 0 || g.kernelInFeatures === 0 || s.winH * s.winW === 0) return null;
+  if (s.winH * s.winW <= MAX_UNROLLED_WINDOW && s.outW >= L) return "rows";
+  if (g.featureGroups === 1 && g.rhsDilation.every((d) => d === 1) && s.winW >= L) return "window";
+  return null;
+};
+
+/** Register blocks: OB·XV accumulators + XV inputs + 1 splat (rows), OB·PX + PX + 1 (window), at most 15. */
+const rowsBlock = (outChannels: number, outW: number, L: number): { ob: number; xv: number } => {
+  const ob = Math.min(4, outChannels);
+  const best = ob === 4 ? 2 : ob === 3 ? 3 : ob === 2 ? 4 : 6;
+  return { ob, xv: Math.max(1, Math.min(best, Math.floor(outW / L))) };
+};
+const windowBlock = (outChannels: number, outW: number): { ob: number; px: number } => {
+  const px = Math.min(3, outW);
+  return { ob: Math.min(px === 3 ? 3 : px === 2 ? 4 : 7, outChannels), px };
+};
+
+/**
+ * The convolution of `lhs` (planes (batch, feature) at `lhsStrides`) with `rhs` (planes
+ * (out, in) at `rhsStrides`), written in a fresh array whose planes (batch, feature) sit at
+ * `outStrides`. Null when no direct loop fits (see {@link directKind}) or memory runs out.
+ */
+export const convDirect = (
+  lhs: TypedArray,
+  lhsStrides: PlaneStrides,
+  rhs: TypedArray,
+  rhsStrides: PlaneStrides,
+  outStrides: PlaneStrides,
+  g: ConvGeometry,
+  outDType: "float32" | "float64",
+): TypedArray | null => {
+  const kind = directKind(g, outDType);
+  if (!kind) return null;
+  const moves = convMoves(outDType === "float32" ? 4 : 8);
+  if (!moves) return null;
+  const es = outDType === "float32" ? 4 : 8;
+  const L = 16 / es;
+  const s = as2d(g);
+  const groups = g.featureGroups;
+  const Og = g.outFeatures / groups;
+  const I = g.kernelInFeatures;
+  const win = s.winH * s.winW;
+  const P0 = s.outH + (s.winH - 1) * s.dilH;
+  const P1 = s.outW + (s.winW - 1) * s.dilW;
+  const pPlane = P0 * P1;
+  const inPlane = s.inH * s.inW;
+  const planes = inPlane === 0 ? 0 : lhs.length / inPlane;
+  const outLen = g.batch * g.outFeatures * s.outH * s.outW;
+  const blk = kind === "rows" ? rowsBlock(Og, s.outW, L) : windowBlock(Og, s.outW);
+  const obRem = Og % blk.ob;
+  const blocks = Math.ceil(Og / blk.ob);
+  const units = g.batch * groups * blocks;
+  const spec =
+    kind === "rows"
+      ? { es, winH: s.winH, winW: s.winW, dilH: s.dilH, dilW: s.dilW, rowLen: P1, ob: blk.ob, obRem, xv: (blk as { xv: number }).xv }
+      : { es, winW: s.winW, rowLen: P1, ob: blk.ob, obRem, px: (blk as { px: number }).px };
+  const mod = runFor(kind, spec as Omit<RowsSpec, "fused">);
+  if (!mod) return null;
+
+  arena.reset();
+  const lhsAt = arena.alloc(lhs.length * es);
+  const padAt = arena.alloc(planes * pPlane * es);
+  const rhsLen = kind === "rows" ? g.outFeatures * I * win : rhs.length;
+  const rhsAt = arena.alloc(rhsLen * es + 16);
+  const tableAt = arena.alloc(units * 16);
+  const outAt = arena.alloc(outLen * es);
+  if (lhsAt < 0 || padAt < 0 || rhsAt < 0 || tableAt < 0 || outAt < 0) return null;
+  const v = views();
+  const mem = es === 4 ? v.f32 : v.f64;
+  mem.set(lhs as Float32Array, lhsAt / es);
+  mem.fill(0, padAt / es, padAt / es + planes * pPlane);
+  // Input rows into the padded planes (negative padding crops), plane order kept.
+  const lo = Math.max(0, s.padW);
+  const from = Math.max(0, -s.padW);
+  const count = Math.min(s.inW - from, P1 - lo);
+  const r0 = Math.max(0, -s.padH);
+  const r1 = Math.min(s.inH, P0 - s.padH);
+  if (count > 0 && r1 > r0) moves.pad_rows(lhsAt, padAt, planes, r0, r1, inPlane * es, s.inW * es, pPlane * es, P1 * es, from * es, (s.padH * P1 + lo) * es, count * es);
+  // Padded plane of canonical (b, c), in bytes from padAt.
+  const padPlane = (b: number, c: number) => ((b * lhsStrides[0] + c * lhsStrides[1]) / Math.max(1, inPlane)) * pPlane * es;
+  const inChan = (lhsStrides[1] / Math.max(1, inPlane)) * pPlane * es;
+
+  const table = v.i32.subarray(tableAt / 4, tableAt / 4 + units * 4);
+  let shared: number[];
+  if (kind === "rows") {
+    // Weights per (group, block) as [i][kh][kw][o in block], blocks one after another.
+    const w = mem.subarray(rhsAt / es, rhsAt / es + rhsLen);
+    let at = 0;
+    const blockAt: number[] = [];
+    for (let grp = 0; grp < groups; grp++) {
+      for (let ob = 0; ob < blocks; ob++) {
+        blockAt.push(at);
+        const o0 = grp * Og + ob * blk.ob;
+        const n = Math.min(blk.ob, Og - ob * blk.ob);
+        for (let i = 0; i < I; i++) for (let q = 0; q < win; q++) for (let o = 0; o < n; o++) w[at++] = rhs[(o0 + o) * rhsStrides[0] + i * rhsStrides[1] + q]!;
+      }
+    }
+    let u = 0;
+    for (let b = 0; b < g.batch; b++) {
+      for (let grp = 0; grp < groups; grp++) {
+        for (let ob = 0; ob < blocks; ob++, u++) {
+          const o0 = grp * Og + ob * blk.ob;
+          table[4 * u] = padAt + padPlane(b, grp * I);
+          table[4 * u + 1] = rhsAt + blockAt[grp * blocks + ob]! * es;
+          table[4 * u + 2] = outAt + (b * outStrides[0] + o0 * outStrides[1]) * es;
+          table[4 * u + 3] = obRem > 0 && ob === blocks - 1 ? 1 : 0;
+        }
+      }
+    }
+    shared = [I, inChan, outStrides[1] * es, s.outW * es, s.outH, s.outW];
+  } else {
+    mem.set(rhs as Float32Array, rhsAt / es);
+    let u = 0;
+    for (let b = 0; b < g.batch; b++) {
+      for (let ob = 0; ob < blocks; ob++, u++) {
+        table[4 * u] = padAt + padPlane(b, 0);
+        table[4 * u + 1] = rhsAt + ob * blk.ob * rhsStrides[0] * es;
+        table[4 * u + 2] = outAt + (b * outStrides[0] + ob * blk.ob * outStrides[1]) * es;
+        table[4 * u + 3] = obRem > 0 && ob === blocks - 1 ? 1 : 0;
+      }
+    }
+    shared = [I, inChan, rhsStrides[1] * es, rhsStrides[0] * es, outStrides[1] * es, s.outW * es, s.outH, s.outW, s.winH];
+  }
+  const flops = 2 * outLen * I * win;
+  if (flops < PARALLEL_MIN_FLOPS || units < 2) mod.run(tableAt, 0, units, ...shared);
+  else {
+    parallelFor("conv_general_dilated", mod.id, "run", (p, parts) => [tableAt, Math.floor((p * units) / parts), Math.floor(((p + 1) * units) / parts), ...shared], (args) => mod.run(...(args as [number, number, number])));
+  }
+  const out = typedArrayFor(outDType, outLen);
+  const after = es === 4 ? views().f32 : views().f64;
+  out.set(after.subarray(outAt / es, outAt / es + outLen));
+  return out;
+};
