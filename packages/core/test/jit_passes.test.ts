@@ -178,6 +178,16 @@ describe("algebraic simplification", () => {
     b:f32[3] = cos a
   in (b,) }`);
   });
+  it("a scalar dot_general (the transpose of a vdot) becomes a multiplication, then goes if the scalar is one", () => {
+    const s = np.array(2.5, { dtype: "float32" });
+    const j = simplify(makeJaxpr((a: V, x: V) => lax.dotGeneral(a, x, [[[], []], [[], []]]))(s, x3));
+    expect(text(j)).toBe(`{ lambda ; a:f32[] b:f32[3]. let
+    c:f32[3] = mul a b
+  in (c,) }`);
+    const f = (x: V, v: V) => grad((y: V) => np.vdot(np.sin(y), v))(x);
+    expect(text(optimize(makeJaxpr(f)(x3, x3)).jaxpr)).not.toContain("dot_general");
+    expectClose(jit(f)(x3, x3), f(x3, x3), 1e-6);
+  });
   it("does not simplify x*0 (an inf or NaN input must stay NaN)", () => {
     const j = simplify(makeJaxpr((x: V) => np.multiply(x, 0))(x3));
     expect(text(j)).toContain("mul");

@@ -27,10 +27,12 @@ const data = (shape: number[], seed: number, special = true) => {
 };
 
 type Node = { op: string; a: number; b: number };
-const UN = ["neg", "abs", "tanh", "exp", "logabs", "logistic", "square", "pow3", "powm2", "sqrtabs"];
+const UN = ["neg", "abs", "tanh", "exp", "logabs", "logistic", "square", "pow3", "powm2", "sqrtabs", "sin", "cos"];
 const BIN = ["add", "mul", "max", "min", "where", "sub", "div"];
 /** Ops whose rounding differences do not blow up (for the tolerance checks): no sub, div or negative powers. */
-const TAME = new Set(["neg", "abs", "tanh", "exp", "logabs", "logistic", "square", "add", "mul", "max", "min", "where"]);
+const TAME = new Set(["neg", "abs", "tanh", "exp", "logabs", "logistic", "square", "add", "mul", "max", "min", "where", "sin", "cos"]);
+/** sin and cos of arguments inside their SIMD range (clamped by max/min, which keep NaN). */
+const clamp100 = (a: ArrayBase) => np.maximum(np.minimum(a, 100), -100);
 const nodes = (ops: string[]) => fc.array(fc.record({ op: fc.constantFrom(...ops), a: fc.nat(), b: fc.nat() }), { minLength: 1, maxLength: 8 });
 
 /** Evaluates the program over x, y [r, c], a row value [r, 1], a column value [c] and a scalar; returns the last value, its row sums and maxima, and its total. */
@@ -50,6 +52,8 @@ const run = (ns: Node[], x: ArrayBase, y: ArrayBase, row: ArrayBase, col: ArrayB
       pow3: () => lax.integerPow(a, 3),
       powm2: () => lax.integerPow(a, -2),
       sqrtabs: () => np.sqrt(np.abs(a)),
+      sin: () => np.sin(clamp100(a)),
+      cos: () => np.cos(clamp100(a)),
       add: () => np.add(a, b),
       sub: () => np.subtract(a, b),
       mul: () => np.multiply(a, b),
@@ -143,6 +147,22 @@ describe("jit: Wasm fused kernels with math and reductions", () => {
       sameBits(g.toTypedArray(), g0.toTypedArray(), `gradient, n = ${n}`);
       close(v.toTypedArray(), v0.toTypedArray(), 1e-6, `value, n = ${n}`, [n]);
     }
+  });
+
+  it("a group whose sin or cos meets an argument beyond the SIMD range (or inf) reruns on the JS path", () => {
+    setKernelPath("auto");
+    const f = (x: ArrayBase) => np.multiply(np.sin(x), np.cos(np.multiply(x, 0.5)));
+    const xs = Float32Array.from({ length: 2000 }, (_, i) => (i === 5 ? 3e7 : i === 6 ? -Infinity : i / 100));
+    const x = np.array(xs);
+    const before = wasmFusedStats.calls;
+    const got = jit(f)(x).toTypedArray();
+    expect(wasmFusedStats.calls).toBe(before);
+    expect(got[5]).toBe(Math.fround(Math.fround(Math.sin(xs[5]!)) * Math.fround(Math.cos(Math.fround(xs[5]! * 0.5)))));
+    expect(got[6]).toBeNaN();
+    close(got, f(x).toTypedArray(), 1e-6, "sin cos");
+    const inRange = np.array(xs.map((v) => (Math.abs(v) > 100 ? 1 : v)));
+    sameBits(jit(f)(inRange).toTypedArray(), f(inRange).toTypedArray(), "in range");
+    expect(wasmFusedStats.calls).toBe(before + 1);
   });
 
   it("float64 groups keep the JS backend and agree", () => {

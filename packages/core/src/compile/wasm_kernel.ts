@@ -223,7 +223,7 @@ const planOf = (g: FusionGroup, inputs: readonly Var[], outputs: readonly Var[],
 const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
 
 /** Emits one step over v128 locals, leaving the result on the stack. */
-const emitStep = (f: FunctionBuilder, s: Step, a: Local[], t: Local[]): void => {
+const emitStep = (f: FunctionBuilder, s: Step, a: Local[], t: Local[], bad: Local): void => {
   const [x, y, z] = a as [Local, Local, Local];
   switch (s.op) {
     case "select":
@@ -276,7 +276,7 @@ const emitStep = (f: FunctionBuilder, s: Step, a: Local[], t: Local[]): void => 
       // The shared float32 math; it may overwrite its input local, so it gets a copy.
       const v = t[MATH_SCRATCH]!;
       f.get(x).set(v);
-      emitUnaryF32(s.op, f, v, t);
+      emitUnaryF32(s.op, f, v, t, bad);
     }
   }
 };
@@ -285,16 +285,18 @@ const emitStep = (f: FunctionBuilder, s: Step, a: Local[], t: Local[]): void => 
 const inputLength = (p: Plan, access: Access): number => (access === "full" ? p.rows * p.cols : access === "row" ? p.rows : access === "col" ? p.cols : 1);
 
 /**
- * Builds `run(inPtrs..., outPtrs..., rowLo, rowHi, colLo, colHi, red)`: the rows
+ * Builds `run(inPtrs..., outPtrs..., rowLo, rowHi, colLo, colHi, red, flag)`: the rows
  * [rowLo, rowHi) and columns [colLo, colHi) of the domain (colLo a multiple of 4). Reductions
- * write one float64 per output and row to `red + 8 (k rows + row)`.
+ * write one float64 per output and row to `red + 8 (k rows + row)`. The i32 at `flag` is set
+ * to 1 when an element was outside the math's range (sin/cos): the caller then runs the JS kernel.
  */
 const buildModule = (p: Plan, nIn: number, nOut: number, shared: boolean): ModuleBuilder => {
   const m = new ModuleBuilder();
   m.importMemory({ initial: 1, maximum: MAX_PAGES, shared });
-  m.func("run", { params: Array(nIn + nOut + 5).fill("i32") }, (f) => {
+  m.func("run", { params: Array(nIn + nOut + 6).fill("i32") }, (f) => {
     const ptrs = f.params.slice(0, nIn + nOut);
-    const [rowLo, rowHi, colLo, colHi, red] = f.params.slice(nIn + nOut) as [Local, Local, Local, Local, Local];
+    const [rowLo, rowHi, colLo, colHi, red, flag] = f.params.slice(nIn + nOut) as [Local, Local, Local, Local, Local, Local];
+    const bad = f.local("v128");
     const row = f.local("i32");
     const rowOff = f.local("i32");
     const j = f.local("i32");
@@ -336,7 +338,7 @@ const buildModule = (p: Plan, nIn: number, nOut: number, shared: boolean): Modul
         else if (ld.access === "col") f.get(ptr).get(j).op("i32.add").load("v128.load", 0, 0).set(vals[k]!);
       });
       p.steps.forEach((s, k) => {
-        emitStep(f, s, argLocals[k]!, t);
+        emitStep(f, s, argLocals[k]!, t, bad);
         f.set(vals[nLoads + k]!);
       });
       p.outputs.forEach((o, k) => {
@@ -412,6 +414,7 @@ const buildModule = (p: Plan, nIn: number, nOut: number, shared: boolean): Modul
         }
       });
     });
+    f.get(bad).op("v128.any_true").if(() => f.get(flag).i32(1).store("i32.store", 0, 0));
   });
   return m;
 };
@@ -471,8 +474,10 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
     for (let k = 0; k < outs.length; k++) at.push(plan.outputs[k]!.reduce ? 0 : arena.alloc((rows * cols + 4) * 4));
     const maxParts = size >= PARALLEL_MIN ? 64 : 1;
     const red = nRed ? arena.alloc(maxParts * nRed * rows * 8 + 8) : 0;
-    if (at.some((a) => a < 0) || red < 0) return false;
-    const { f32, u8 } = views();
+    const flags = arena.alloc(maxParts * 4);
+    if (at.some((a) => a < 0) || red < 0 || flags < 0) return false;
+    const { f32, u8, i32 } = views();
+    i32.fill(0, flags / 4, flags / 4 + maxParts);
     for (let k = 0; k < nIn; k++) {
       if (lengths[k] === 0) continue;
       if (inputs[k]!.aval.dtype === "bool") u8[at[k]!] = ins[k]![0]!;
@@ -484,17 +489,18 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
       if (byRows) {
         const lo = Math.floor((p * rows) / n);
         const hi = Math.floor(((p + 1) * rows) / n);
-        return [...at, lo, hi, 0, cols, red];
+        return [...at, lo, hi, 0, cols, red, flags + 4 * p];
       }
       const vecs = Math.ceil(cols / 4);
       const lo = Math.min(cols, Math.floor((p * vecs) / n) * 4);
       const hi = p === n - 1 ? cols : Math.min(cols, Math.floor(((p + 1) * vecs) / n) * 4);
-      return [...at, 0, rows, lo, hi, red + p * nRed * rows * 8];
+      return [...at, 0, rows, lo, hi, red + p * nRed * rows * 8, flags + 4 * p];
     };
     if (size < PARALLEL_MIN) run(...argsOf(0, 1));
     else parallelFor("fused", id, "run", argsOf, (args) => run(...args));
-    wasmFusedStats.calls++;
     const mem = views();
+    for (let p = 0; p < parts; p++) if (mem.i32[flags / 4 + p] !== 0) return false;
+    wasmFusedStats.calls++;
     let r = 0;
     for (let k = 0; k < outs.length; k++) {
       const o = plan.outputs[k]!;

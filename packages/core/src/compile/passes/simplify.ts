@@ -1,7 +1,8 @@
 /**
  * Algebraic simplification: multiplying by one, adding or subtracting zero (including the
  * instantiated zeros of symbolic-zero tangents), dividing by one, double negation,
- * transpose of a transpose, chains of reshapes and of broadcasts, and conversions and
+ * transpose of a transpose, chains of reshapes and of broadcasts, a scalar dot_general
+ * (a multiplication), and conversions and
  * reductions that change nothing. Each rewrite keeps the output's type, so `typecheck`
  * stays green. Rules sit in a table keyed by primitive; multiplying by zero is *not*
  * simplified (it would turn an inf or NaN input into 0, which eager evaluation does not).
@@ -11,6 +12,7 @@ import { type Atom, Eqn, Jaxpr, type Var } from "../../ir/jaxpr.js";
 import type { Primitive } from "../../ir/primitive.js";
 import { addP, divP, mulP, subP } from "../../primitives/binary.js";
 import { selectNP } from "../../primitives/compare.js";
+import { type DotGeneralParams, dotGeneralP } from "../../primitives/dot.js";
 import { reduceSumP } from "../../primitives/reduce.js";
 import { broadcastInDimP, convertElementTypeP, reshapeP, transposeP } from "../../primitives/structural.js";
 import { negP } from "../../primitives/unary.js";
@@ -90,6 +92,17 @@ rule(broadcastInDimP, (e, cx) => {
   if (!p || p.primitive !== broadcastInDimP) return null;
   const inner = (p.params as { broadcast_dimensions: readonly number[] }).broadcast_dimensions;
   return new Eqn(broadcastInDimP, [p.inputs[0]!], { shape, broadcast_dimensions: inner.map((d) => dims[d]!) }, e.outputs, e.source, e.derivedFrom);
+});
+
+// A dot_general with nothing contracted or batched and a scalar operand (what the transpose
+// of a vdot leaves: 1.0 times the other vector) is a multiplication, which fuses.
+rule(dotGeneralP, (e) => {
+  const { dimension_numbers: dn } = e.params as unknown as DotGeneralParams;
+  const [a, b] = e.inputs as [Atom, Atom];
+  const d = e.outputs[0]!.aval.dtype;
+  if (dn[0][0].length || dn[0][1].length || dn[1][0].length || dn[1][1].length) return null;
+  if (a.aval.dtype !== d || b.aval.dtype !== d || (a.aval.shape.length !== 0 && b.aval.shape.length !== 0)) return null;
+  return new Eqn(mulP, [a, b], {}, e.outputs, e.source, e.derivedFrom);
 });
 
 rule(convertElementTypeP, (e) => same(e, e.inputs[0]!));

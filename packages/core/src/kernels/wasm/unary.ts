@@ -13,7 +13,11 @@
  * - log: x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh((m - 1) / (m + 1)) by its
  *   odd series to s^9, plus e ln2 (two parts): <= 2 ulp; log(0) = -inf, log(x < 0) = NaN,
  *   log(inf) = inf, subnormal inputs rescaled by 2^23 first.
- * NaN in gives NaN out for all four. Constants are the Taylor coefficients and Cody-Waite's
+ * - sin, cos: x = n pi/2 + r in float64 (pi/2 split in two parts, the first exact in 33
+ *   bits, as fdlibm's __ieee754_rem_pio2 does, so n pi/2_hi is exact for |n| < 2^20), Taylor
+ *   polynomials of sin r (to r^11) and cos r (to r^12) in float64 on |r| <= pi/4, chosen
+ *   and signed by n mod 4, rounded once to float32: <= 1 ulp for |x| <= TRIG_LIMIT.
+ * NaN in gives NaN out for all. Constants are the Taylor coefficients and Cody-Waite's
  * split of ln2 (Cody & Waite, "Software Manual for the Elementary Functions", 1980).
  *
  * The kernels run only where they measure faster than the JS loops (Math.exp etc. cost
@@ -26,8 +30,15 @@ import { parallelFor, shareModule } from "./threads.js";
 import { MAX_PAGES, arena, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
 
 /** The ops with a SIMD kernel. */
-export type SimdUnaryOp = "exp" | "tanh" | "logistic" | "log";
-export const SIMD_UNARY_OPS: readonly SimdUnaryOp[] = ["exp", "tanh", "logistic", "log"];
+export type SimdUnaryOp = "exp" | "tanh" | "logistic" | "log" | "sin" | "cos";
+export const SIMD_UNARY_OPS: readonly SimdUnaryOp[] = ["exp", "tanh", "logistic", "log", "sin", "cos"];
+
+/**
+ * sin and cos reduce their argument in float64 with a two-part pi/2, which is accurate for
+ * |x| up to {@link TRIG_LIMIT}; larger (or infinite) inputs take the JS path (`Math.sin`),
+ * which the kernels signal (eager: a scan of the input first; fused: a flag).
+ */
+export const TRIG_LIMIT = 262144;
 
 /** How many scratch v128 locals {@link emitUnaryF32} needs (`t`). */
 export const MATH_SCRATCH = 8;
@@ -104,9 +115,53 @@ const emitLogF32 = (f: FunctionBuilder, v: Local, t: Local[]): void => {
   f.f32x4(NaN).get(m).get(v).f32x4(0).op("f32x4.ge").op("v128.not").op("v128.bitselect");
 };
 
-/** Emits the op's body: input local `v`, result on the stack. */
-export const emitUnaryF32 = (op: SimdUnaryOp, f: FunctionBuilder, v: Local, t: Local[]): void => {
-  if (op === "exp") emitExpF32(f, v, t);
+const TWO_OVER_PI = 0.6366197723675814;
+const PIO2_HI = 1.57079632673412561417; // the first 33 bits of pi/2 (fdlibm's pio2_1)
+const PIO2_LO = 6.07710050650619224932e-11; // pi/2 - PIO2_HI (fdlibm's pio2_1t)
+
+/**
+ * Emits `sin(v)` or `cos(v)`: each float64 half of the vector reduced by pi/2, both Taylor
+ * polynomials evaluated, the quadrant picking one and its sign (cos x = sin(x + pi/2) moves
+ * the quadrant by one). Lanes with |x| > TRIG_LIMIT are or-ed into `bad` when given.
+ */
+const emitSinCosF32 = (op: "sin" | "cos", f: FunctionBuilder, v: Local, t: Local[], bad?: Local): void => {
+  const [lo, hi, n, r, z, s, c, q] = t as [Local, Local, Local, Local, Local, Local, Local, Local];
+  if (bad) f.get(bad).get(v).op("f32x4.abs").f32x4(TRIG_LIMIT).op("f32x4.gt").op("v128.or").set(bad);
+  f.get(v).op("f64x2.promote_low_f32x4").set(lo);
+  f.get(v).get(v).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]).op("f64x2.promote_low_f32x4").set(hi);
+  for (const h of [lo, hi]) {
+    f.get(h).f64x2(TWO_OVER_PI).op("f64x2.mul").op("f64x2.nearest").set(n);
+    f.get(h).get(n).f64x2(PIO2_HI).op("f64x2.mul").op("f64x2.sub").get(n).f64x2(PIO2_LO).op("f64x2.mul").op("f64x2.sub").set(r);
+    f.get(r).get(r).op("f64x2.mul").set(z);
+    // sin r = r + r z (-1/3! + z (1/5! - ...)), to r^11.
+    const sc = [-1 / 6, 1 / 120, -1 / 5040, 1 / 362880, -1 / 39916800];
+    f.f64x2(sc[4]!);
+    for (let i = 3; i >= 0; i--) f.get(z).op("f64x2.mul").f64x2(sc[i]!).op("f64x2.add");
+    f.get(z).op("f64x2.mul").get(r).op("f64x2.mul").get(r).op("f64x2.add").set(s);
+    // cos r = 1 + z (-1/2! + z (1/4! - ...)), to r^12.
+    const cc = [-1 / 2, 1 / 24, -1 / 720, 1 / 40320, -1 / 3628800, 1 / 479001600];
+    f.f64x2(cc[5]!);
+    for (let i = 4; i >= 0; i--) f.get(z).op("f64x2.mul").f64x2(cc[i]!).op("f64x2.add");
+    f.get(z).op("f64x2.mul").f64x2(1).op("f64x2.add").set(c);
+    // Quadrant q = n (+1 for cos) mod 4: odd picks cos r, q >= 2 negates.
+    if (op === "cos") f.get(n).f64x2(1).op("f64x2.add").set(n);
+    f.get(n).f64x2(0.5).op("f64x2.mul").set(q);
+    f.get(c).get(s).get(q).get(q).op("f64x2.floor").op("f64x2.ne").op("v128.bitselect").set(s);
+    f.get(n).f64x2(0.25).op("f64x2.mul").set(q);
+    f.get(s).op("f64x2.neg").get(s).get(q).get(q).op("f64x2.floor").op("f64x2.sub").f64x2(0.5).op("f64x2.ge").op("v128.bitselect");
+    f.op("f32x4.demote_f64x2_zero").set(h);
+  }
+  f.get(lo).get(hi).shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+};
+
+/**
+ * Emits the op's body: input local `v` (which it may overwrite), result on the stack; `t` are
+ * {@link MATH_SCRATCH} scratch v128 locals. `bad`, when given, collects (or-ed lane masks)
+ * the lanes outside the kernel's range, which the caller must recompute on the JS path.
+ */
+export const emitUnaryF32 = (op: SimdUnaryOp, f: FunctionBuilder, v: Local, t: Local[], bad?: Local): void => {
+  if (op === "sin" || op === "cos") emitSinCosF32(op, f, v, t, bad);
+  else if (op === "exp") emitExpF32(f, v, t);
   else if (op === "logistic") emitLogisticF32(f, v, t);
   else if (op === "log") emitLogF32(f, v, t);
   else emitTanh(f, v, t);
@@ -191,6 +246,9 @@ export const clearUnaryCache = (): void => {
  */
 export const unaryWasmF32 = (op: SimdUnaryOp, src: TypedArray, out: TypedArray): boolean => {
   if (kernelPath() === "js") return false;
+  if (op === "sin" || op === "cos") {
+    for (let i = 0; i < src.length; i++) if (Math.abs(src[i]!) > TRIG_LIMIT) return false;
+  }
   const ex = unaryExports();
   if (!ex) return false;
   const n = src.length;
