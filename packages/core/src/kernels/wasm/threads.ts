@@ -18,31 +18,85 @@
 import { KernelError, ValueError } from "../../errors.js";
 import { kernelMemory } from "./runtime.js";
 
-/** The worker's whole program: receive modules and jobs, run them, report through `ctrl`. */
+/**
+ * Layout of the shared control words (an Int32Array): the calling thread and the workers
+ * talk through these, not through messages, on the hot path.
+ */
+const DONE = 0; // jobs finished in the current call
+const CHUNK = 1; // next chunk of a chunked call, taken with Atomics.add by every thread
+const STATUS = 2; // + w: status of worker w (0 running, 1 done, 2 threw, 3 exited)
+const MAIL = 66; // + w: bumped by the calling thread to hand worker w a job (Node)
+const JOB = 130; // + w * JOB_WORDS: worker w's job [function index, argument count, chunk total, chunk size]
+const JOB_WORDS = 4;
+const CTRL_WORDS = JOB + 64 * JOB_WORDS;
+/** Arguments per job (float64, so any number passes exactly); worker w's start at w * MAX_ARGS. */
+const MAX_ARGS = 16;
+
+/**
+ * The worker's whole program: receive modules, then run jobs and report through \`ctrl\`.
+ * In Node a worker, once started, blocks in \`Atomics.wait\` on its mailbox word and takes its
+ * job from shared memory: a message would cost a trip through both event loops per kernel
+ * call (tens of microseconds, more on a busy machine), about a tenth of a 128x256x256 GEMM.
+ * Modules and function names still arrive as messages, read synchronously with
+ * \`receiveMessageOnPort\` when a job comes. A browser worker gets every job as a message.
+ * A chunked job's last two arguments are a range [lo, hi): every thread takes chunks of
+ * \`size\` from a shared counter until \`total\` is covered, so a thread that starts late or
+ * is descheduled does less of the work instead of holding everyone up.
+ */
 const WORKER_SOURCE = `
 const isNode = typeof self === "undefined";
-const port = isNode ? require("node:worker_threads").parentPort : self;
-let memory, ctrl, slot;
+const wt = isNode ? require("node:worker_threads") : null;
+const port = isNode ? wt.parentPort : self;
+const DONE = ${DONE}, CHUNK = ${CHUNK}, STATUS = ${STATUS}, MAIL = ${MAIL}, JOB = ${JOB}, JOB_WORDS = ${JOB_WORDS}, MAX_ARGS = ${MAX_ARGS};
+let memory, ctrl, args, slot, seen = 0;
 const modules = new Map();
+const fns = [];
 const finish = (status) => {
-  Atomics.store(ctrl, 2 + slot, status);
-  Atomics.add(ctrl, 0, 1);
-  Atomics.notify(ctrl, 0);
+  Atomics.store(ctrl, STATUS + slot, status);
+  Atomics.add(ctrl, DONE, 1);
+  Atomics.notify(ctrl, DONE);
 };
-if (isNode) process.on("exit", () => { if (ctrl && Atomics.load(ctrl, 2 + slot) === 0) finish(3); else if (ctrl) Atomics.store(ctrl, 2 + slot, 3); });
-const onMessage = (msg) => {
-  if (msg.type === "init") { memory = msg.memory; ctrl = new Int32Array(msg.ctrl); slot = msg.slot; if (!isNode) self.postMessage({ type: "ready" }); return; }
-  if (msg.type === "module") { modules.set(msg.id, new WebAssembly.Instance(msg.module, { env: { memory } }).exports); return; }
-  if (msg.type === "call") {
-    if (msg.fault === "exit") { if (isNode) process.exit(1); else { finish(3); self.close(); } return; }
-    try {
-      if (msg.fault === "throw") throw new Error("injected fault");
-      modules.get(msg.id)[msg.fn](...msg.args);
-      finish(1);
-    } catch (e) {
-      finish(2);
-    }
+if (isNode) process.on("exit", () => { if (ctrl && Atomics.load(ctrl, STATUS + slot) === 0) finish(3); else if (ctrl) Atomics.store(ctrl, STATUS + slot, 3); });
+const run = (fnIndex, a, total, size, fault) => {
+  if (fault === "exit") { if (isNode) process.exit(1); else { finish(3); self.close(); } return; }
+  try {
+    if (fault === "throw") throw new Error("injected fault");
+    const [id, name] = fns[fnIndex];
+    const f = modules.get(id)[name];
+    if (size > 0) {
+      for (;;) {
+        const lo = Atomics.add(ctrl, CHUNK, 1) * size;
+        if (lo >= total) break;
+        f(...a, lo, Math.min(total, lo + size));
+      }
+    } else f(...a);
+    finish(1);
+  } catch (e) {
+    finish(2);
   }
+};
+const serve = () => {
+  for (;;) {
+    Atomics.wait(ctrl, MAIL + slot, seen);
+    const mail = Atomics.load(ctrl, MAIL + slot);
+    if (mail === seen) continue;
+    seen = mail;
+    for (let m; (m = wt.receiveMessageOnPort(port)); ) onMessage(m.message);
+    const j = JOB + slot * JOB_WORDS;
+    const fault = ctrl[j] < 0 ? (ctrl[j] === -1 ? "throw" : "exit") : undefined;
+    const a = Array.from(args.subarray(slot * MAX_ARGS, slot * MAX_ARGS + ctrl[j + 1]));
+    run(fault ? 0 : ctrl[j], a, ctrl[j + 2], ctrl[j + 3], fault);
+  }
+};
+const onMessage = (msg) => {
+  if (msg.type === "init") {
+    memory = msg.memory; ctrl = new Int32Array(msg.ctrl); args = new Float64Array(msg.args); slot = msg.slot; seen = msg.mail;
+    if (isNode) setImmediate(serve); else self.postMessage({ type: "ready" });
+    return;
+  }
+  if (msg.type === "module") { modules.set(msg.id, new WebAssembly.Instance(msg.module, { env: { memory } }).exports); return; }
+  if (msg.type === "fn") { fns[msg.index] = [msg.id, msg.fn]; return; }
+  if (msg.type === "call") run(msg.fn, msg.args, msg.total, msg.size, msg.fault);
 };
 if (isNode) port.on("message", onMessage); else self.onmessage = (e) => onMessage(e.data);
 `;
@@ -68,8 +122,12 @@ let cores = 1;
 let workers: AnyWorker[] = [];
 let starting: Promise<number> | undefined;
 const modules = new Map<string, WebAssembly.Module>();
-/** ctrl[0]: jobs finished in the current call; ctrl[1]: unused; ctrl[2 + w]: status of worker w (0 running, 1 done, 2 threw, 3 exited). */
+/** Kernel functions by index, as `[module id, export name]`: a job names its function by index. */
+const functions: [string, string][] = [];
+const functionIndex = new Map<string, number>();
+/** The control words (layout above) and the job arguments, shared with every worker. */
 let ctrl: Int32Array | undefined;
+let jobArgs: Float64Array | undefined;
 /** A fault to inject into the next job of worker 0 (tests). */
 let injectFault: "throw" | "exit" | undefined;
 
@@ -144,14 +202,19 @@ const startPool = (): Promise<number> => {
       } else cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
     }
     const want = Math.max(0, (desired ?? cores) - 1);
-    if (!ctrl) ctrl = new Int32Array(new SharedArrayBuffer(4 * 66));
+    if (!ctrl || !jobArgs) {
+      ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL_WORDS));
+      jobArgs = new Float64Array(new SharedArrayBuffer(8 * 64 * MAX_ARGS));
+    }
     while (workers.length < Math.min(want, 64)) {
-      const w = await spawn({ type: "init", memory, ctrl: ctrl.buffer, slot: workers.length });
+      const slot = workers.length;
+      const w = await spawn({ type: "init", memory, ctrl: ctrl.buffer, args: jobArgs.buffer, slot, mail: Atomics.load(ctrl, MAIL + slot) });
       if (gen !== generation) {
         void w.terminate();
         break;
       }
       for (const [id, module] of modules) w.postMessage({ type: "module", id, module });
+      functions.forEach(([id, fn], index) => w.postMessage({ type: "fn", index, id, fn }));
       workers.push(w);
     }
     return workers.length + 1;
@@ -173,36 +236,62 @@ const rebuild = (): void => {
   workers = [];
   starting = undefined;
   ctrl = undefined;
+  jobArgs = undefined;
   void startPool();
 };
 
-/**
- * Splits one kernel call into `parts` = the number of threads available now: part 0 runs on
- * the calling thread through `runHere`, part p > 0 as `fn(...argsOf(p, parts))` of module `id`
- * on worker p - 1. Returns when every part is done. With no workers (or the module not
- * shared) the single part runs here.
- */
-export const parallelFor = (op: string, id: string, fn: string, argsOf: (part: number, parts: number) => number[], runHere: (args: number[]) => void): void => {
-  void startPool();
-  const c = ctrl;
-  if (c && workers.some((_, w) => Atomics.load(c, 2 + w) === 3)) rebuild();
-  const n = ctrl && modules.has(id) ? workers.length + 1 : 1;
-  if (n === 1 || !c) {
-    runHere(argsOf(0, 1));
-    return;
+/** The index of kernel function `fn` of module `id`, made known to every worker on first use. */
+const indexOf = (id: string, fn: string): number => {
+  const key = `${id}\u0000${fn}`;
+  let index = functionIndex.get(key);
+  if (index === undefined) {
+    index = functions.length;
+    functions.push([id, fn]);
+    functionIndex.set(key, index);
+    for (const w of workers) w.postMessage({ type: "fn", index, id, fn });
   }
-  Atomics.store(c, 0, 0);
-  for (let w = 0; w < n - 1; w++) Atomics.store(c, 2 + w, 0);
+  return index;
+};
+
+/** One worker's part of a call: its arguments, and the chunking of a chunked call (size 0: none). */
+interface Job {
+  args: number[];
+  total: number;
+  size: number;
+}
+
+/**
+ * Runs a kernel call on the workers and the calling thread: `jobOf(w)` is worker w's part,
+ * `here` the calling thread's. Returns when every part is done; a worker that threw or
+ * exited makes it a {@link KernelError} naming `op`.
+ */
+const launch = (op: string, id: string, fn: string, n: number, c: Int32Array, argv: Float64Array, jobOf: (w: number) => Job, here: () => void): void => {
+  const index = indexOf(id, fn);
+  Atomics.store(c, DONE, 0);
+  Atomics.store(c, CHUNK, 0);
+  for (let w = 0; w < n - 1; w++) Atomics.store(c, STATUS + w, 0);
   for (let w = 0; w < n - 1; w++) {
-    workers[w]!.postMessage({ type: "call", id, fn, args: argsOf(w + 1, n), fault: w === 0 ? injectFault : undefined });
+    const { args, total, size } = jobOf(w);
+    if (args.length > MAX_ARGS) throw new KernelError(`a kernel call has ${args.length} arguments, more than the pool passes (${MAX_ARGS})`, { op });
+    const fault = w === 0 ? injectFault : undefined;
+    if (isNode) {
+      const j = JOB + w * JOB_WORDS;
+      c[j] = fault === "throw" ? -1 : fault === "exit" ? -2 : index;
+      c[j + 1] = args.length;
+      c[j + 2] = total;
+      c[j + 3] = size;
+      argv.set(args, w * MAX_ARGS);
+      Atomics.add(c, MAIL + w, 1);
+      Atomics.notify(c, MAIL + w, 1);
+    } else workers[w]!.postMessage({ type: "call", fn: index, args, total, size, fault });
   }
   injectFault = undefined;
-  runHere(argsOf(0, n));
+  here();
   waitFor(c, n - 1);
   const bad: number[] = [];
   let exited = false;
   for (let w = 0; w < n - 1; w++) {
-    const s = Atomics.load(c, 2 + w);
+    const s = Atomics.load(c, STATUS + w);
     if (s === 2 || s === 3) bad.push(w);
     if (s === 3) exited = true;
   }
@@ -215,6 +304,51 @@ export const parallelFor = (op: string, id: string, fn: string, argsOf: (part: n
   }
 };
 
+/** The threads a call of module `id` can use now (1: run it here), after replacing a pool with a dead worker. */
+const threadsFor = (id: string): number => {
+  void startPool();
+  const c = ctrl;
+  if (c && workers.some((_, w) => Atomics.load(c, STATUS + w) === 3)) rebuild();
+  return ctrl && jobArgs && modules.has(id) ? workers.length + 1 : 1;
+};
+
+/**
+ * Splits one kernel call into `parts` = the number of threads available now: part 0 runs on
+ * the calling thread through `runHere`, part p > 0 as `fn(...argsOf(p, parts))` of module `id`
+ * on worker p - 1. Returns when every part is done. With no workers (or the module not
+ * shared) the single part runs here.
+ */
+export const parallelFor = (op: string, id: string, fn: string, argsOf: (part: number, parts: number) => number[], runHere: (args: number[]) => void): void => {
+  const n = threadsFor(id);
+  if (n === 1) {
+    runHere(argsOf(0, 1));
+    return;
+  }
+  launch(op, id, fn, n, ctrl!, jobArgs!, (w) => ({ args: argsOf(w + 1, n), total: 0, size: 0 }), () => runHere(argsOf(0, n)));
+};
+
+/**
+ * Runs `fn(...args, lo, hi)` of module `id` over the range [0, total) in chunks of `size`,
+ * each thread (the calling one through `runHere(lo, hi)`) taking the next chunk from a shared
+ * counter until none is left: the split follows how fast each thread actually runs. With no
+ * workers the whole range runs here in one call.
+ */
+export const parallelChunks = (op: string, id: string, fn: string, args: number[], total: number, size: number, runHere: (lo: number, hi: number) => void): void => {
+  const n = threadsFor(id);
+  if (n === 1 || total <= size) {
+    runHere(0, total);
+    return;
+  }
+  const c = ctrl!;
+  launch(op, id, fn, n, c, jobArgs!, () => ({ args, total, size }), () => {
+    for (;;) {
+      const lo = Atomics.add(c, CHUNK, 1) * size;
+      if (lo >= total) break;
+      runHere(lo, Math.min(total, lo + size));
+    }
+  });
+};
+
 const canBlock = (): boolean => {
   if (isNode) return true;
   // Browsers forbid Atomics.wait on the main (window) thread only.
@@ -224,8 +358,8 @@ const canBlock = (): boolean => {
 const waitFor = (c: Int32Array, jobs: number): void => {
   const block = canBlock();
   for (;;) {
-    const done = Atomics.load(c, 0);
+    const done = Atomics.load(c, DONE);
     if (done >= jobs) return;
-    if (block) Atomics.wait(c, 0, done, 50);
+    if (block) Atomics.wait(c, DONE, done, 50);
   }
 };
