@@ -100,6 +100,8 @@ export const directKind = (g: ConvGeometry, outDType: DType): "rows" | "window" 
 
 /** Register blocks: OB·XV accumulators + XV inputs + 1 splat (rows), OB·PX + PX + 1 (window), at most 15. */
 const rowsBlock = (outChannels: number, outW: number, L: number): { ob: number; xv: number } => {
+  const E = (globalThis as any).process?.env ?? {};
+  if (E.OB) return { ob: Math.min(Number(E.OB), outChannels), xv: Math.max(1, Math.min(Number(E.XV), Math.floor(outW / L))) };
   const ob = Math.min(4, outChannels);
   const best = ob === 4 ? 2 : ob === 3 ? 3 : ob === 2 ? 4 : 6;
   return { ob, xv: Math.max(1, Math.min(best, Math.floor(outW / L))) };
@@ -153,7 +155,7 @@ export const convDirect = (
 
   arena.reset();
   const lhsAt = arena.alloc(lhs.length * es);
-  const padAt = arena.alloc(planes * pPlane * es);
+  const padAt = arena.alloc(planes * pPlane * es + 16);
   const rhsLen = kind === "rows" ? g.outFeatures * I * win : rhs.length;
   const rhsAt = arena.alloc(rhsLen * es + 16);
   const tableAt = arena.alloc(units * 16);
@@ -162,14 +164,8 @@ export const convDirect = (
   const v = views();
   const mem = es === 4 ? v.f32 : v.f64;
   mem.set(lhs as Float32Array, lhsAt / es);
-  mem.fill(0, padAt / es, padAt / es + planes * pPlane);
-  // Input rows into the padded planes (negative padding crops), plane order kept.
-  const lo = Math.max(0, s.padW);
-  const from = Math.max(0, -s.padW);
-  const count = Math.min(s.inW - from, P1 - lo);
-  const r0 = Math.max(0, -s.padH);
-  const r1 = Math.min(s.inH, P0 - s.padH);
-  if (count > 0 && r1 > r0) moves.pad_rows(lhsAt, padAt, planes, r0, r1, inPlane * es, s.inW * es, pPlane * es, P1 * es, from * es, (s.padH * P1 + lo) * es, count * es);
+  // The padded planes, in the input's plane order (negative padding crops).
+  moves.pad_planes(lhsAt, padAt, planes, inPlane * es, pPlane * es, s.inH, s.inW * es, P0, P1 * es, s.padH, s.padW * es);
   // Padded plane of canonical (b, c), in bytes from padAt.
   const padPlane = (b: number, c: number) => ((b * lhsStrides[0] + c * lhsStrides[1]) / Math.max(1, inPlane)) * pPlane * es;
   const inChan = (lhsStrides[1] / Math.max(1, inPlane)) * pPlane * es;

@@ -15,6 +15,11 @@ import { MAX_PAGES, demote, kernelMemory, kernelPath, warnFallback } from "./run
  * - `pad_rows(src, dst, planes, r0, r1, srcPlane, srcRow, dstPlane, dstRow, srcOff, dstOff, bytes)`:
  *   for every plane and row r in [r0, r1), copies `bytes` from
  *   `src + plane * srcPlane + r * srcRow + srcOff` to `dst + plane * dstPlane + r * dstRow + dstOff`;
+ * - `pad_planes(src, dst, planes, srcPlane, dstPlane, inH, inW, P0, P1, padH, padW)`: writes
+ *   every P0 x P1 padded plane once, row by row: input row r - padH at column padW (negative
+ *   pads crop), zeros elsewhere (all sizes in bytes except the row counts and `padH`), in
+ *   v128 moves (a call per row of `memory.copy` cost more than the copy for short rows);
+ *   needs 16 bytes of slack after the last plane;
  * - `pack_panels(src, dst, panels, bases, kc, offs)`: for every panel p whose base
  *   `b = bases[p]` (i32 elements) is not negative, writes 32 bytes per depth q < kc, read at
  *   element `b + offs[q]` of `src`, to `dst + (p * kc + q) * 32` (a panel of 32 / es rows);
@@ -41,6 +46,58 @@ export const buildConvMovesModule = (es: 4 | 8, shared: boolean): ModuleBuilder 
         f.get(dst!).get(p).get(dstPlane!).op("i32.mul").op("i32.add").get(r).get(dstRow!).op("i32.mul").op("i32.add").get(dstOff!).op("i32.add");
         f.get(src!).get(p).get(srcPlane!).op("i32.mul").op("i32.add").get(r).get(srcRow!).op("i32.mul").op("i32.add").get(srcOff!).op("i32.add");
         f.get(bytes!).memoryCopy();
+      });
+    });
+  });
+  m.func("pad_planes", { params: Array(11).fill("i32") }, (f) => {
+    const [src, dst, planes, srcPlane, dstPlane, inH, inW, P0, P1, padH, padW] = f.params as Local[] as Local[] & { length: 11 };
+    const p = f.local("i32");
+    const r = f.local("i32");
+    const sr = f.local("i32");
+    const d = f.local("i32");
+    const s = f.local("i32");
+    const lo = f.local("i32");
+    const from = f.local("i32");
+    const count = f.local("i32");
+    const t = f.local("i32");
+    const u = f.local("i32");
+    const end = f.local("i32");
+    // Per row: zeros [0, lo), count bytes from the input row at `from`, zeros to the end.
+    f.get(padW!).i32(0).get(padW!).i32(0).op("i32.gt_s").op("select").set(lo);
+    f.i32(0).get(padW!).op("i32.sub").tee(from).i32(0).get(from).i32(0).op("i32.gt_s").op("select").set(from);
+    f.get(inW!).get(from).op("i32.sub").get(P1!).get(lo).op("i32.sub").tee(count).get(inW!).get(from).op("i32.sub").get(count).op("i32.lt_s").op("select").set(count);
+    f.get(count).i32(0).get(count).i32(0).op("i32.gt_s").op("select").set(count);
+    f.whileLt(p, planes!, 1, () => {
+      f.get(dst!).get(p).get(dstPlane!).op("i32.mul").op("i32.add").set(d);
+      f.get(src!).get(p).get(srcPlane!).op("i32.mul").op("i32.add").set(s);
+      f.i32(0).set(r);
+      f.whileLt(r, P0!, 1, () => {
+        // Zeros over the row in 16-byte stores (the last may run up to 15 bytes into the
+        // next row, which is written after; the caller leaves 16 bytes of slack at the end).
+        f.get(d).set(t);
+        f.get(d).get(P1!).op("i32.add").set(end);
+        f.whileLt(t, end, 16, () => f.get(t).v128(new Uint8Array(16)).store("v128.store", 0, 0));
+        f.get(r).get(padH!).op("i32.sub").set(sr);
+        f.get(sr).i32(0).op("i32.ge_s").get(sr).get(inH!).op("i32.lt_s").op("i32.and").if(() => {
+          // The input row: 16-byte moves, then element moves (never past the row's data).
+          f.get(s).get(sr).get(inW!).op("i32.mul").op("i32.add").get(from).op("i32.add").set(u);
+          f.get(d).get(lo).op("i32.add").set(t);
+          f.get(t).get(count).op("i32.add").set(end);
+          f.block((done) => {
+            f.loop((again) => {
+              f.get(end).get(t).op("i32.sub").i32(16).op("i32.lt_s").brIf(done);
+              f.get(t).get(u).load("v128.load", 0, 0).store("v128.store", 0, 0);
+              f.get(t).i32(16).op("i32.add").set(t);
+              f.get(u).i32(16).op("i32.add").set(u);
+              f.br(again);
+            });
+          });
+          f.whileLt(t, end, es, () => {
+            f.get(t).get(u).load(es === 4 ? "i32.load" : "i64.load").store(es === 4 ? "i32.store" : "i64.store");
+            f.get(u).i32(es).op("i32.add").set(u);
+          });
+        });
+        f.get(d).get(P1!).op("i32.add").set(d);
       });
     });
   });
@@ -132,6 +189,7 @@ export const buildConvMovesModule = (es: 4 | 8, shared: boolean): ModuleBuilder 
 };
 
 export interface ConvMoves {
+  pad_planes(src: number, dst: number, planes: number, srcPlane: number, dstPlane: number, inH: number, inW: number, P0: number, P1: number, padH: number, padW: number): void;
   pad_rows(src: number, dst: number, planes: number, r0: number, r1: number, srcPlane: number, srcRow: number, dstPlane: number, dstRow: number, srcOff: number, dstOff: number, bytes: number): void;
   pack_panels(src: number, dst: number, panels: number, bases: number, kc: number, offs: number): void;
   pack_gather(src: number, dst: number, panels: number, kc: number, w0: number, plane0: number, windowSize: number, planeBytes: number, offsets: number, rows: number, zero: number): void;
