@@ -8,7 +8,7 @@
 import v8 from "node:v8";
 import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { type ArrayBase, jit, lax, np, valueAndGrad } from "@cotangent/core";
+import { type ArrayBase, jit, lax, np, threadsReady, valueAndGrad } from "@cotangent/core";
 import { type KernelPath, setKernelPath } from "../src/kernels/wasm/runtime.js";
 import { wasmFusedStats } from "../src/compile/wasm_kernel.js";
 import { rng } from "./reference_util.js";
@@ -133,8 +133,9 @@ describe("jit: Wasm fused kernels with math and reductions", () => {
     });
   }
 
-  it("W2's value and gradient are one Wasm kernel in one pass, split across threads when large, and equal eager", () => {
+  it("W2's value and gradient are one Wasm kernel in one pass, split across threads when large, and equal eager", async () => {
     setKernelPath("auto");
+    await threadsReady();
     const f = (x: ArrayBase) => np.sum(np.tanh(np.add(np.multiply(x, 0.5), 0.1)));
     for (const n of [70001, 1003]) {
       const x = data([n], n, false);
@@ -162,6 +163,15 @@ describe("jit: Wasm fused kernels with math and reductions", () => {
     close(got, f(x).toTypedArray(), 1e-6, "sin cos");
     const inRange = np.array(xs.map((v) => (Math.abs(v) > 100 ? 1 : v)));
     sameBits(jit(f)(inRange).toTypedArray(), f(inRange).toTypedArray(), "in range");
+    expect(wasmFusedStats.calls).toBe(before + 1);
+  });
+
+  it("a large group with more operands than a worker job carries runs on one thread and equals eager", () => {
+    setKernelPath("auto");
+    const xs = Array.from({ length: 12 }, (_, k) => data([300, 300], 40 + k, false));
+    const f = (...a: ArrayBase[]) => a.slice(1).reduce((acc, b) => np.add(np.multiply(acc, 0.5), np.tanh(b)), a[0]!);
+    const before = wasmFusedStats.calls;
+    sameBits(jit(f)(...xs).toTypedArray(), f(...xs).toTypedArray(), "12 operands");
     expect(wasmFusedStats.calls).toBe(before + 1);
   });
 

@@ -29,7 +29,7 @@ import { type Literal, type Var } from "../ir/jaxpr.js";
 import type { FunctionBuilder, Local, PlainOp } from "../kernels/wasm/builder.js";
 import { ModuleBuilder } from "../kernels/wasm/builder.js";
 import { MAX_PAGES, arena, kernelMemory, kernelPath, views } from "../kernels/wasm/runtime.js";
-import { parallelFor, shareModule } from "../kernels/wasm/threads.js";
+import { MAX_ARGS, parallelFor, shareModule } from "../kernels/wasm/threads.js";
 import { MATH_SCRATCH, type SimdUnaryOp, SIMD_UNARY_OPS, emitUnaryF32 } from "../kernels/wasm/unary.js";
 import type { FusionGroup } from "./fusion.js";
 import { isVar } from "./passes/rewrite.js";
@@ -444,6 +444,8 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
   if (size < (plan.math ? WASM_FUSED_MATH_MIN : WASM_FUSED_MIN)) return null;
   let run: RunFn;
   let id: string;
+  // Worker jobs carry at most MAX_ARGS arguments: a group with more operands runs on one thread.
+  const parallel = size >= PARALLEL_MIN && inputs.length + outputs.length + 6 <= MAX_ARGS && kernelMemory().shared;
   try {
     const { memory, shared } = kernelMemory();
     const key = `${shared}|${inputs.length}|${outputs.length}|${JSON.stringify(plan)}`;
@@ -454,7 +456,7 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
     }
     run = (new WebAssembly.Instance(mod.module, { env: { memory } }).exports as { run: RunFn }).run;
     id = mod.id;
-    if (shared && size >= PARALLEL_MIN) shareModule(id, mod.module);
+    if (parallel) shareModule(id, mod.module);
   } catch {
     // The JS backend runs the group (e.g. a browser's main thread refuses to compile a long
     // group's module over 4 KB synchronously); the kernel path is not demoted for this.
@@ -472,7 +474,7 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
     // 16 bytes of slack after each operand: the masked last step reads a whole vector.
     for (let k = 0; k < nIn; k++) at.push(arena.alloc((lengths[k]! + 4) * 4));
     for (let k = 0; k < outs.length; k++) at.push(plan.outputs[k]!.reduce ? 0 : arena.alloc((rows * cols + 4) * 4));
-    const maxParts = size >= PARALLEL_MIN ? 64 : 1;
+    const maxParts = parallel ? 66 : 1; // the pool has at most 64 workers, plus the calling thread
     const red = nRed ? arena.alloc(maxParts * nRed * rows * 8 + 8) : 0;
     const flags = arena.alloc(maxParts * 4);
     if (at.some((a) => a < 0) || red < 0 || flags < 0) return false;
@@ -496,7 +498,7 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
       const hi = p === n - 1 ? cols : Math.min(cols, Math.floor(((p + 1) * vecs) / n) * 4);
       return [...at, 0, rows, lo, hi, red + p * nRed * rows * 8, flags + 4 * p];
     };
-    if (size < PARALLEL_MIN) run(...argsOf(0, 1));
+    if (!parallel) run(...argsOf(0, 1));
     else parallelFor("fused", id, "run", argsOf, (args) => run(...args));
     const mem = views();
     for (let p = 0; p < parts; p++) if (mem.i32[flags / 4 + p] !== 0) return false;

@@ -30,7 +30,7 @@ const JOB = 130; // + w * JOB_WORDS: worker w's job [function index, argument co
 const JOB_WORDS = 4;
 const CTRL_WORDS = JOB + 64 * JOB_WORDS;
 /** Arguments per job (float64, so any number passes exactly); worker w's start at w * MAX_ARGS. */
-const MAX_ARGS = 16;
+export const MAX_ARGS = 16;
 
 /**
  * The worker's whole program: receive modules, then run jobs and report through \`ctrl\`.
