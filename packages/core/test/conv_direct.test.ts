@@ -214,9 +214,10 @@ describe("direct convolution kernels", () => {
   it("splits across two threads with the same bits as one thread (forward, input and kernel gradient of a W7-like convolution)", async () => {
     setKernelPath("auto");
     for (const dtype of ["float32", "float64"] as const) {
-      const x = randArray([6, 3, 17, 18], 1, dtype);
-      const w = randArray([10, 3, 3, 3], 2, dtype);
-      const g = randArray([6, 10, 17, 18], 3, dtype);
+      // Each convolution is over 2^21 flops, so it is split (the forward in image chunks).
+      const x = randArray([8, 3, 24, 25], 1, dtype);
+      const w = randArray([16, 3, 3, 3], 2, dtype);
+      const g = randArray([8, 16, 24, 25], 3, dtype);
       const loss = (x: NDArray, w: NDArray) => np.sum(np.multiply(lax.convGeneralDilated(x, w, [1, 1], "SAME"), g));
       const all = () => {
         const [v, [gx, gw]] = valueAndGrad(loss, { argnums: [0, 1] })(x, w) as [NDArray, [NDArray, NDArray]];

@@ -30,14 +30,24 @@ export type PlaneStrides = readonly [number, number];
 /** The largest window the rows kernel unrolls. */
 export const MAX_UNROLLED_WINDOW = 49;
 
+const OP = "conv_general_dilated";
+
+/** Parallel calls per convolution when the output is copied out while computing (see {@link convDirect}). */
+const CHUNKS = 4;
+
 /** Below this many multiply-adds a direct convolution runs on one thread. */
 const PARALLEL_MIN_FLOPS = 1 << 21;
 
 type RunFn = (table: number, u0: number, u1: number, ...shared: number[]) => void;
-const instances = new Map<string, RunFn>();
+interface DirectFns {
+  run: RunFn;
+  /** (table, counter, u1, ...shared): units claimed from an atomic counter. */
+  claim: RunFn;
+}
+const instances = new Map<string, DirectFns>();
 
 /** The `run` export of a module for `spec` on the current path (stepping down when refused), or null on the JS path. */
-const runFor = (kind: "rows" | "window", spec: Omit<RowsSpec, "fused"> | Omit<WindowSpec, "fused">): { run: RunFn; id: string } | null => {
+const runFor = (kind: "rows" | "window", spec: Omit<RowsSpec, "fused"> | Omit<WindowSpec, "fused">): { fns: DirectFns; id: string } | null => {
   const reasons: string[] = [];
   for (;;) {
     const path = kernelPath();
@@ -48,15 +58,15 @@ const runFor = (kind: "rows" | "window", spec: Omit<RowsSpec, "fused"> | Omit<Wi
     const fused = path === "relaxed-simd";
     const id = `conv-${kind}/${Object.values(spec).join(",")}/${path}`;
     const cached = instances.get(id);
-    if (cached) return { run: cached, id };
+    if (cached) return { fns: cached, id };
     const { memory, shared } = kernelMemory();
     try {
       const mod = (kind === "rows" ? buildRowsModule({ ...(spec as RowsSpec), fused }, shared) : buildWindowModule({ ...(spec as WindowSpec), fused }, shared)).compile();
-      const run = (new WebAssembly.Instance(mod, { env: { memory } }).exports as { run: RunFn }).run;
-      instances.set(id, run);
+      const fns = new WebAssembly.Instance(mod, { env: { memory } }).exports as unknown as DirectFns;
+      instances.set(id, fns);
       if (shared) shareModule(id, mod);
       if (reasons.length) warnFallback("direct convolution", reasons);
-      return { run, id };
+      return { fns, id };
     } catch (err) {
       reasons.push(demote(err));
     }
@@ -160,7 +170,8 @@ export const convDirect = (
   const rhsAt = arena.alloc(rhsLen * es + 16);
   const tableAt = arena.alloc(units * 16);
   const outAt = arena.alloc(outLen * es);
-  if (lhsAt < 0 || padAt < 0 || rhsAt < 0 || tableAt < 0 || outAt < 0) return null;
+  const counterAt = arena.alloc(64 * CHUNKS);
+  if (lhsAt < 0 || padAt < 0 || rhsAt < 0 || tableAt < 0 || outAt < 0 || counterAt < 0) return null;
   const v = views();
   const mem = es === 4 ? v.f32 : v.f64;
   mem.set(lhs as Float32Array, lhsAt / es);
@@ -212,12 +223,35 @@ export const convDirect = (
     shared = [I, inChan, rhsStrides[1] * es, rhsStrides[0] * es, outStrides[1] * es, s.outW * es, s.outH, s.outW, s.winH];
   }
   const flops = 2 * outLen * I * win;
-  if (flops < PARALLEL_MIN_FLOPS || units < 2) mod.run(tableAt, 0, units, ...shared);
-  else {
-    parallelFor("conv_general_dilated", mod.id, "run", (p, parts) => [tableAt, Math.floor((p * units) / parts), Math.floor(((p + 1) * units) / parts), ...shared], (args) => mod.run(...(args as [number, number, number])));
-  }
   const out = typedArrayFor(outDType, outLen);
-  const after = es === 4 ? views().f32 : views().f64;
-  out.set(after.subarray(outAt / es, outAt / es + outLen));
+  const copyOut = (from: number, to: number) => {
+    const m = es === 4 ? views().f32 : views().f64;
+    out.set(m.subarray(outAt / es + from, outAt / es + to), from);
+  };
+  const imagePlanes = g.outFeatures * s.outH * s.outW;
+  if (flops < PARALLEL_MIN_FLOPS || units < 2) {
+    mod.fns.run(tableAt, 0, units, ...shared);
+    copyOut(0, outLen);
+  } else if (outStrides[0] !== imagePlanes || g.batch < 2) {
+    parallelFor(OP, mod.id, "run", (p, parts) => [tableAt, Math.floor((p * units) / parts), Math.floor(((p + 1) * units) / parts), ...shared], (args) => mod.fns.run(...(args as [number, number, number])));
+    copyOut(0, outLen);
+  } else {
+    // Images in chunks, one parallel call each; the calling thread first copies the previous
+    // chunk's output (images are contiguous in the output) and then claims units with the
+    // workers, so the copy out overlaps the computation.
+    const chunks = Math.min(CHUNKS, g.batch);
+    const unitsPerImage = units / g.batch;
+    const bound = (k: number) => Math.floor((k * g.batch) / chunks);
+    for (let k = 0; k < chunks; k++) {
+      const counter = counterAt + 64 * k;
+      views().i32[counter / 4] = bound(k) * unitsPerImage;
+      const end = bound(k + 1) * unitsPerImage;
+      parallelFor(OP, mod.id, "claim", () => [tableAt, counter, end, ...shared], (args) => {
+        if (k > 0) copyOut(bound(k - 1) * imagePlanes, bound(k) * imagePlanes);
+        mod.fns.claim(...(args as [number, number, number]));
+      });
+    }
+    copyOut(bound(chunks - 1) * imagePlanes, outLen);
+  }
   return out;
 };

@@ -74,22 +74,38 @@ const madd = (f: FunctionBuilder, T: "f32x4" | "f64x2", fused: boolean, a: Local
 /**
  * `run(table, u0, u1, ...shared)`: for units u in [u0, u1), reads (in, w, out, kind) from
  * `table + 16u` and calls `full` (kind 0) or `rem` (kind 1) with (in, w, out, ...shared).
+ * `claim(table, counter, u1, ...shared)`: the same for units taken one at a time from the
+ * shared i32 at `counter` (an atomic add) until it reaches u1, so threads that start late
+ * or run slower take fewer units.
  */
 const emitRun = (m: ModuleBuilder, shared: number, hasRem: boolean): void => {
-  m.func("run", { params: Array(3 + shared).fill("i32") }, (f) => {
-    const [table, u0, u1, ...rest] = f.params as Local[];
-    const u = f.local("i32");
-    const e = f.local("i32");
-    f.get(u0!).set(u);
+  const unit = (f: FunctionBuilder, table: Local, u: Local, e: Local, rest: Local[]) => {
     const call = (name: string) => {
       f.get(e).load("i32.load", 0).get(e).load("i32.load", 4).get(e).load("i32.load", 8);
       for (const p of rest) f.get(p);
       f.call(name);
     };
-    f.whileLt(u, u1!, 1, () => {
-      f.get(table!).get(u).i32(4).op("i32.shl").op("i32.add").set(e);
-      if (!hasRem) call("full");
-      else f.get(e).load("i32.load", 12).if(() => call("rem"), () => call("full"));
+    f.get(table).get(u).i32(4).op("i32.shl").op("i32.add").set(e);
+    if (!hasRem) call("full");
+    else f.get(e).load("i32.load", 12).if(() => call("rem"), () => call("full"));
+  };
+  m.func("run", { params: Array(3 + shared).fill("i32") }, (f) => {
+    const [table, u0, u1, ...rest] = f.params as Local[];
+    const u = f.local("i32");
+    const e = f.local("i32");
+    f.get(u0!).set(u);
+    f.whileLt(u, u1!, 1, () => unit(f, table!, u, e, rest));
+  });
+  m.func("claim", { params: Array(3 + shared).fill("i32") }, (f) => {
+    const [table, counter, u1, ...rest] = f.params as Local[];
+    const u = f.local("i32");
+    const e = f.local("i32");
+    f.block((done) => {
+      f.loop((again) => {
+        f.get(counter!).i32(1).load("i32.atomic.rmw.add").tee(u).get(u1!).op("i32.ge_s").brIf(done);
+        unit(f, table!, u, e, rest);
+        f.br(again);
+      });
     });
   });
 };
