@@ -5,7 +5,7 @@
  * every order and under every transform, and that shallow nesting is left as it was.
  */
 import { describe, expect, it } from "vitest";
-import { checkpoint, checkpointName, checkpointPolicies, grad, jvp, lax, makeJaxpr, np, savedResiduals, typecheck, vmap, type ArrayBase } from "@cotangent/core";
+import { checkpoint, checkpointName, checkpointPolicies, grad, jit, jvp, lax, makeJaxpr, np, savedResiduals, typecheck, vmap, type ArrayBase } from "@cotangent/core";
 import { expectClose, typecheckTransforms } from "./harness.js";
 
 type Fn = (x: ArrayBase) => ArrayBase;
@@ -80,6 +80,7 @@ describe("deeply nested control flow with packed residuals", () => {
     expectClose(o, ro, 1e-12);
     expectClose(t, rt, 1e-12);
     expectClose(vmap(grad(sumOf(f)))(xs), vmap(grad(sumOf(ref)))(xs), 1e-12);
+    expectClose(jit(grad(sumOf(f)))(x), grad(sumOf(ref))(x), 1e-12);
     // Hessian-vector products: forward over reverse, and reverse over reverse.
     expectClose(jvp(grad(sumOf(f)), [x], [v])[1], jvp(grad(sumOf(ref)), [x], [v])[1], 1e-10);
     const hvp = (g: Fn) => grad((y: ArrayBase) => np.sum(np.multiply(grad(sumOf(g))(y), v)));
