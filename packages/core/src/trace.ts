@@ -73,11 +73,16 @@ export class JaxprTrace {
   private readonly consts: ArrayBase[] = [];
   private readonly constIndex = new Map<ArrayBase, Var>();
   /** Where the trace began (the transform's call site), for error messages. */
-  readonly source = captureSource();
+  readonly source: SourceInfo;
   /** A better hint for ConcretizationError than the generic one (jit names `staticArgnums`). */
   readonly concretizationHint: ((t: Tracer) => string) | null = concretizationHint;
 
-  constructor(readonly parent: JaxprTrace | null) {}
+  constructor(
+    readonly parent: JaxprTrace | null,
+    source?: SourceInfo,
+  ) {
+    this.source = source ?? captureSource();
+  }
 
   newArg(aval: ShapedArray): Tracer {
     const v = new Var(aval);
@@ -248,9 +253,15 @@ export const bind1 = (prim: Primitive, inputs: ArrayBase[], params: object = {})
 /**
  * Traces `fn` on fresh tracers of `inAvals` in a new trace nested in the current one,
  * returning the jaxpr. Outside values that `fn` reads become constvars.
+ *
+ * `origin`, where the trace begins for its error messages: by default the call site, from a
+ * stack trace. A transform or rule that re-traces a jaxpr (not the user's function) passes
+ * `"rewrite"` (the enclosing trace's begin site, or the equation being rewritten, when there
+ * is one) or the source of the equation it rewrites: a rule rewrites a sub-jaxpr at every
+ * level of a nested program, and capturing a stack each time cost more than the rewrite.
  */
-export const traceToJaxpr = (fn: (...args: Tracer[]) => ArrayBase[], inAvals: readonly ShapedArray[]): Jaxpr => {
-  const trace = new JaxprTrace(current);
+export const traceToJaxpr = (fn: (...args: Tracer[]) => ArrayBase[], inAvals: readonly ShapedArray[], origin: SourceInfo | "rewrite" | "call site" = "call site"): Jaxpr => {
+  const trace = new JaxprTrace(current, origin === "call site" ? undefined : origin === "rewrite" ? (current?.source ?? ambientSource ?? undefined) : origin);
   const prev = current;
   const prevSource = ambientSource;
   const prevDerived = ambientDerived;

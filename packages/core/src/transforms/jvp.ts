@@ -73,6 +73,7 @@ const jvpRewrite = memoOnJaxpr((jaxpr: Jaxpr, nonzeros: readonly boolean[]): Jvp
       return [...outs, ...touts.map((t, i) => t ?? zerosOf(tangentAval(outs[i]!.aval) ?? outs[i]!.aval))];
     },
     [...jaxpr.inAvals, ...tanAvals],
+    "rewrite",
   );
   return { jaxpr: jj, outNonzeros: Object.freeze(outNonzeros) };
 }, maskKey);

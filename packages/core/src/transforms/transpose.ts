@@ -86,5 +86,6 @@ export const transposeJaxpr: (jaxpr: Jaxpr, linear: readonly boolean[]) => Jaxpr
       return cts.map((c, i) => c ?? zerosOf(linAvals[i]!));
     },
     [...nonlinAvals, ...jaxpr.outAvals],
+    "rewrite",
   );
 }, maskKey);

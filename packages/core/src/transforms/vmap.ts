@@ -76,7 +76,7 @@ const batchRewrite = memoOnJaxpr((jaxpr: Jaxpr, inDims: readonly BatchDim[], siz
     const [outs, dims] = batchEval(jaxpr, args, inDims.slice(), size);
     outDims = dims;
     return outs;
-  }, inAvals);
+  }, inAvals, "rewrite");
   return { jaxpr: jb, outDims: Object.freeze(outDims) };
 }, dimsKey);
 
@@ -104,6 +104,7 @@ export const batchJaxpr = memoOnJaxpr(
           return want === null ? x : moveBatchAxis(x, raw.outDims[i]!, want, size);
         }),
       raw.jaxpr.inAvals,
+      "rewrite",
     );
   },
   (inDims, size, outDims) => `${dimsKey(inDims, size)}|${dimsKey(outDims, size)}`,

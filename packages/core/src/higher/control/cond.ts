@@ -91,13 +91,13 @@ export const condP: Primitive<CondParams> = definePrimitive<CondParams>({
           return z;
         };
         return [...outs.slice(0, nKnownOut), ...slotAvals.map((s, j) => (j >= offsets[k]! && j < offsets[k]! + own.length ? own[j - offsets[k]!]! : zerosFor(s)))];
-      }),
+      }, eqn.source),
     );
     const unknownBranches = pes.map((pe, k) =>
       jaxprOf([...slotAvals, ...ukOpAvals], (...a) => {
         const own = unpackResiduals(packings[k]!, a.slice(offsets[k]!, offsets[k]! + resAvals[k]!.length), eqn.source);
         return evalJaxpr(pe.unknown, [...own, ...a.slice(slotAvals.length)]);
-      }),
+      }, eqn.source),
     );
     const slots = slotAvals.map((s) => new Var(s));
     const index = eqn.inputs[0]!;

@@ -163,6 +163,7 @@ export const scanP: Primitive<ScanParams> = definePrimitive<ScanParams>({
         const iterVals = outs.slice(nKnownOut).filter((_, r) => kinds[r]!.kind === "iter");
         return [...outs.slice(0, nKnownOut), ...packResiduals(packing, iterVals, eqn.source)];
       },
+      eqn.source,
     );
     const stackedRes = packing.slotAvals.map((a) => new Var(stacked(a, length)));
     const knownOuts = eqn.outputs.filter((_, i) => (i < ncar ? knownCarryMask[i]! : !ysUk[i - ncar]));
@@ -192,6 +193,7 @@ export const scanP: Primitive<ScanParams> = definePrimitive<ScanParams>({
         const resVals = kinds.map((k) => (k.kind === "const" ? cr![ci++]! : k.kind === "iter" ? ir![ii++]! : xr![xi++]!));
         return evalJaxpr(pe.unknown, [...resVals, ...uc!, ...ucar!, ...ux!]);
       },
+      eqn.source,
     );
     const unknownEqn = new Eqn(
       scanP,

@@ -1,7 +1,7 @@
 /** Small helpers shared by the control-flow primitives. */
 import type { ArrayBase } from "../../array.js";
 import type { ShapedArray } from "../../dtype.js";
-import { TypeMismatchError } from "../../errors.js";
+import { type SourceInfo, TypeMismatchError } from "../../errors.js";
 import type { Jaxpr } from "../../ir/jaxpr.js";
 import { traceToJaxpr, type Tracer } from "../../trace.js";
 
@@ -17,8 +17,13 @@ export const splitList = <T>(xs: readonly T[], sizes: readonly number[]): T[][] 
   return out;
 };
 
-/** A jaxpr from a function over flat arrays (used to re-arrange sub-jaxprs in rules). */
-export const jaxprOf = (avals: readonly ShapedArray[], fn: (...xs: Tracer[]) => ArrayBase[]): Jaxpr => traceToJaxpr(fn, avals);
+/**
+ * A jaxpr from a function over flat arrays (used to re-arrange sub-jaxprs in rules). A
+ * rewrite, not the user's function: its trace begins at `source` (the equation rewritten),
+ * else at the enclosing trace's begin site (see traceToJaxpr).
+ */
+export const jaxprOf = (avals: readonly ShapedArray[], fn: (...xs: Tracer[]) => ArrayBase[], source: SourceInfo | null = null): Jaxpr =>
+  traceToJaxpr(fn, avals, source ?? "rewrite");
 
 export const typesText = (avals: readonly { toString(): string }[]): string => `(${avals.map(String).join(", ")}${avals.length === 1 ? "," : ""})`;
 
