@@ -181,7 +181,10 @@ const buildPack = (m: ModuleBuilder, name: string, R: number, es: number): void 
           f.get(rs).i32(es).op("i32.eq").if(
             () =>
               f.whileLt(q, kc, 1, () => {
-                for (let o = 0; o < R * es; o += 16) f.get(d).get(s).load("v128.load", o, 0).store("v128.store", o, 0);
+                let o = 0;
+                for (; o + 16 <= R * es; o += 16) f.get(d).get(s).load("v128.load", o, 0).store("v128.store", o, 0);
+                for (; o + 8 <= R * es; o += 8) f.get(d).get(s).load("i64.load", o, 0).store("i64.store", o, 0);
+                for (; o < R * es; o += 4) f.get(d).get(s).load("i32.load", o, 0).store("i32.store", o, 0);
                 step();
               }),
             () =>
