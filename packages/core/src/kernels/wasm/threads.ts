@@ -30,7 +30,7 @@ const JOB = 130; // + w * JOB_WORDS: worker w's job [function index, argument co
 const JOB_WORDS = 4;
 const CTRL_WORDS = JOB + 64 * JOB_WORDS;
 /** Arguments per job (float64, so any number passes exactly); worker w's start at w * MAX_ARGS. */
-export const MAX_ARGS = 16;
+export const MAX_ARGS = 128;
 
 /**
  * The worker's whole program: receive modules, then run jobs and report through \`ctrl\`.
@@ -272,7 +272,6 @@ const launch = (op: string, id: string, fn: string, n: number, c: Int32Array, ar
   for (let w = 0; w < n - 1; w++) Atomics.store(c, STATUS + w, 0);
   for (let w = 0; w < n - 1; w++) {
     const { args, total, size } = jobOf(w);
-    if (args.length > MAX_ARGS) throw new KernelError(`a kernel call has ${args.length} arguments, more than the pool passes (${MAX_ARGS})`, { op });
     const fault = w === 0 ? injectFault : undefined;
     if (isNode) {
       const j = JOB + w * JOB_WORDS;
@@ -324,7 +323,13 @@ export const parallelFor = (op: string, id: string, fn: string, argsOf: (part: n
     runHere(argsOf(0, 1));
     return;
   }
-  launch(op, id, fn, n, ctrl!, jobArgs!, (w) => ({ args: argsOf(w + 1, n), total: 0, size: 0 }), () => runHere(argsOf(0, n)));
+  const parts = Array.from({ length: n }, (_, p) => argsOf(p, n));
+  if (parts.some((a) => a.length > MAX_ARGS)) {
+    // More arguments than a job slot holds: every part runs here, one after another.
+    for (const args of parts) runHere(args);
+    return;
+  }
+  launch(op, id, fn, n, ctrl!, jobArgs!, (w) => ({ args: parts[w + 1]!, total: 0, size: 0 }), () => runHere(parts[0]!));
 };
 
 /**
@@ -335,7 +340,7 @@ export const parallelFor = (op: string, id: string, fn: string, argsOf: (part: n
  */
 export const parallelChunks = (op: string, id: string, fn: string, args: number[], total: number, size: number, runHere: (lo: number, hi: number) => void): void => {
   const n = threadsFor(id);
-  if (n === 1 || total <= size) {
+  if (n === 1 || total <= size || args.length + 2 > MAX_ARGS) {
     runHere(0, total);
     return;
   }
