@@ -8,8 +8,8 @@
  *   scaling by 2^n in two steps (so subnormal results and overflow to inf are right):
  *   <= 2 ulp.
  * - logistic: e / (1 + e), e = exp(-|x|), numerator 1 for x >= 0: <= 3 ulp.
- * - tanh: odd Taylor polynomial to x^13 for |x| < 0.3, else 1 - 2 / (exp(2|x|) + 1) with the
- *   sign restored: <= 4 ulp (absolute error <= 2^-24 near the switch point).
+ * - tanh: e / (e + 2), e = expm1(2|x|) (reduced as exp, Taylor polynomial of expm1 r to r^7),
+ *   with x's sign: <= 4 ulp.
  * - log: x = m 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh((m - 1) / (m + 1)) by its
  *   odd series to s^9, plus e ln2 (two parts): <= 2 ulp; log(0) = -inf, log(x < 0) = NaN,
  *   log(inf) = inf, subnormal inputs rescaled by 2^23 first.
@@ -167,22 +167,27 @@ export const emitUnaryF32 = (op: SimdUnaryOp, f: FunctionBuilder, v: Local, t: L
   else emitTanh(f, v, t);
 };
 
-/** Emits `tanh(v)`: a polynomial for |x| < 0.3, else 1 - 2 / (exp(2|x|) + 1) with x's sign. */
+/**
+ * Emits `tanh(v)` as e / (e + 2) with e = expm1(2|x|) and x's sign: one formula for every
+ * x (no cancellation for small x, since expm1 keeps its relative accuracy there), |x|
+ * clamped to 9.5, beyond which tanh rounds to 1. expm1(y): y = n ln2 + r as in exp,
+ * expm1(r) = r + r^2 (1/2! + r/3! + ... + r^5/7!), then 2^n expm1(r) + (2^n - 1).
+ */
 const emitTanh = (f: FunctionBuilder, v: Local, t: Local[]): void => {
-  const [a, x2, small, e, big] = t.slice(3) as [Local, Local, Local, Local, Local];
-  f.get(v).op("f32x4.abs").set(a);
-  const c = [-1 / 3, 2 / 15, -17 / 315, 62 / 2835, -1382 / 155925, 21844 / 6081075];
-  f.get(v).get(v).op("f32x4.mul").set(x2);
+  const [n, r, y, s] = t as [Local, Local, Local, Local];
+  f.get(v).op("f32x4.abs").f32x4(9.5).op("f32x4.min").set(y);
+  f.get(y).get(y).op("f32x4.add").set(y);
+  f.get(y).f32x4(LOG2E).op("f32x4.mul").op("f32x4.nearest").set(n);
+  f.get(y).get(n).f32x4(LN2_HI).op("f32x4.mul").op("f32x4.sub").get(n).f32x4(LN2_LO).op("f32x4.mul").op("f32x4.sub").set(r);
+  const c = [1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040];
   f.f32x4(c[5]!);
-  for (let i = 4; i >= 0; i--) f.get(x2).op("f32x4.mul").f32x4(c[i]!).op("f32x4.add");
-  f.get(x2).op("f32x4.mul").get(v).op("f32x4.mul").get(v).op("f32x4.add").set(small);
-  f.get(a).get(a).op("f32x4.add").set(e);
-  f.f32x4(1).f32x4(2);
-  emitExpF32(f, e, t);
-  f.f32x4(1).op("f32x4.add").op("f32x4.div").op("f32x4.sub");
-  f.i32x4(0x7fffffff).op("v128.and").get(v).i32x4(-0x80000000).op("v128.and").op("v128.or").set(big);
-  // bitselect(small, big, |x| < 0.3)
-  f.get(small).get(big).get(a).f32x4(0.3).op("f32x4.lt").op("v128.bitselect");
+  for (let i = 4; i >= 0; i--) f.get(r).op("f32x4.mul").f32x4(c[i]!).op("f32x4.add");
+  f.get(r).op("f32x4.mul").get(r).op("f32x4.mul").get(r).op("f32x4.add").set(y); // y = expm1(r)
+  // s = 2^n (0 <= n <= 28), e = s expm1(r) + (s - 1).
+  f.get(n).op("i32x4.trunc_sat_f32x4_s").i32x4(127).op("i32x4.add").i32(23).op("i32x4.shl").set(s);
+  f.get(s).get(y).op("f32x4.mul").get(s).f32x4(1).op("f32x4.sub").op("f32x4.add").set(y);
+  f.get(y).get(y).f32x4(2).op("f32x4.add").op("f32x4.div");
+  f.i32x4(0x7fffffff).op("v128.and").get(v).i32x4(-0x80000000).op("v128.and").op("v128.or");
 };
 
 /** Builds the module exporting one `op(src, dst, n)` per op: n floats (n a multiple of 4). */
