@@ -28,18 +28,22 @@ const data = (shape: number[], seed: number, special = true) => {
 
 type Node = { op: string; a: number; b: number };
 const UN = ["neg", "abs", "tanh", "exp", "logabs", "logistic", "square", "pow3", "powm2", "sqrtabs", "sin", "cos"];
-const BIN = ["add", "mul", "max", "min", "where", "sub", "div"];
+const BIN = ["add", "mul", "max", "min", "where", "sub", "div", "mask"];
 /** Ops whose rounding differences do not blow up (for the tolerance checks): no sub, div or negative powers. */
-const TAME = new Set(["neg", "abs", "tanh", "exp", "logabs", "logistic", "square", "add", "mul", "max", "min", "where", "sin", "cos"]);
+const TAME = new Set(["neg", "abs", "tanh", "exp", "logabs", "logistic", "square", "add", "mul", "max", "min", "where", "sin", "cos", "mask"]);
 /** sin and cos of arguments inside their SIMD range (clamped by max/min, which keep NaN). */
 const clamp100 = (a: ArrayBase) => np.maximum(np.minimum(a, 100), -100);
 const nodes = (ops: string[]) => fc.array(fc.record({ op: fc.constantFrom(...ops), a: fc.nat(), b: fc.nat() }), { minLength: 1, maxLength: 8 });
 
-/** Evaluates the program over x, y [r, c], a row value [r, 1], a column value [c] and a scalar; returns the last value, its row sums and maxima, and its total. */
-const run = (ns: Node[], x: ArrayBase, y: ArrayBase, row: ArrayBase, col: ArrayBase, s: ArrayBase): ArrayBase[] => {
+/**
+ * Evaluates the program over x, y [r, c], a row value [r, 1], a column value [c] and a scalar;
+ * returns the last value, its sums and maxima per row (or per column, `over` = 0), and its total.
+ */
+const run = (ns: Node[], x: ArrayBase, y: ArrayBase, row: ArrayBase, col: ArrayBase, s: ArrayBase, over: 0 | -1 = -1, fullMath = false): ArrayBase[] => {
   const vals: ArrayBase[] = [x, y, row, col, s];
   for (const n of ns) {
-    const a = vals[n.a % vals.length]!;
+    // fullMath: unary ops see the whole [r, c] shape (eager float32 math takes the SIMD kernels from 512 elements).
+    const a = fullMath && UN.includes(n.op) ? np.broadcastTo(vals[n.a % vals.length]!, x.shape) : vals[n.a % vals.length]!;
     const b = vals[n.b % vals.length]!;
     const r: Record<string, () => ArrayBase> = {
       neg: () => np.negative(a),
@@ -61,11 +65,14 @@ const run = (ns: Node[], x: ArrayBase, y: ArrayBase, row: ArrayBase, col: ArrayB
       max: () => np.maximum(a, b),
       min: () => np.minimum(a, b),
       where: () => np.where(np.greater(a, b), a, np.multiply(b, 0.5)),
+      // A relu-derivative-like mask: comparisons combined, converted to 1.0 / 0.0.
+      mask: () => np.multiply(a, np.astype(np.logicalOr(np.logicalAnd(np.greater(a, b), np.less(a, 2)), np.logicalNot(np.less(b, 2.5))), "float32")),
     };
     vals.push(r[n.op]!());
   }
   const last = np.add(vals[vals.length - 1]!, np.multiply(x, 0)); // always the full [r, c] shape
-  return [last, np.sum(last, -1), np.max(last, -1), np.sum(last)];
+  const extent = last.shape.at(over) ?? 0;
+  return [last, np.sum(last, over), extent > 0 ? np.max(last, over) : np.sum(last, over), np.sum(last)];
 };
 
 const sameBits = (got: ArrayLike<number>, want: ArrayLike<number>, what: string) => {
@@ -95,16 +102,16 @@ describe("jit: Wasm fused kernels with math and reductions", () => {
       expect(setKernelPath(path)).toBe(path);
       const before = wasmFusedStats.calls;
       fc.assert(
-        fc.property(nodes([...UN, ...BIN]), fc.constantFrom([1, 4099], [2, 1030], [37, 33], [600, 1], [8, 64], [130, 513]), fc.integer(), (ns, [r, c], seed) => {
+        fc.property(nodes([...UN, ...BIN]), fc.constantFrom([1, 4099], [2, 1030], [37, 33], [600, 1], [8, 64], [130, 513]), fc.constantFrom(0 as const, -1 as const), fc.integer(), (ns, [r, c], over, seed) => {
           const [x, y, row, col] = [data([r!, c!], seed), data([r!, c!], seed + 1), data([r!, 1], seed + 2), data([c!], seed + 3)];
           const s = np.array(1.5, { dtype: "float32" });
-          const want = run(ns, x, y, row, col, s);
-          const got = jit((x: ArrayBase, y: ArrayBase, row: ArrayBase, col: ArrayBase, s: ArrayBase) => run(ns, x, y, row, col, s))(x, y, row, col, s);
-          const what = `${JSON.stringify(ns)} on [${r}, ${c}]`;
+          const want = run(ns, x, y, row, col, s, over, true);
+          const got = jit((x: ArrayBase, y: ArrayBase, row: ArrayBase, col: ArrayBase, s: ArrayBase) => run(ns, x, y, row, col, s, over, true))(x, y, row, col, s);
+          const what = `${JSON.stringify(ns)} on [${r}, ${c}] over ${over}`;
           sameBits(got[0]!.toTypedArray(), want[0]!.toTypedArray(), `${what} value`);
-          sameBits(got[2]!.toTypedArray(), want[2]!.toTypedArray(), `${what} row max`);
-          const mag = np.sum(np.abs(want[0]!), -1).toTypedArray();
-          close(got[1]!.toTypedArray(), want[1]!.toTypedArray(), 1e-6, `${what} row sums`, mag);
+          sameBits(got[2]!.toTypedArray(), want[2]!.toTypedArray(), `${what} max`);
+          const mag = np.sum(np.abs(want[0]!), over).toTypedArray();
+          close(got[1]!.toTypedArray(), want[1]!.toTypedArray(), 1e-6, `${what} sums`, mag);
           close(got[3]!.toTypedArray(), want[3]!.toTypedArray(), 1e-6, `${what} total`, np.sum(np.abs(want[0]!)).toTypedArray());
         }),
         { numRuns: 25 },
@@ -116,16 +123,16 @@ describe("jit: Wasm fused kernels with math and reductions", () => {
     it(`on small, odd and empty shapes on the ${path} path: within the math's ulp bounds`, () => {
       setKernelPath(path);
       fc.assert(
-        fc.property(nodes([...TAME]), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 70 }), fc.integer(), (ns, r, c, seed) => {
+        fc.property(nodes([...TAME]), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 70 }), fc.constantFrom(0 as const, -1 as const), fc.integer(), (ns, r, c, over, seed) => {
           const [x, y, row, col] = [data([r, c], seed, false), data([r, c], seed + 1, false), data([r, 1], seed + 2, false), data([c], seed + 3, false)];
           const s = np.array(0.75, { dtype: "float32" });
-          const want = run(ns, x, y, row, col, s);
-          const got = jit((x: ArrayBase, y: ArrayBase, row: ArrayBase, col: ArrayBase, s: ArrayBase) => run(ns, x, y, row, col, s))(x, y, row, col, s);
-          const what = `${JSON.stringify(ns)} on [${r}, ${c}]`;
+          const want = run(ns, x, y, row, col, s, over);
+          const got = jit((x: ArrayBase, y: ArrayBase, row: ArrayBase, col: ArrayBase, s: ArrayBase) => run(ns, x, y, row, col, s, over))(x, y, row, col, s);
+          const what = `${JSON.stringify(ns)} on [${r}, ${c}] over ${over}`;
           // 8 ops of at most 4 ulp each, compounded.
           close(got[0]!.toTypedArray(), want[0]!.toTypedArray(), 2e-5, `${what} value`);
           close(got[2]!.toTypedArray(), want[2]!.toTypedArray(), 2e-5, `${what} row max`);
-          close(got[1]!.toTypedArray(), want[1]!.toTypedArray(), 2e-5, `${what} row sums`, np.sum(np.abs(want[0]!), -1).toTypedArray());
+          close(got[1]!.toTypedArray(), want[1]!.toTypedArray(), 2e-5, `${what} sums`, np.sum(np.abs(want[0]!), over).toTypedArray());
           close(got[3]!.toTypedArray(), want[3]!.toTypedArray(), 2e-5, `${what} total`, np.sum(np.abs(want[0]!)).toTypedArray());
         }),
         { numRuns: 40 },
@@ -173,6 +180,19 @@ describe("jit: Wasm fused kernels with math and reductions", () => {
     const before = wasmFusedStats.calls;
     sameBits(jit(f)(...xs).toTypedArray(), f(...xs).toTypedArray(), "12 operands");
     expect(wasmFusedStats.calls).toBe(before + 1);
+  });
+
+  it("relu-style masks (comparisons, and/or/not, converted to float32) and a bias gradient's column sum run in Wasm and equal eager", () => {
+    setKernelPath("auto");
+    const [a, b] = [data([64, 80], 11), data([64, 80], 12)];
+    const mask = (a: ArrayBase, b: ArrayBase) => np.multiply(a, np.astype(np.logicalOr(np.logicalAnd(np.greater(a, b), np.less(a, 2)), np.logicalNot(np.less(b, 2.5))), "float32"));
+    const before = wasmFusedStats.calls;
+    sameBits(jit(mask)(a, b).toTypedArray(), mask(a, b).toTypedArray(), "mask");
+    expect(wasmFusedStats.calls).toBe(before + 1);
+    const biasGrad = (g: ArrayBase, h: ArrayBase) => np.sum(np.multiply(g, np.astype(np.greater(h, 0), "float32")), 0);
+    const [g, h] = [data([300, 257], 13, false), data([300, 257], 14, false)];
+    close(jit(biasGrad)(g, h).toTypedArray(), biasGrad(g, h).toTypedArray(), 1e-6, "bias gradient", np.sum(np.abs(g), 0).toTypedArray());
+    expect(wasmFusedStats.calls).toBe(before + 2);
   });
 
   it("float64 groups keep the JS backend and agree", () => {

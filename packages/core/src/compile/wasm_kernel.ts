@@ -3,14 +3,16 @@
  * the group's domain seen as `[rows, cols]`, four lanes per step (f32x4), with one masked
  * step for a row's last 1-3 elements:
  * - members: add, sub, mul, div, max, min, neg, abs, sqrt, square, integer_pow, the
- *   comparisons (as lane masks) and `select_n` on them or on a bool scalar, and the float32
- *   math of kernels/wasm/unary.ts (exp, log, tanh, logistic, sin, cos: the same emitted code
- *   the eager kernels run, so the same ulp bounds);
+ *   comparisons (as lane masks), and/or/not of masks, a mask converted to float32 (1.0 or
+ *   0.0, a relu's derivative), `select_n` on a mask or a bool scalar, and the float32 math of
+ *   kernels/wasm/unary.ts (exp, log, tanh, logistic, sin, cos: the same emitted code the
+ *   eager kernels run, so the same ulp bounds);
  * - operands: contiguous arrays over the domain, scalars, per-row values (`x[:, None]`) and
  *   per-column values (`b[None, :]`, a bias), from outside the group or through its
  *   broadcasts;
  * - reductions (sum, max, min) over the trailing axes (all axes, or the last ones as in a
- *   softmax): one value per row, accumulated in float64 for sums, written without any
+ *   softmax: one value per row, in float64 registers for sums) or over the leading axes (a
+ *   bias gradient: one float64 accumulator per column, in memory), written without any
  *   intermediate array; elementwise outputs of the same group come out of the same pass
  *   (a value and its gradient).
  *
@@ -47,6 +49,8 @@ type Cmp = "gt" | "ge" | "lt" | "le" | "eq" | "ne";
 const UNARY = new Set<string>(["neg", "abs", "sqrt", "square", ...SIMD_UNARY_OPS]);
 const BINARY = new Set<string>(["add", "sub", "mul", "div", "max", "min"]);
 const COMPARE = new Set<string>(["gt", "ge", "lt", "le", "eq", "ne"]);
+/** Ops on lane masks (bool values): and, or, not, and a mask's conversion to float32 1.0 / 0.0. */
+type MaskOp = "and" | "or" | "not" | "mask2f";
 
 /** How an operand is read at domain index (row, col). */
 type Access = "full" | "scalar" | "row" | "col";
@@ -54,7 +58,7 @@ type Access = "full" | "scalar" | "row" | "col";
 /** One step of the generated body: a member's op over earlier values (value indices) or literals. */
 type Arg = number | { lit: number };
 type Step =
-  | { op: Op1 | Op2 | Cmp; args: Arg[] }
+  | { op: Op1 | Op2 | Cmp | MaskOp; args: Arg[] }
   | { op: "pow"; y: number; args: Arg[] }
   /** `select_n(pred, c0, c1)`: pred ? c1 : c0, pred a lane mask. */
   | { op: "select"; args: Arg[] };
@@ -62,6 +66,8 @@ type Step =
 interface Plan {
   rows: number;
   cols: number;
+  /** What the reductions reduce: each row (the trailing axes) or each column (the leading axes). */
+  reduceOver: "rows" | "cols" | null;
   /** Values 0..loads-1: one per distinct (input, access); inputs index the JS kernel's inputs. */
   loads: { input: number; access: Access; bool: boolean }[];
   steps: Step[];
@@ -102,10 +108,20 @@ const planOf = (g: FusionGroup, inputs: readonly Var[], outputs: readonly Var[],
   const domain = g.domain;
   const rank = domain.length;
   const reduce = g.reduceAxes ?? [];
-  // Reduced axes must be the trailing ones (size-1 axes aside): the view splits before them.
-  const kept = [...domain.keys()].filter((d) => !reduce.includes(d));
-  if (reduce.length && kept.some((d) => domain[d] !== 1 && reduce.some((a) => a < d && domain[a] !== 1))) return null;
-  const splits = reduce.length ? [Math.max(0, ...kept.filter((d) => domain[d] !== 1).map((d) => d + 1))] : [...Array(rank + 1).keys()];
+  // Reduced axes must be the trailing ones or the leading ones (size-1 axes aside): the view splits between them and the kept ones.
+  const kept = [...domain.keys()].filter((d) => !reduce.includes(d) && domain[d] !== 1);
+  const reduced = reduce.filter((d) => domain[d] !== 1);
+  let reduceOver: Plan["reduceOver"] = null;
+  let splits = [...Array(rank + 1).keys()];
+  if (reduce.length) {
+    if (reduced.every((a) => kept.every((d) => d < a))) {
+      reduceOver = "rows";
+      splits = [Math.max(0, ...kept.map((d) => d + 1))];
+    } else if (reduced.every((a) => kept.every((d) => a < d))) {
+      reduceOver = "cols";
+      splits = [Math.max(0, ...reduced.map((d) => d + 1))];
+    } else return null;
+  }
   const accessed: { v: Var; strides: number[] }[] = [];
   const directLoads = new Map<Var, number[]>();
   const produced = new Set<Var>(g.members.flatMap((m) => m.eqn.outputs));
@@ -187,6 +203,19 @@ const planOf = (g: FusionGroup, inputs: readonly Var[], outputs: readonly Var[],
     if (name === "select_n") {
       if (args.length !== 3 || !isMask(args[0]!) || out.aval.dtype !== "float32" || m.eqn.inputs.slice(1).some((c) => c.aval.dtype !== "float32")) return null;
       raw.push({ op: "select", args });
+    } else if (name === "convert_element_type" && out.aval.dtype === "float32" && (f32In || isMask(args[0]!))) {
+      if (f32In) {
+        value.set(out, args[0]!);
+        continue;
+      }
+      raw.push({ op: "mask2f", args });
+      value.set(out, { step: raw.length - 1 });
+      continue;
+    } else if ((name === "and" || name === "or" || name === "not") && out.aval.dtype === "bool" && args.every(isMask)) {
+      mask.add(raw.length);
+      raw.push({ op: name, args });
+      value.set(out, { step: raw.length - 1 });
+      continue;
     } else if (COMPARE.has(name)) {
       if (!f32In || args.length !== 2) return null;
       mask.add(raw.length);
@@ -212,11 +241,11 @@ const planOf = (g: FusionGroup, inputs: readonly Var[], outputs: readonly Var[],
     const r = value.get(v);
     if (!r || "lit" in r || v.aval.dtype !== "float32" || isMask(r)) return null;
     const red = reduceOf.get(v) ?? null;
-    // An elementwise output covers the domain; a reduction's, the rows.
-    if (red ? v.aval.size !== rows : v.aval.size !== rows * cols) return null;
+    // An elementwise output covers the domain; a reduction's, the rows or the columns.
+    if (red ? v.aval.size !== (reduceOver === "cols" ? cols : rows) : v.aval.size !== rows * cols) return null;
     outs.push({ value: num(r) as number, reduce: red });
   }
-  return { rows, cols, loads, steps, outputs: outs, math };
+  return { rows, cols, reduceOver, loads, steps, outputs: outs, math };
 };
 
 /** i8x16.shuffle lanes moving a vector's high 8 bytes to its low half. */
@@ -228,6 +257,16 @@ const emitStep = (f: FunctionBuilder, s: Step, a: Local[], t: Local[], bad: Loca
   switch (s.op) {
     case "select":
       f.get(z).get(y).get(x).op("v128.bitselect");
+      return;
+    case "and":
+    case "or":
+      f.get(x).get(y).op(`v128.${s.op}`);
+      return;
+    case "not":
+      f.get(x).op("v128.not");
+      return;
+    case "mask2f":
+      f.get(x).f32x4(1).op("v128.and");
       return;
     case "square":
       f.get(x).get(x).op("f32x4.mul");
@@ -349,7 +388,22 @@ const buildModule = (p: Plan, nIn: number, nOut: number, shared: boolean): Modul
           const ident = r.op === "sum" ? 0 : r.op === "max" ? -Infinity : Infinity;
           if (tail) f.get(v).f32x4(ident).get(tailMask).op("v128.bitselect").set(t[0]!);
           const x = tail ? t[0]! : v;
-          if (r.op === "sum") {
+          if (p.reduceOver === "cols") {
+            // Per-column float64 accumulators in memory: red + 8 (index (cols + 4) + column).
+            const addr = () => f.get(red).i32(r.index * (p.cols + 4) * 8).op("i32.add").get(j).i32(1).op("i32.shl").op("i32.add");
+            const [val, acc] = [t[1]!, t[2]!];
+            for (const half of [0, 1]) {
+              f.get(x);
+              if (half) f.get(x).shuffle(HIGH_HALF);
+              f.op("f64x2.promote_low_f32x4").set(val);
+              addr();
+              f.load("v128.load", half * 16, 0).set(acc);
+              addr();
+              if (r.op === "sum") f.get(acc).get(val).op("f64x2.add");
+              else f.get(val).get(acc).get(val).get(acc).op(r.op === "max" ? "f64x2.gt" : "f64x2.lt").get(val).get(val).op("f64x2.ne").op("v128.or").op("v128.bitselect");
+              f.store("v128.store", half * 16, 0);
+            }
+          } else if (r.op === "sum") {
             f.get(r.lo).get(x).op("f64x2.promote_low_f32x4").op("f64x2.add").set(r.lo);
             f.get(r.hi).get(x).get(x).shuffle(HIGH_HALF).op("f64x2.promote_low_f32x4").op("f64x2.add").set(r.hi);
           } else {
@@ -386,7 +440,7 @@ const buildModule = (p: Plan, nIn: number, nOut: number, shared: boolean): Modul
         if (ld.access === "row") f.get(ptrs[ld.input]!).get(row).i32(2).op("i32.shl").op("i32.add").load("v128.load32_splat").set(vals[k]!);
       });
       for (const r of reds) {
-        if (!r) continue;
+        if (!r || p.reduceOver === "cols") continue;
         if (r.op === "sum") f.f64x2(0).set(r.lo).f64x2(0).set(r.hi);
         else f.f32x4(r.op === "max" ? -Infinity : Infinity).set(r.lo);
       }
@@ -395,7 +449,7 @@ const buildModule = (p: Plan, nIn: number, nOut: number, shared: boolean): Modul
       f.get(rem).if(() => body(true));
       p.outputs.forEach((o, k) => {
         const r = reds[k];
-        if (!r) return;
+        if (!r || p.reduceOver === "cols") return;
         const at = () => f.get(red).i32(r.index * p.rows).get(row).op("i32.add").i32(3).op("i32.shl").op("i32.add");
         if (r.op === "sum") {
           at();
@@ -445,7 +499,9 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
   let run: RunFn;
   let id: string;
   // Worker jobs carry at most MAX_ARGS arguments: a group with more operands runs on one thread.
-  const parallel = size >= PARALLEL_MIN && inputs.length + outputs.length + 6 <= MAX_ARGS && kernelMemory().shared;
+  const overColsBytes = plan.reduceOver === "cols" ? plan.outputs.filter((o) => o.reduce).length * (plan.cols + 4) * 8 : 0;
+  // (Per-column partial reductions take 8 bytes a column per thread: very wide ones stay on one thread.)
+  const parallel = size >= PARALLEL_MIN && inputs.length + outputs.length + 6 <= MAX_ARGS && kernelMemory().shared && overColsBytes * 66 <= 1 << 24;
   try {
     const { memory, shared } = kernelMemory();
     const key = `${shared}|${inputs.length}|${outputs.length}|${JSON.stringify(plan)}`;
@@ -468,6 +524,10 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
   const lengths = inputs.map((_, k) => Math.max(0, ...plan.loads.filter((l) => l.input === k).map((l) => inputLength(plan, l.access))));
   // The rows split across threads when there are enough, else the columns (each part then has its own partial reductions).
   const byRows = rows > 1;
+  const overCols = plan.reduceOver === "cols";
+  // Float64s of partial reductions per part: per row, or per column (with 4 of slack for the masked step).
+  const block = overCols ? nRed * (cols + 4) : nRed * rows;
+  const identity = plan.outputs.filter((o) => o.reduce).map((o) => (o.reduce === "sum" ? 0 : o.reduce === "max" ? -Infinity : Infinity));
   return (ins, outs) => {
     arena.reset();
     const at: number[] = [];
@@ -475,7 +535,7 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
     for (let k = 0; k < nIn; k++) at.push(arena.alloc((lengths[k]! + 4) * 4));
     for (let k = 0; k < outs.length; k++) at.push(plan.outputs[k]!.reduce ? 0 : arena.alloc((rows * cols + 4) * 4));
     const maxParts = parallel ? 66 : 1; // the pool has at most 64 workers, plus the calling thread
-    const red = nRed ? arena.alloc(maxParts * nRed * rows * 8 + 8) : 0;
+    const red = nRed ? arena.alloc(maxParts * block * 8 + 8) : 0;
     const flags = arena.alloc(maxParts * 4);
     if (at.some((a) => a < 0) || red < 0 || flags < 0) return false;
     const { f32, u8, i32 } = views();
@@ -488,15 +548,17 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
     let parts = 1;
     const argsOf = (p: number, n: number): number[] => {
       parts = n;
+      const own = red + p * block * 8;
+      if (overCols) identity.forEach((x, r) => views().f64.fill(x, own / 8 + r * (cols + 4), own / 8 + (r + 1) * (cols + 4)));
       if (byRows) {
         const lo = Math.floor((p * rows) / n);
         const hi = Math.floor(((p + 1) * rows) / n);
-        return [...at, lo, hi, 0, cols, red, flags + 4 * p];
+        return [...at, lo, hi, 0, cols, overCols ? own : red, flags + 4 * p];
       }
       const vecs = Math.ceil(cols / 4);
       const lo = Math.min(cols, Math.floor((p * vecs) / n) * 4);
       const hi = p === n - 1 ? cols : Math.min(cols, Math.floor(((p + 1) * vecs) / n) * 4);
-      return [...at, 0, rows, lo, hi, red + p * nRed * rows * 8, flags + 4 * p];
+      return [...at, 0, rows, lo, hi, own, flags + 4 * p];
     };
     if (!parallel) run(...argsOf(0, 1));
     else parallelFor("fused", id, "run", argsOf, (args) => run(...args));
@@ -511,12 +573,13 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
         out.set(mem.f32.subarray(at[nIn + k]! / 4, at[nIn + k]! / 4 + rows * cols));
         continue;
       }
-      // Combine the parts' partial results per row (in part order, so results do not depend on timing).
+      // Combine the parts' partial results per row or column (in part order, so results do not depend on timing).
       const f64 = mem.f64;
-      for (let row = 0; row < rows; row++) {
-        let acc = f64[red / 8 + r * rows + row]!;
-        for (let p = 1; p < (byRows ? 1 : parts); p++) {
-          const x = f64[red / 8 + p * nRed * rows + r * rows + row]!;
+      const [count, stride] = overCols ? [cols, cols + 4] : [rows, rows];
+      for (let row = 0; row < count; row++) {
+        let acc = f64[red / 8 + r * stride + row]!;
+        for (let p = 1; p < (byRows && !overCols ? 1 : parts); p++) {
+          const x = f64[red / 8 + p * block + r * stride + row]!;
           if (o.reduce === "sum") acc += x;
           else if (o.reduce === "max" ? x > acc || x !== x : x < acc || x !== x) acc = x;
         }
