@@ -43,6 +43,8 @@ export const transforms: Record<string, (f: Fn, x: ArrayBase) => unknown> = {
   vmap: (f, x) => vmap(f)(np.stack([x, np.negative(x)])),
 };
 
+const gc = (globalThis as { gc?: () => void }).gc;
+
 const main = () => {
   const argv = process.argv.slice(2);
   const opt = (name: string) => {
@@ -63,6 +65,9 @@ const main = () => {
         const f = nested(nest, d);
         t(f, x); // warm-up
         const times = Array.from({ length: repeats }, () => {
+          // A collection of the garbage earlier samples left (run with --expose-gc) would
+          // land in whichever sample triggers it, more often in the longer, deeper ones.
+          gc?.();
           const t0 = performance.now();
           t(f, x);
           return performance.now() - t0;
