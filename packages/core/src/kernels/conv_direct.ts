@@ -183,14 +183,34 @@ export const convDirect = (
   if (lhsAt < 0 || padAt < 0 || rhsAt < 0 || tableAt < 0 || outAt < 0 || counterAt < 0) return null;
   const v = views();
   const mem = es === 4 ? v.f32 : v.f64;
-  mem.set(lhs as Float32Array, lhsAt / es);
-  // The padded planes, in the input's plane order (negative padding crops).
-  moves.pad_planes(lhsAt, padAt, planes, inPlane * es, pPlane * es, s.inH, s.inW * es, P0, P1 * es, s.padH, s.padW * es);
-  // Padded plane of canonical (b, c), in bytes from padAt.
+  // Padded plane of canonical (b, c), in bytes from padAt (the padded copy keeps the input's plane order).
   const padPlane = (b: number, c: number) => ((b * lhsStrides[0] + c * lhsStrides[1]) / Math.max(1, inPlane)) * pPlane * es;
   const inChan = (lhsStrides[1] / Math.max(1, inPlane)) * pPlane * es;
+  /** Copies input planes [p0, p1) into the kernel memory and pads them (negative padding crops). */
+  const stagePlanes = (p0: number, p1: number) => {
+    const m = es === 4 ? views().f32 : views().f64;
+    m.set((lhs as Float32Array).subarray(p0 * inPlane, p1 * inPlane), lhsAt / es + p0 * inPlane);
+    moves.pad_planes(lhsAt + p0 * inPlane * es, padAt + p0 * pPlane * es, p1 - p0, inPlane * es, pPlane * es, s.inH, s.inW * es, P0, P1 * es, s.padH, s.padW * es);
+  };
 
   const table = v.i32.subarray(tableAt / 4, tableAt / 4 + units * 4);
+  const out = typedArrayFor(outDType, outLen);
+  const copyOut = (from: number, to: number) => {
+    const m = es === 4 ? views().f32 : views().f64;
+    out.set(m.subarray(outAt / es + from, outAt / es + to), from);
+  };
+  const parallel = 2 * outLen * I * win >= PARALLEL_MIN_FLOPS && units >= 2;
+  // The work runs in chunks of units, one parallel call each. In call k the calling thread
+  // first stages chunk k + 1's inputs and copies chunk k - 1's outputs, then claims units of
+  // chunk k with the workers: the copies in and out overlap the computation.
+  let chunks = 1;
+  let unitBound = (k: number) => (k === 0 ? 0 : units);
+  let stageIn = (k: number) => {
+    if (k === 0) stagePlanes(0, planes);
+  };
+  let stageOut = (k: number) => {
+    if (k === chunks - 1) copyOut(0, outLen);
+  };
   let shared: number[];
   if (kind === "rows") {
     // Weights per (group, block) as [i][kh][kw][o in block], blocks one after another.
@@ -205,6 +225,7 @@ export const convDirect = (
         for (let i = 0; i < I; i++) for (let q = 0; q < win; q++) for (let o = 0; o < n; o++) w[at++] = rhs[(o0 + o) * rhsStrides[0] + i * rhsStrides[1] + q]!;
       }
     }
+    // Units image by image: chunks are image ranges.
     let u = 0;
     for (let b = 0; b < g.batch; b++) {
       for (let grp = 0; grp < groups; grp++) {
@@ -218,11 +239,22 @@ export const convDirect = (
       }
     }
     shared = [I, inChan, outStrides[1] * es, s.outW * es, s.outH, s.outW];
+    const imagesIn = lhsStrides[0] === g.inFeatures * inPlane;
+    const imagesOut = outStrides[0] === g.outFeatures * s.outH * s.outW;
+    if (parallel && (imagesIn || imagesOut)) {
+      chunks = Math.min(CHUNKS, g.batch);
+      const image = (k: number) => Math.floor((k * g.batch) / chunks);
+      unitBound = (k) => image(k) * groups * blocks;
+      if (imagesIn) stageIn = (k) => stagePlanes(image(k) * g.inFeatures, image(k + 1) * g.inFeatures);
+      const perImage = g.outFeatures * s.outH * s.outW;
+      if (imagesOut) stageOut = (k) => copyOut(image(k) * perImage, image(k + 1) * perImage);
+    }
   } else {
-    mem.set(rhs as Float32Array, rhsAt / es);
+    // Units block by block: chunks are output-channel ranges, whose window planes are staged
+    // per chunk when they are contiguous for each input feature (or for all of them).
     let u = 0;
-    for (let b = 0; b < g.batch; b++) {
-      for (let ob = 0; ob < blocks; ob++, u++) {
+    for (let ob = 0; ob < blocks; ob++) {
+      for (let b = 0; b < g.batch; b++, u++) {
         table[4 * u] = padAt + padPlane(b, 0);
         table[4 * u + 1] = rhsAt + ob * blk.ob * rhsStrides[0] * es;
         table[4 * u + 2] = outAt + (b * outStrides[0] + ob * blk.ob * outStrides[1]) * es;
@@ -230,37 +262,44 @@ export const convDirect = (
       }
     }
     shared = [I, inChan, rhsStrides[1] * es, rhsStrides[0] * es, outStrides[1] * es, s.outW * es, s.outH, s.outW, s.winH];
-  }
-  const flops = 2 * outLen * I * win;
-  const out = typedArrayFor(outDType, outLen);
-  const copyOut = (from: number, to: number) => {
-    const m = es === 4 ? views().f32 : views().f64;
-    out.set(m.subarray(outAt / es + from, outAt / es + to), from);
-  };
-  const imagePlanes = g.outFeatures * s.outH * s.outW;
-  if (flops < PARALLEL_MIN_FLOPS || units < 2) {
-    mod.fns.run(tableAt, 0, units, ...shared);
-    copyOut(0, outLen);
-  } else if (outStrides[0] !== imagePlanes || g.batch < 2) {
-    parallelFor(OP, mod.id, "run", (p, parts) => [tableAt, Math.floor((p * units) / parts), Math.floor(((p + 1) * units) / parts), ...shared], (args) => mod.fns.run(...(args as [number, number, number])));
-    copyOut(0, outLen);
-  } else {
-    // Images in chunks, one parallel call each; the calling thread first copies the previous
-    // chunk's output (images are contiguous in the output) and then claims units with the
-    // workers, so the copy out overlaps the computation.
-    const chunks = Math.min(CHUNKS, g.batch);
-    const unitsPerImage = units / g.batch;
-    const bound = (k: number) => Math.floor((k * g.batch) / chunks);
-    for (let k = 0; k < chunks; k++) {
-      const counter = counterAt + 64 * k;
-      views().i32[counter / 4] = bound(k) * unitsPerImage;
-      const end = bound(k + 1) * unitsPerImage;
-      parallelFor(OP, mod.id, "claim", () => [tableAt, counter, end, ...shared], (args) => {
-        if (k > 0) copyOut(bound(k - 1) * imagePlanes, bound(k) * imagePlanes);
-        mod.fns.claim(...(args as [number, number, number]));
-      });
+    const [rsO, rsI] = rhsStrides;
+    const stageRhs = (o0: number, o1: number) => {
+      const m = es === 4 ? views().f32 : views().f64;
+      const r = rhs as Float32Array;
+      if (rsO === win) for (let i = 0; i < I; i++) m.set(r.subarray(i * rsI + o0 * win, i * rsI + o1 * win), rhsAt / es + i * rsI + o0 * win);
+      else if (rsI === win && rsO === I * win) m.set(r.subarray(o0 * rsO, o1 * rsO), rhsAt / es + o0 * rsO);
+      else if (o0 === 0) m.set(r, rhsAt / es);
+    };
+    const o = (ob: number) => Math.min(g.outFeatures, ob * blk.ob);
+    if (parallel && (rsO === win || (rsI === win && rsO === I * win))) {
+      chunks = Math.min(CHUNKS, blocks);
+      const block = (k: number) => Math.floor((k * blocks) / chunks);
+      unitBound = (k) => block(k) * g.batch;
+      stageIn = (k) => {
+        if (k === 0) stagePlanes(0, planes);
+        stageRhs(o(block(k)), o(block(k + 1)));
+      };
+    } else {
+      stageIn = (k) => {
+        if (k !== 0) return;
+        stagePlanes(0, planes);
+        stageRhs(0, g.outFeatures);
+      };
     }
-    copyOut(bound(chunks - 1) * imagePlanes, outLen);
   }
+  stageIn(0);
+  for (let k = 0; k < chunks; k++) {
+    const counter = counterAt + 64 * k;
+    views().i32[counter / 4] = unitBound(k);
+    const args = [tableAt, counter, unitBound(k + 1), ...shared];
+    const here = () => {
+      if (k + 1 < chunks) stageIn(k + 1);
+      if (k > 0) stageOut(k - 1);
+      mod.fns.claim(...(args as [number, number, number]));
+    };
+    if (parallel) parallelFor(OP, mod.id, "claim", () => args, here);
+    else here();
+  }
+  stageOut(chunks - 1);
   return out;
 };
