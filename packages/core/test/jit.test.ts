@@ -150,6 +150,34 @@ describe("the jit cache", () => {
     expect(info).toMatchObject({ hits: 4, misses: 2, size: 2, maxSize: 64 });
     expect(info.retraces.map((r) => r.reason)).toEqual(["first call", "argument 0 is f32[4], was f32[3]"]);
   });
+  it("a repeated call with arrays of the same shapes and dtypes takes the fast path and still notices any change", () => {
+    let traces = 0;
+    const f = jit((x: V, y: V) => {
+      traces++;
+      return np.add(np.multiply(x, 2), y);
+    });
+    const [a, b] = [np.array([1, 2, 3], { dtype: "float32" }), np.array([1, 1, 1], { dtype: "float32" })];
+    const a64 = np.array([1, 2, 3], { dtype: "float64" });
+    const a2 = np.array([[1, 2, 3]], { dtype: "float32" });
+    const runs: [V, V, number[][] | number[], string][] = [
+      [a, b, [3, 5, 7], "float32"],
+      [a, b, [3, 5, 7], "float32"],
+      [a64, b, [3, 5, 7], "float64"],
+      [a, b, [3, 5, 7], "float32"],
+      [a2, b, [[3, 5, 7]], "float32"],
+      [b, a, [3, 4, 5], "float32"],
+    ];
+    for (const [x, y, want, dtype] of runs) {
+      const r = f(x, y) as NDArray;
+      expect(r.toArray()).toEqual(want);
+      expect(r.dtype).toBe(dtype);
+    }
+    expect(traces).toBe(3);
+    expect(f.cacheInfo()).toMatchObject({ hits: 3, misses: 3 });
+    f.clearCache();
+    expect((f(a, b) as NDArray).toArray()).toEqual([3, 5, 7]);
+    expect(traces).toBe(4);
+  });
   it("keys on dtype, weak type, pytree structure and static values; reports why", () => {
     const f = jit((p: V, n: number, mode: string) => (mode === "double" ? np.multiply(np.multiply(p.w, n), 2) : np.multiply(p.w, n)), { staticArgnums: [2] });
     const w = np.ones([2]);
