@@ -535,7 +535,9 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
     for (let k = 0; k < nIn; k++) at.push(arena.alloc((lengths[k]! + 4) * 4));
     for (let k = 0; k < outs.length; k++) at.push(plan.outputs[k]!.reduce ? 0 : arena.alloc((rows * cols + 4) * 4));
     const maxParts = parallel ? 66 : 1; // the pool has at most 64 workers, plus the calling thread
-    const red = nRed ? arena.alloc(maxParts * block * 8 + 8) : 0;
+    // Parts splitting the rows of per-row reductions write disjoint rows of one block; other splits have a block each.
+    const blocks = byRows && !overCols ? 1 : maxParts;
+    const red = nRed ? arena.alloc(blocks * block * 8 + 8) : 0;
     const flags = arena.alloc(maxParts * 4);
     if (at.some((a) => a < 0) || red < 0 || flags < 0) return false;
     const { f32, u8, i32 } = views();
