@@ -195,6 +195,17 @@ describe("jit: Wasm fused kernels with math and reductions", () => {
     expect(wasmFusedStats.calls).toBe(before + 2);
   });
 
+  it("sin and cos of one value share their reduction in one kernel and equal eager bit for bit", () => {
+    setKernelPath("auto");
+    const f = (x: ArrayBase) => [np.multiply(np.sin(x), np.cos(x)), np.cos(np.multiply(x, 3)), np.add(np.sin(np.multiply(x, 3)), np.cos(x))];
+    const x = data([3, 1001], 21, false);
+    const want = f(x);
+    const before = wasmFusedStats.calls;
+    const got = jit(f)(x);
+    expect(wasmFusedStats.calls).toBe(before + 1);
+    got.forEach((g, k) => sameBits(g.toTypedArray(), want[k]!.toTypedArray(), `output ${k}`));
+  });
+
   it("float64 groups keep the JS backend and agree", () => {
     setKernelPath("auto");
     const f = (x: ArrayBase) => np.sum(np.tanh(np.multiply(x, 0.5)), -1);

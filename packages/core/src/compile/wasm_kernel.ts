@@ -32,7 +32,7 @@ import type { FunctionBuilder, Local, PlainOp } from "../kernels/wasm/builder.js
 import { ModuleBuilder } from "../kernels/wasm/builder.js";
 import { MAX_PAGES, arena, kernelMemory, kernelPath, views } from "../kernels/wasm/runtime.js";
 import { MAX_ARGS, parallelFor, shareModule } from "../kernels/wasm/threads.js";
-import { MATH_SCRATCH, type SimdUnaryOp, SIMD_UNARY_OPS, emitUnaryF32 } from "../kernels/wasm/unary.js";
+import { MATH_SCRATCH, type SimdUnaryOp, SIMD_UNARY_OPS, emitSinCosPairF32, emitUnaryF32 } from "../kernels/wasm/unary.js";
 import type { FusionGroup } from "./fusion.js";
 import { isVar } from "./passes/rewrite.js";
 
@@ -344,6 +344,16 @@ const buildModule = (p: Plan, nIn: number, nOut: number, shared: boolean): Modul
     const rem = f.local("i32");
     const tailMask = f.local("v128");
     const nLoads = p.loads.length;
+    // Steps computing sin and cos of the same operand, paired both ways.
+    const pairs = new Map<number, number>();
+    p.steps.forEach((s, k) => {
+      if (s.op !== "sin" || pairs.has(k)) return;
+      const j = p.steps.findIndex((u, jj) => u.op === "cos" && !pairs.has(jj) && JSON.stringify(u.args) === JSON.stringify(s.args));
+      if (j >= 0) {
+        pairs.set(k, j);
+        pairs.set(j, k);
+      }
+    });
     const vals = Array.from({ length: nLoads + p.steps.length }, () => f.local("v128"));
     const t = Array.from({ length: MATH_SCRATCH + 1 }, () => f.local("v128"));
     let nRed = 0;
@@ -377,6 +387,16 @@ const buildModule = (p: Plan, nIn: number, nOut: number, shared: boolean): Modul
         else if (ld.access === "col") f.get(ptr).get(j).op("i32.add").load("v128.load", 0, 0).set(vals[k]!);
       });
       p.steps.forEach((s, k) => {
+        const partner = pairs.get(k);
+        if (partner !== undefined) {
+          // sin and cos of one value: one reduction, both results (the partner step is then skipped).
+          if (partner < k) return;
+          const v = t[MATH_SCRATCH]!;
+          f.get(argLocals[k]![0]!).set(v);
+          const [sinAt, cosAt] = s.op === "sin" ? [k, partner] : [partner, k];
+          emitSinCosPairF32(f, v, t, bad, vals[nLoads + sinAt]!, vals[nLoads + cosAt]!);
+          return;
+        }
         emitStep(f, s, argLocals[k]!, t, bad);
         f.set(vals[nLoads + k]!);
       });

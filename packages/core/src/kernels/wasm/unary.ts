@@ -125,11 +125,33 @@ const PIO2_LO = 6.07710050650619224932e-11; // pi/2 - PIO2_HI (fdlibm's pio2_1t)
  * the quadrant by one). Lanes with |x| > TRIG_LIMIT are or-ed into `bad` when given.
  */
 const emitSinCosF32 = (op: "sin" | "cos", f: FunctionBuilder, v: Local, t: Local[], bad?: Local): void => {
+  const [lo, hi] = t as [Local, Local];
+  sinCos(f, v, t, bad, [{ op, dest: null }]);
+  f.get(lo).get(hi).shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+};
+
+/**
+ * Emits sin(v) into local `sinOut` and cos(v) into `cosOut`, sharing the argument reduction
+ * and both polynomials (a fused group computing both, as a derivative of sin does).
+ */
+export const emitSinCosPairF32 = (f: FunctionBuilder, v: Local, t: Local[], bad: Local | undefined, sinOut: Local, cosOut: Local): void => {
+  sinCos(f, v, t, bad, [
+    { op: "sin", dest: sinOut },
+    { op: "cos", dest: cosOut },
+  ]);
+};
+
+/**
+ * The shared body: per float64 half, the reduction and both polynomials, then per wanted op
+ * the quadrant's pick and sign, demoted to float32: into the half's own local (dest null,
+ * one op) or assembled into `dest`.
+ */
+const sinCos = (f: FunctionBuilder, v: Local, t: Local[], bad: Local | undefined, outs: { op: "sin" | "cos"; dest: Local | null }[]): void => {
   const [lo, hi, n, r, z, s, c, q] = t as [Local, Local, Local, Local, Local, Local, Local, Local];
   if (bad) f.get(bad).get(v).op("f32x4.abs").f32x4(TRIG_LIMIT).op("f32x4.gt").op("v128.or").set(bad);
   f.get(v).op("f64x2.promote_low_f32x4").set(lo);
   f.get(v).get(v).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7]).op("f64x2.promote_low_f32x4").set(hi);
-  for (const h of [lo, hi]) {
+  [lo, hi].forEach((h, half) => {
     f.get(h).f64x2(TWO_OVER_PI).op("f64x2.mul").op("f64x2.nearest").set(n);
     f.get(h).get(n).f64x2(PIO2_HI).op("f64x2.mul").op("f64x2.sub").get(n).f64x2(PIO2_LO).op("f64x2.mul").op("f64x2.sub").set(r);
     f.get(r).get(r).op("f64x2.mul").set(z);
@@ -143,15 +165,21 @@ const emitSinCosF32 = (op: "sin" | "cos", f: FunctionBuilder, v: Local, t: Local
     f.f64x2(cc[5]!);
     for (let i = 4; i >= 0; i--) f.get(z).op("f64x2.mul").f64x2(cc[i]!).op("f64x2.add");
     f.get(z).op("f64x2.mul").f64x2(1).op("f64x2.add").set(c);
-    // Quadrant q = n (+1 for cos) mod 4: odd picks cos r, q >= 2 negates.
-    if (op === "cos") f.get(n).f64x2(1).op("f64x2.add").set(n);
-    f.get(n).f64x2(0.5).op("f64x2.mul").set(q);
-    f.get(c).get(s).get(q).get(q).op("f64x2.floor").op("f64x2.ne").op("v128.bitselect").set(s);
-    f.get(n).f64x2(0.25).op("f64x2.mul").set(q);
-    f.get(s).op("f64x2.neg").get(s).get(q).get(q).op("f64x2.floor").op("f64x2.sub").f64x2(0.5).op("f64x2.ge").op("v128.bitselect");
-    f.op("f32x4.demote_f64x2_zero").set(h);
-  }
-  f.get(lo).get(hi).shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+    for (const o of outs) {
+      // Quadrant m = n (+1 for cos) mod 4: odd picks cos r, m >= 2 negates (r and z are free now).
+      f.get(n);
+      if (o.op === "cos") f.f64x2(1).op("f64x2.add");
+      f.set(r);
+      f.get(r).f64x2(0.5).op("f64x2.mul").set(q);
+      f.get(c).get(s).get(q).get(q).op("f64x2.floor").op("f64x2.ne").op("v128.bitselect").set(z);
+      f.get(r).f64x2(0.25).op("f64x2.mul").set(q);
+      f.get(z).op("f64x2.neg").get(z).get(q).get(q).op("f64x2.floor").op("f64x2.sub").f64x2(0.5).op("f64x2.ge").op("v128.bitselect");
+      f.op("f32x4.demote_f64x2_zero");
+      if (!o.dest) f.set(h);
+      else if (half === 0) f.set(o.dest);
+      else f.set(z).get(o.dest).get(z).shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]).set(o.dest);
+    }
+  });
 };
 
 /**
