@@ -184,31 +184,28 @@ const check = (c: Case) => {
   }
 };
 
+/** Runs `check` on one thread over `numRuns` random cases and asserts that more than ten of
+ * them really took the `kind` kernel (so the property cannot pass on the GEMM fallback alone). */
+const checkCases = (cases: typeof rowsCase, kind: "rows" | "window", numRuns: number): void => {
+  setThreads(1);
+  let direct = 0;
+  fc.assert(
+    fc.property(cases, (c) => {
+      if (directKind(geometryOf(c), c.dtype) === kind) direct++;
+      check(c);
+    }),
+    { numRuns },
+  );
+  expect(direct).toBeGreaterThan(10);
+};
+
 describe("direct convolution kernels", () => {
   it("the rows kernel (vectorised across output positions) matches a float64 loop: layouts, groups, dilation, negative padding, 1-D and 2-D", () => {
-    setThreads(1);
-    let direct = 0;
-    fc.assert(
-      fc.property(rowsCase, (c) => {
-        if (directKind(geometryOf(c), c.dtype) === "rows") direct++;
-        check(c);
-      }),
-      { numRuns: 60 },
-    );
-    expect(direct).toBeGreaterThan(10);
+    checkCases(rowsCase, "rows", 60);
   });
 
   it("the window kernel (vectorised across window positions, masked tails) matches a float64 loop", () => {
-    setThreads(1);
-    let direct = 0;
-    fc.assert(
-      fc.property(windowCase, (c) => {
-        if (directKind(geometryOf(c), c.dtype) === "window") direct++;
-        check(c);
-      }),
-      { numRuns: 40 },
-    );
-    expect(direct).toBeGreaterThan(10);
+    checkCases(windowCase, "window", 40);
   });
 
   it("splits across two threads with the same bits as one thread (forward, input and kernel gradient of a W7-like convolution)", async () => {
