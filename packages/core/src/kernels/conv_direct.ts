@@ -11,7 +11,7 @@
  * group and output-channel block) carries every base address.
  *
  * Two loops (see `wasm/conv_direct.ts`): `rows`, vectorised across output positions, for
- * windows of at most {@link MAX_UNROLLED_WINDOW} elements (forward passes, input
+ * windows of at most {@link MAX_ROWS_WINDOW} elements (forward passes, input
  * gradients); `window`, vectorised across window positions, for windows at least a vector
  * wide with few outputs (kernel gradients). Anything else returns null and the caller
  * takes the im2col + GEMM path.
@@ -27,8 +27,8 @@ import { arena, demote, kernelMemory, kernelPath, views, warnFallback } from "./
 /** Element strides of the two leading canonical axes; the spatial axes follow, contiguous and in order. */
 export type PlaneStrides = readonly [number, number];
 
-/** The largest window the rows kernel unrolls. */
-export const MAX_UNROLLED_WINDOW = 49;
+/** The largest window the rows loop takes: larger ones are kernel gradients (the window loop or im2col + GEMM). */
+export const MAX_ROWS_WINDOW = 49;
 
 const OP = "conv_general_dilated";
 
@@ -109,21 +109,22 @@ export const directKind = (g: ConvGeometry, outDType: DType): "rows" | "window" 
   // Many channels on both sides: the GEMM's packed, cache-blocked operands win there (measured
   // on 256 -> 256 channels, 3x3, 8x8: 30 ms against 39 ms for the rows loop).
   const Og = g.outFeatures / g.featureGroups;
-  if (s.winH * s.winW <= MAX_UNROLLED_WINDOW && s.outW >= L && g.kernelInFeatures * s.winH * s.winW * Og <= MAX_ROWS_WORK) return "rows";
+  if (s.winH * s.winW <= MAX_ROWS_WINDOW && s.outW >= L && g.kernelInFeatures * s.winH * s.winW * Og <= MAX_ROWS_WORK) return "rows";
   if (g.featureGroups === 1 && g.rhsDilation.every((d) => d === 1) && s.winW >= L) return "window";
   return null;
 };
 
 /**
- * Register blocks: OB·XV accumulators + XV inputs + 1 splat (rows), OB·PX + PX + 1 (window),
- * at most 15. Rows prefer 2 channels × 4 vectors (measured a little ahead of 4 × 2 on W7 and
- * a LeNet first layer, both on the plain-SIMD path, where every block runs at the multiply
- * and add ports' limit and what differs is loads and loop overhead).
+ * Register blocks: OB·XV accumulators + XV inputs + 1 splat + 1 product (rows), OB·PX + PX + 1
+ * (window), at most 15. Rows take 4 channels × 2 vectors where there are 4 channels (W7 on one
+ * thread, plain SIMD: 1.38 ms, against 1.44 ms for 2 × 4 and 1.55 ms for 5 × 2): each step
+ * loads 2 input vectors and 4 weights for 8 multiply-adds, and a block of 2 vectors wastes
+ * less of a row whose width is not a multiple of the block.
  */
 const rowsBlock = (outChannels: number, outW: number, L: number): { ob: number; xv: number } => {
   const fit = (ob: number, xv: number) => ({ ob, xv: Math.max(1, Math.min(xv, Math.floor(outW / L))) });
   if (outChannels <= 3) return fit(outChannels, [6, 4, 3][outChannels - 1]!);
-  return outW >= 4 * L ? fit(2, 4) : fit(4, 2);
+  return fit(4, 2);
 };
 const windowBlock = (outChannels: number, outW: number): { ob: number; px: number } => {
   const px = Math.min(3, outW);
@@ -167,7 +168,7 @@ export const convDirect = (
   const units = g.batch * groups * blocks;
   const spec =
     kind === "rows"
-      ? { es, winH: s.winH, winW: s.winW, dilH: s.dilH, dilW: s.dilW, rowLen: P1, ob: blk.ob, obRem, xv: (blk as { xv: number }).xv }
+      ? { es, rowLen: P1, ob: blk.ob, obRem, xv: (blk as { xv: number }).xv }
       : { es, winW: s.winW, rowLen: P1, ob: blk.ob, obRem, px: (blk as { px: number }).px };
   const mod = runFor(kind, spec as Omit<RowsSpec, "fused">);
   if (!mod) return null;
@@ -178,9 +179,10 @@ export const convDirect = (
   const rhsLen = kind === "rows" ? g.outFeatures * I * win : rhs.length;
   const rhsAt = arena.alloc(rhsLen * es + 16);
   const tableAt = arena.alloc(units * 16);
+  const tapsAt = kind === "rows" ? arena.alloc(I * win * 4) : 0;
   const outAt = arena.alloc(outLen * es);
   const counterAt = arena.alloc(64 * CHUNKS);
-  if (lhsAt < 0 || padAt < 0 || rhsAt < 0 || tableAt < 0 || outAt < 0 || counterAt < 0) return null;
+  if (lhsAt < 0 || padAt < 0 || rhsAt < 0 || tableAt < 0 || tapsAt < 0 || outAt < 0 || counterAt < 0) return null;
   const v = views();
   const mem = es === 4 ? v.f32 : v.f64;
   // Padded plane of canonical (b, c), in bytes from padAt (the padded copy keeps the input's plane order).
@@ -238,7 +240,11 @@ export const convDirect = (
         }
       }
     }
-    shared = [I, inChan, outStrides[1] * es, s.outW * es, s.outH, s.outW];
+    // The taps (i, kh, kw) as byte offsets from a unit's input base, in the weights' order.
+    const taps = v.i32.subarray(tapsAt / 4, tapsAt / 4 + I * win);
+    let t = 0;
+    for (let i = 0; i < I; i++) for (let kh = 0; kh < s.winH; kh++) for (let kw = 0; kw < s.winW; kw++) taps[t++] = i * inChan + (kh * s.dilH * P1 + kw * s.dilW) * es;
+    shared = [tapsAt, tapsAt + I * win * 4, outStrides[1] * es, s.outW * es, s.outH, s.outW];
     const imagesIn = lhsStrides[0] === g.inFeatures * inPlane;
     const imagesOut = outStrides[0] === g.outFeatures * s.outH * s.outW;
     if (parallel && (imagesIn || imagesOut)) {
