@@ -4,8 +4,8 @@
  * tracers. Traces nest: an op always records into the innermost active trace, and values
  * of enclosing traces (or concrete arrays) that it reads become constvars of that trace.
  */
-import { ArrayBase, NDArray, bufferOf } from "./array.js";
-import type { ShapedArray } from "./dtype.js";
+import { ArrayBase, NDArray, bufferOf, fromBuffer } from "./array.js";
+import { type ShapedArray, typedArrayFor } from "./dtype.js";
 import { ConcretizationError, SourceInfo, UnexpectedTracerError, ValueError, captureSource } from "./errors.js";
 import { debugFlags } from "./config.js";
 import { type Atom, type DerivedFrom, Eqn, Jaxpr, Literal, Var } from "./ir/jaxpr.js";
@@ -24,6 +24,8 @@ export class Tracer extends ArrayBase {
     /** The primitive that produced it, or null for a traced argument. */
     readonly producer: string | null,
     readonly source: SourceInfo | null,
+    /** The equation that produced it (null for a traced argument), for rules that look one step back. */
+    readonly eqn: Eqn | null = null,
   ) {
     super();
   }
@@ -116,8 +118,9 @@ export class JaxprTrace {
     );
     const source = ambientSource ?? captureSource();
     const outs = outAvals.map((a) => new Var(a));
-    this.eqns.push(new Eqn(prim, atoms, params, outs, source, ambientDerived));
-    return outs.map((v) => new Tracer(this, v, prim.name, source));
+    const eqn = new Eqn(prim, atoms, params, outs, source, ambientDerived);
+    this.eqns.push(eqn);
+    return outs.map((v) => new Tracer(this, v, prim.name, source, eqn));
   }
 
   /** Closes the trace into a jaxpr whose outputs are `outs`. */
@@ -126,6 +129,26 @@ export class JaxprTrace {
     return new Jaxpr(this.constvars.slice(), this.consts.slice(), this.invars.slice(), this.eqns.slice(), outAtoms);
   }
 }
+
+/**
+ * The equation that produced `x` in the innermost active trace, with its inputs as values
+ * of that trace, or null (a concrete array, an argument, or a value of another trace).
+ * Rules use it to see through a producer, e.g. to multiply by a scalar instead of by its
+ * broadcast.
+ */
+export const producerOf = (x: ArrayBase): { eqn: Eqn; inputs: ArrayBase[] } | null => {
+  if (!(x instanceof Tracer) || !x.eqn || x.trace !== current) return null;
+  const t = x.trace;
+  const inputs = x.eqn.inputs.map((a): ArrayBase => {
+    if (a instanceof Literal) {
+      const b = typedArrayFor(a.aval.dtype, 1);
+      b[0] = a.value;
+      return fromBuffer(b, [], a.aval.dtype);
+    }
+    return new Tracer(t, a, null, null);
+  });
+  return { eqn: x.eqn, inputs };
+};
 
 const escapedTracer = (x: Tracer): UnexpectedTracerError =>
   new UnexpectedTracerError(

@@ -69,6 +69,8 @@ export const transposeKernel = (src: TypedArray, shape: Shape, perm: readonly nu
 /** broadcast_in_dim: input axis k lands on output axis `dims[k]`. */
 export const broadcastInDimKernel = (src: TypedArray, shape: Shape, outShape: Shape, dims: readonly number[], dtype: DType): TypedArray => {
   const out = typedArrayFor(dtype, sizeOf(outShape));
+  // One value everywhere (a scalar's broadcast, e.g. the seed of a backward pass): one fill.
+  if (src.length === 1) return out.fill(src[0]!);
   const inStrides = stridesOf(shape);
   const srcStrides = new Array<number>(outShape.length).fill(0);
   dims.forEach((d, k) => {

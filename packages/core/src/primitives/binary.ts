@@ -9,7 +9,7 @@ import { UndefinedPrimal } from "../ir/primitive.js";
 import { ALL_DTYPES, FLOATS, NUMERIC, scalarLike } from "./common.js";
 import { bitwiseAnd, eq, selectN } from "./compare.js";
 import { binaryPrimitive, scalarBinaryKernel, tangentTo, unbroadcast } from "./elementwise.js";
-import { convertElementType } from "./structural.js";
+import { broadcastOperand, convertElementType } from "./structural.js";
 import { abs, floor, log, neg, sign } from "./unary.js";
 
 const isLinear = (x: unknown): x is UndefinedPrimal => x instanceof UndefinedPrimal;
@@ -18,6 +18,16 @@ const k = (x: ArrayBase, v: number) => scalarLike(x, v);
 /** Sum of two possibly-zero tangents, broadcast to `shape`. */
 export const addTangents = (a: MaybeZero, b: MaybeZero, shape: readonly number[]): MaybeZero =>
   a && b ? tangentTo(add(a, b), shape) : tangentTo(a ?? b, shape);
+
+/**
+ * `ct`, or the smaller operand it was broadcast from when the other factor already has
+ * `ct`'s shape (so the product keeps that shape): the backward pass of `sum(x * g)` then
+ * multiplies `g` by a scalar, instead of building and reading an array of ones.
+ */
+const compactCotangent = (ct: ArrayBase, other: ArrayBase): ArrayBase => {
+  if (other.ndim !== ct.ndim || !other.shape.every((d, i) => d === ct.shape[i])) return ct;
+  return broadcastOperand(ct) ?? ct;
+};
 
 // ---------------------------------------------------------------- arithmetic
 
@@ -53,6 +63,7 @@ export const [mulP, mul] = binaryPrimitive({
   name: "mul",
   expr: (d) => (d === "int32" ? "Math.imul(a, b)" : "a * b"),
   dtypes: NUMERIC,
+  unit: 1,
   jvp: ([x, y], [tx, ty]) => {
     const out = mul(x!, y!);
     return [[out], [addTangents(tx && mul(tx, y!), ty && mul(x!, ty), out.shape)]];
@@ -61,8 +72,8 @@ export const [mulP, mul] = binaryPrimitive({
     if (!ct) return [null, null];
     if (isLinear(x) && isLinear(y)) throw new Error("mul: transpose needs one non-linear operand");
     return [
-      isLinear(x) ? unbroadcast(mul(ct, y as ArrayBase), x.aval.shape) : null,
-      isLinear(y) ? unbroadcast(mul(x as ArrayBase, ct), y.aval.shape) : null,
+      isLinear(x) ? unbroadcast(mul(compactCotangent(ct, y as ArrayBase), y as ArrayBase), x.aval.shape) : null,
+      isLinear(y) ? unbroadcast(mul(x as ArrayBase, compactCotangent(ct, x as ArrayBase)), y.aval.shape) : null,
     ];
   },
 });
@@ -80,7 +91,7 @@ export const [divP, div] = binaryPrimitive({
   },
   transpose: ([ct], [x, y]) => {
     if (isLinear(y)) throw new Error("div: transpose is linear in the numerator only");
-    return [ct && isLinear(x) ? unbroadcast(div(ct, y as ArrayBase), x.aval.shape) : null, null];
+    return [ct && isLinear(x) ? unbroadcast(div(compactCotangent(ct, y as ArrayBase), y as ArrayBase), x.aval.shape) : null, null];
   },
 });
 

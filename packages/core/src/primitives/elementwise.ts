@@ -3,7 +3,7 @@
  * primitive maker per arity, the shared broadcasting batch rule and `unbroadcast`, which
  * transpose rules use to sum a cotangent back to an input's shape.
  */
-import { type ArrayBase, bufferOf, fromBuffer } from "../array.js";
+import { type ArrayBase, type NDArray, bufferOf, fromBuffer } from "../array.js";
 import { type DType, ShapedArray, type TypedArray, typedArrayFor } from "../dtype.js";
 import { type BatchRule, type JvpRule, type Params, type Primitive, type TransposeRule, definePrimitive } from "../ir/primitive.js";
 import { type BinaryKernel, type UnaryKernel, binaryKernel, broadcastCopy, unaryKernel } from "../kernels/elementwise.js";
@@ -172,7 +172,21 @@ export interface BinarySpec {
   transpose?: TransposeRule;
   /** The derivative is zero everywhere it exists (comparisons): the jvp gives a zero tangent. */
   zeroDerivative?: boolean;
+  /**
+   * A value `u` with `op(u, a) = op(a, u) = a` exactly for every `a` (1 for mul): a one-element
+   * operand holding it leaves the other operand as it is, when that has the output's shape.
+   */
+  unit?: number;
 }
+
+/** The operand an op with `unit` returns unchanged, or null (see {@link BinarySpec.unit}). */
+const unitOperand = (x: NDArray, y: NDArray, shape: Shape, unit: number): NDArray | null => {
+  const full = (a: NDArray) => a.ndim === shape.length && a.shape.every((d, i) => d === shape[i]);
+  const isUnit = (a: NDArray) => a.size === 1 && bufferOf(a)[0] === unit;
+  if (isUnit(x) && full(y)) return y;
+  if (isUnit(y) && full(x)) return x;
+  return null;
+};
 
 /** Defines a binary elementwise primitive with NumPy broadcasting; inputs share a dtype. */
 export const binaryPrimitive = (spec: BinarySpec): [Primitive, (x: ArrayBase, y: ArrayBase) => ArrayBase] => {
@@ -191,6 +205,8 @@ export const binaryPrimitive = (spec: BinarySpec): [Primitive, (x: ArrayBase, y:
     },
     impl: ([x, y]) => {
       const shape = broadcastAll(spec.name, [x!.aval, y!.aval]);
+      const same = spec.unit === undefined ? null : unitOperand(x!, y!, shape, spec.unit);
+      if (same) return [same];
       const od = outDType(x!.dtype);
       const out = typedArrayFor(od, sizeOf(shape));
       kernelFor(x!.dtype, {})(bufferOf(x!), x!.shape, bufferOf(y!), y!.shape, out, shape);

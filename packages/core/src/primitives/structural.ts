@@ -9,7 +9,7 @@ import { AxisError, ShapeError, ValueError } from "../errors.js";
 import { definePrimitive } from "../ir/primitive.js";
 import { broadcastInDimKernel, transposeKernel } from "../kernels/layout.js";
 import { type Shape, shapeStr, sizeOf } from "../shape.js";
-import { bind1 } from "../trace.js";
+import { bind1, producerOf } from "../trace.js";
 import { scalar } from "./common.js";
 import { reduceSum } from "./reduce.js";
 
@@ -57,6 +57,21 @@ export const broadcastInDimP = definePrimitive<BroadcastInDimParams>({
 
 export const broadcastInDim = (x: ArrayBase, shape: Shape, broadcastDimensions: readonly number[]): ArrayBase =>
   bind1(broadcastInDimP, [x], { shape: shape.slice(), broadcast_dimensions: broadcastDimensions.slice() });
+
+/**
+ * When the traced `x` is a broadcast_in_dim of an operand that NumPy broadcasting would
+ * stretch to `x` the same way (its axes the trailing ones), that operand; else null. A
+ * binary op may then take the small operand instead: the transpose of a sum seeds a
+ * cotangent broadcast from a scalar, and multiplying by that scalar costs no array of ones.
+ */
+export const broadcastOperand = (x: ArrayBase): ArrayBase | null => {
+  const p = producerOf(x);
+  if (!p || p.eqn.primitive !== broadcastInDimP) return null;
+  const src = p.inputs[0]!;
+  const { broadcast_dimensions: dims } = p.eqn.params as unknown as BroadcastInDimParams;
+  const lead = x.ndim - src.ndim;
+  return dims.every((d, k) => d === lead + k) ? src : null;
+};
 
 /** NumPy-style broadcast of `x` to `shape` (trailing axes aligned). */
 export const broadcastTo = (x: ArrayBase, shape: Shape): ArrayBase => {

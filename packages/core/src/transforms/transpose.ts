@@ -12,6 +12,7 @@ import { add } from "../primitives/binary.js";
 import { scalar } from "../primitives/common.js";
 import { convertElementType, zerosOf } from "../primitives/structural.js";
 import { bind, derivedVia, traceToJaxpr, withOrigin } from "../trace.js";
+import { dce } from "./dce.js";
 import { maskKey, memoOnJaxpr } from "./memo.js";
 
 const isVar = (a: Atom): a is Var => !("value" in a);
@@ -80,12 +81,15 @@ export const transposeJaxpr: (jaxpr: Jaxpr, linear: readonly boolean[]) => Jaxpr
   const nonlinAvals = jaxpr.inAvals.filter((_, i) => !linear[i]);
   const linAvals = jaxpr.inAvals.filter((_, i) => linear[i]);
   const nn = nonlinAvals.length;
-  return traceToJaxpr(
-    (...args) => {
-      const cts = backwardPass(jaxpr, linear, args.slice(0, nn), args.slice(nn));
-      return cts.map((c, i) => c ?? zerosOf(linAvals[i]!));
-    },
-    [...nonlinAvals, ...jaxpr.outAvals],
-    "rewrite",
+  // DCE: a rule that read through a producer (mul by a broadcast's scalar) leaves it unread.
+  return dce(
+    traceToJaxpr(
+      (...args) => {
+        const cts = backwardPass(jaxpr, linear, args.slice(0, nn), args.slice(nn));
+        return cts.map((c, i) => c ?? zerosOf(linAvals[i]!));
+      },
+      [...nonlinAvals, ...jaxpr.outAvals],
+      "rewrite",
+    ),
   );
 }, maskKey);
