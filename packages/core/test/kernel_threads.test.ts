@@ -8,10 +8,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { KernelError, type NDArray, ValueError, lax, np } from "@cotangent/core";
+import { KernelError, type NDArray, ValueError, jit, lax, np } from "@cotangent/core";
 import { setKernelPath } from "../src/kernels/wasm/runtime.js";
-import { activeThreads, injectWorkerFault, setThreads, threadsReady } from "../src/kernels/wasm/threads.js";
+import { activeThreads, injectWorkerFault, lastCallWorkers, setThreads, threadsReady } from "../src/kernels/wasm/threads.js";
 import { rng, sizeOf } from "./reference_util.js";
 
 const randArray = (shape: number[], seed: number, dtype: "float32" | "float64"): NDArray => {
@@ -103,6 +104,55 @@ describe("kernel threads", () => {
       expect(Array.from((np.matmul(a, a) as NDArray).toTypedArray())).toEqual(Array.from(want));
     }
   });
+
+  it("a worker that wakes late is not waited for (its share runs here, and it joins later calls without disturbing them); one that joined is", async () => {
+    setThreads(2);
+    await threadsReady();
+    setKernelPath("simd");
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const wide = np.linspace(-3, 3, 200_003) as NDArray;
+    const fused = jit((x: NDArray) => np.sum(np.tanh(np.add(np.multiply(x, 0.5), 0.1))));
+    const x = randArray([8, 3, 32, 32], 5, "float32");
+    const w = randArray([32, 3, 3, 3], 6, "float32");
+    // One op of each way of splitting work: chunks (GEMM), parts (unary map, fused jit
+    // kernel) and a cooperative kernel that claims its own units (convolution).
+    const ops: Record<string, (m: number) => NDArray> = {
+      gemm: (m) => np.matmul(randArray([m, 96], m, "float32"), randArray([96, 130], m + 1, "float32")) as NDArray,
+      tanh: () => np.tanh(wide) as NDArray,
+      fused: () => fused(wide) as NDArray,
+      conv: () => lax.convGeneralDilated(x, w, [1, 1], "SAME") as NDArray,
+    };
+    const names = Object.keys(ops);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ op: fc.constantFrom(...names), m: fc.integer({ min: 100, max: 300 }), fault: fc.constantFrom("late", "slow", null) }), { minLength: 1, maxLength: 6 }), async (calls) => {
+        setThreads(1);
+        const wants = calls.map(({ op, m }) => ops[op]!(m).toTypedArray());
+        setThreads(2);
+        await threadsReady();
+        // Back to back, so a late worker wakes into the calls that follow its own.
+        for (const [i, { op, m, fault }] of calls.entries()) {
+          const want = wants[i]!;
+          if (fault) injectWorkerFault(fault, 30);
+          const got = ops[op]!(m).toTypedArray();
+          // A late worker was still asleep when the call returned: it stayed out. A slow one
+          // held a piece, and the call waited for it. (A convolution makes several calls.)
+          if (fault && op !== "conv") expect(lastCallWorkers()[0]).toBe(fault === "late" ? 0 : 1);
+          expect(Array.from(got)).toEqual(Array.from(want));
+        }
+        await sleep(40);
+      }),
+      { numRuns: 8 },
+    );
+    // Awake again, the worker takes part in calls.
+    const a = randArray([256, 256], 9, "float32");
+    let joined = false;
+    for (let i = 0; i < 50 && !joined; i++) {
+      np.matmul(a, a);
+      joined = lastCallWorkers()[0] === 1;
+      if (!joined) await sleep(5);
+    }
+    expect(joined).toBe(true);
+  }, 60_000);
 
   it("a script that runs threaded kernels exits by itself (workers are unref'd)", async () => {
     const { build } = await import("esbuild");

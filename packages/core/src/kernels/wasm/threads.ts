@@ -7,13 +7,18 @@
  * only in Node. A worker holds an instance of every kernel module (posted to it as a compiled
  * `WebAssembly.Module`) over the same shared `WebAssembly.Memory` as the main thread.
  *
- * A parallel kernel call posts one job per worker, runs its own share on the calling thread,
- * then waits on a shared counter (`Atomics.wait` in Node; a spin on `Atomics.load` on a
- * browser's main thread, where waiting is not allowed). Kernels stay synchronous for the
- * caller. Workers are `unref`'d: they never keep a Node process alive. A worker that throws
- * or exits mid-job marks its slot, so the call fails with an error naming the op instead of
- * hanging. With no `SharedArrayBuffer` (a page that is not cross-origin isolated), or before
- * the pool has started, kernels run on the calling thread only.
+ * A parallel kernel call opens one job in shared memory, wakes every worker, and takes work
+ * itself: chunks of a range, or whole parts, claimed one at a time from a shared counter by
+ * whichever thread is free. When the calling thread has claimed the last piece it closes the
+ * job and waits only for the workers that joined it (`Atomics.wait` in Node; a spin on
+ * `Atomics.load` on a browser's main thread, where waiting is not allowed). A worker that
+ * wakes late, after the job closed, stays out of it: the call never waits for a thread that
+ * has not started, so a worker descheduled by the OS (a busy machine, or the engine's own
+ * garbage-collector and compiler threads on a small one) costs the call nothing. Kernels stay
+ * synchronous for the caller. Workers are `unref`'d: they never keep a Node process alive. A
+ * worker that throws or exits mid-job marks its slot, so the call fails with an error naming
+ * the op instead of hanging. With no `SharedArrayBuffer` (a page that is not cross-origin
+ * isolated), or before the pool has started, kernels run on the calling thread only.
  */
 import { KernelError, ValueError } from "../../errors.js";
 import { kernelMemory } from "./runtime.js";
@@ -21,71 +26,102 @@ import { kernelMemory } from "./runtime.js";
 /**
  * Layout of the shared control words (an Int32Array): the calling thread and the workers
  * talk through these, not through messages, on the hot path.
+ *
+ * Joining is a handshake on OPEN and ACTIVE (sequentially consistent atomics): a worker adds
+ * itself to ACTIVE, then reads OPEN; the calling thread clears OPEN, then reads ACTIVE. Either
+ * the worker is counted before the caller looks (and is waited for), or it sees the job
+ * closed (and leaves without touching it). The job description is written before OPEN is set
+ * and not again until ACTIVE is back to zero, so a worker that joined reads a stable job.
  */
-const DONE = 0; // jobs finished in the current call
-const CHUNK = 1; // next chunk of a chunked call, taken with Atomics.add by every thread
-const STATUS = 2; // + w: status of worker w (0 running, 1 done, 2 threw, 3 exited)
-const MAIL = 66; // + w: bumped by the calling thread to hand worker w a job (Node)
-const JOB = 130; // + w * JOB_WORDS: worker w's job [function index, argument count, chunk total, chunk size]
-const JOB_WORDS = 4;
-const CTRL_WORDS = JOB + 64 * JOB_WORDS;
-/** Arguments per job (float64, so any number passes exactly); worker w's start at w * MAX_ARGS. */
+const ACTIVE = 0; // workers inside the open job
+const CHUNK = 1; // next chunk (or part) of the open job, taken with Atomics.add by every thread
+const OPEN = 2; // 1 while a job is open: a worker may join only then
+const STATUS = 3; // + w: what worker w did in the last job (0 nothing, 1 ran, 2 threw, 3 exited)
+const MAIL = 67; // + w: bumped by the calling thread to wake worker w (Node)
+const JOB = 131; // the open job: [function index, parts (0: chunked), chunk total, chunk size, fault, fault ms, spare 0]
+const ARGC = 138; // + p: argument count of part p (chunked jobs: part 0 holds the arguments)
+/** Most threads a pool has (the calling one and 64 workers). */
+const MAX_PARTS = 65;
+const CTRL_WORDS = ARGC + MAX_PARTS;
+/** Arguments per part (float64, so any number passes exactly); part p's start at p * MAX_ARGS. */
 export const MAX_ARGS = 128;
 
+/** Test faults, by code in the job's fault word (applied by worker 0). */
+const FAULT_CODES = { throw: 1, exit: 2, late: 3, slow: 4 } as const;
+
 /**
- * The worker's whole program: receive modules, then run jobs and report through \`ctrl\`.
- * In Node a worker, once started, blocks in \`Atomics.wait\` on its mailbox word and takes its
+ * The worker's whole program: receive modules, then join jobs and report through \`ctrl\`.
+ * In Node a worker, once started, blocks in \`Atomics.wait\` on its mailbox word and reads the
  * job from shared memory: a message would cost a trip through both event loops per kernel
  * call (tens of microseconds, more on a busy machine), about a tenth of a 128x256x256 GEMM.
  * Modules and function names still arrive as messages, read synchronously with
- * \`receiveMessageOnPort\` when a job comes. A browser worker gets every job as a message.
- * A chunked job's last two arguments are a range [lo, hi): every thread takes chunks of
- * \`size\` from a shared counter until \`total\` is covered, so a thread that starts late or
- * is descheduled does less of the work instead of holding everyone up.
+ * \`receiveMessageOnPort\` when woken. A browser worker is woken by a message instead.
+ * A chunked job's last two arguments are a range [lo, hi) of \`size\`; a job of parts runs
+ * part p with its own arguments. Either way each piece is claimed from CHUNK, so a thread
+ * that starts late or is descheduled does less of the work instead of holding everyone up.
  */
 const WORKER_SOURCE = `
 const isNode = typeof self === "undefined";
 const wt = isNode ? require("node:worker_threads") : null;
 const port = isNode ? wt.parentPort : self;
-const DONE = ${DONE}, CHUNK = ${CHUNK}, STATUS = ${STATUS}, MAIL = ${MAIL}, JOB = ${JOB}, JOB_WORDS = ${JOB_WORDS}, MAX_ARGS = ${MAX_ARGS};
-let memory, ctrl, args, slot, seen = 0;
+const ACTIVE = ${ACTIVE}, CHUNK = ${CHUNK}, OPEN = ${OPEN}, STATUS = ${STATUS}, MAIL = ${MAIL}, JOB = ${JOB}, ARGC = ${ARGC}, MAX_ARGS = ${MAX_ARGS};
+let memory, ctrl, args, slot, seen = 0, active = false;
 const modules = new Map();
 const fns = [];
-const finish = (status) => {
-  Atomics.store(ctrl, STATUS + slot, status);
-  Atomics.add(ctrl, DONE, 1);
-  Atomics.notify(ctrl, DONE);
+const leave = () => {
+  active = false;
+  Atomics.sub(ctrl, ACTIVE, 1);
+  Atomics.notify(ctrl, ACTIVE);
 };
-if (isNode) process.on("exit", () => { if (ctrl && Atomics.load(ctrl, STATUS + slot) === 0) finish(3); else if (ctrl) Atomics.store(ctrl, STATUS + slot, 3); });
-const run = (fnIndex, a, total, size, fault) => {
-  if (fault === "exit") { if (isNode) process.exit(1); else { finish(3); self.close(); } return; }
+if (isNode) process.on("exit", () => { if (!ctrl) return; Atomics.store(ctrl, STATUS + slot, 3); if (active) leave(); });
+const argsOf = (p) => Array.from(args.subarray(p * MAX_ARGS, p * MAX_ARGS + ctrl[ARGC + p]));
+const take = () => {
+  const fault = slot === 0 ? ctrl[JOB + 4] : 0;
+  if (fault === 3) Atomics.wait(ctrl, JOB + 6, 0, ctrl[JOB + 5]);
+  active = true;
+  Atomics.add(ctrl, ACTIVE, 1);
+  if (Atomics.load(ctrl, OPEN) !== 1) return leave();
+  let status = 1;
   try {
-    if (fault === "throw") throw new Error("injected fault");
-    const [id, name] = fns[fnIndex];
+    if (fault === 2) {
+      if (isNode) process.exit(1);
+      Atomics.store(ctrl, STATUS + slot, 3);
+      leave();
+      self.close();
+      return;
+    }
+    if (fault === 1) throw new Error("injected fault");
+    const [id, name] = fns[ctrl[JOB]];
     const f = modules.get(id)[name];
-    if (size > 0) {
-      for (;;) {
-        const lo = Atomics.add(ctrl, CHUNK, 1) * size;
-        if (lo >= total) break;
-        f(...a, lo, Math.min(total, lo + size));
-      }
-    } else f(...a);
-    finish(1);
+    const parts = ctrl[JOB + 1], total = ctrl[JOB + 2], size = ctrl[JOB + 3];
+    let slow = fault === 4;
+    const claim = () => {
+      const piece = Atomics.add(ctrl, CHUNK, 1);
+      if (slow) Atomics.wait(ctrl, JOB + 6, 0, ctrl[JOB + 5]);
+      slow = false;
+      return piece;
+    };
+    if (parts > 0) {
+      for (let p; (p = claim()) < parts; ) f(...argsOf(p));
+    } else {
+      const a = argsOf(0);
+      for (let lo; (lo = claim() * size) < total; ) f(...a, lo, Math.min(total, lo + size));
+    }
   } catch (e) {
-    finish(2);
+    status = 2;
   }
+  Atomics.store(ctrl, STATUS + slot, status);
+  leave();
 };
+const drain = () => { for (let m; (m = wt.receiveMessageOnPort(port)); ) onMessage(m.message); };
 const serve = () => {
   for (;;) {
     Atomics.wait(ctrl, MAIL + slot, seen);
     const mail = Atomics.load(ctrl, MAIL + slot);
     if (mail === seen) continue;
     seen = mail;
-    for (let m; (m = wt.receiveMessageOnPort(port)); ) onMessage(m.message);
-    const j = JOB + slot * JOB_WORDS;
-    const fault = ctrl[j] < 0 ? (ctrl[j] === -1 ? "throw" : "exit") : undefined;
-    const a = Array.from(args.subarray(slot * MAX_ARGS, slot * MAX_ARGS + ctrl[j + 1]));
-    run(fault ? 0 : ctrl[j], a, ctrl[j + 2], ctrl[j + 3], fault);
+    drain();
+    take();
   }
 };
 const onMessage = (msg) => {
@@ -96,7 +132,7 @@ const onMessage = (msg) => {
   }
   if (msg.type === "module") { modules.set(msg.id, new WebAssembly.Instance(msg.module, { env: { memory } }).exports); return; }
   if (msg.type === "fn") { fns[msg.index] = [msg.id, msg.fn]; return; }
-  if (msg.type === "call") run(msg.fn, msg.args, msg.total, msg.size, msg.fault);
+  if (msg.type === "call") take();
 };
 if (isNode) port.on("message", onMessage); else self.onmessage = (e) => onMessage(e.data);
 `;
@@ -128,8 +164,9 @@ const functionIndex = new Map<string, number>();
 /** The control words (layout above) and the job arguments, shared with every worker. */
 let ctrl: Int32Array | undefined;
 let jobArgs: Float64Array | undefined;
-/** A fault to inject into the next job of worker 0 (tests). */
-let injectFault: "throw" | "exit" | undefined;
+/** A fault to inject into the next job of worker 0 (tests), and how late it joins for "late". */
+let injectFault: keyof typeof FAULT_CODES | undefined;
+let lateMs = 0;
 
 /**
  * Sets how many threads kernels use, counting the calling thread (1 = no workers). The default
@@ -159,10 +196,18 @@ export const activeThreads = (): number => (ctrl ? workers.length + 1 : 1);
 /** Resolves when the pool has started, with the number of threads in effect. */
 export const threadsReady = (): Promise<number> => startPool();
 
-/** Test hook: the next parallel call's first worker throws or exits mid-job. */
-export const injectWorkerFault = (fault: "throw" | "exit"): void => {
+/**
+ * Test hook: the next parallel call's first worker throws or exits mid-job, (`"late"`) wakes
+ * `ms` milliseconds late, after the call has finished without it, or (`"slow"`) takes a piece
+ * of the work and sleeps `ms` milliseconds before doing it.
+ */
+export const injectWorkerFault = (fault: keyof typeof FAULT_CODES, ms = 200): void => {
   injectFault = fault;
+  lateMs = ms;
 };
+
+/** Test hook: which workers took part in the last parallel call (status 1 ran, 2 threw, 3 exited; 0 stayed out). */
+export const lastCallWorkers = (): number[] => (ctrl ? workers.map((_, w) => Atomics.load(ctrl!, STATUS + w)) : []);
 
 /** Starts a worker and sends it `init` (the shared memory, the control words, its slot). */
 const spawn = async (init: unknown): Promise<AnyWorker> => {
@@ -204,9 +249,9 @@ const startPool = (): Promise<number> => {
     const want = Math.max(0, (desired ?? cores) - 1);
     if (!ctrl || !jobArgs) {
       ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL_WORDS));
-      jobArgs = new Float64Array(new SharedArrayBuffer(8 * 64 * MAX_ARGS));
+      jobArgs = new Float64Array(new SharedArrayBuffer(8 * MAX_PARTS * MAX_ARGS));
     }
-    while (workers.length < Math.min(want, 64)) {
+    while (workers.length < Math.min(want, MAX_PARTS - 1)) {
       const slot = workers.length;
       const w = await spawn({ type: "init", memory, ctrl: ctrl.buffer, args: jobArgs.buffer, slot, mail: Atomics.load(ctrl, MAIL + slot) });
       if (gen !== generation) {
@@ -253,40 +298,59 @@ const indexOf = (id: string, fn: string): number => {
   return index;
 };
 
-/** One worker's part of a call: its arguments, and the chunking of a chunked call (size 0: none). */
+/**
+ * One call's work as the workers see it: `parts` argument lists (part p runs as
+ * `fn(...parts[p])`), or a range [0, total) in chunks of `size` (`fn(...parts[0], lo, hi)`).
+ */
 interface Job {
-  args: number[];
+  parts: number[][];
+  chunked: boolean;
   total: number;
   size: number;
 }
 
 /**
- * Runs a kernel call on the workers and the calling thread: `jobOf(w)` is worker w's part,
- * `here` the calling thread's. Returns when every part is done; a worker that threw or
- * exited makes it a {@link KernelError} naming `op`.
+ * Runs a kernel call on the calling thread (`here`, which claims pieces from CHUNK like the
+ * workers do) and on the workers that wake in time to join. Returns when `here` is done and
+ * every worker that joined has left; a worker that threw or exited makes it a
+ * {@link KernelError} naming `op`. `firstPiece` is where claiming starts (1 when part 0 is
+ * the calling thread's own and never claimed).
  */
-const launch = (op: string, id: string, fn: string, n: number, c: Int32Array, argv: Float64Array, jobOf: (w: number) => Job, here: () => void): void => {
+const launch = (op: string, id: string, fn: string, n: number, c: Int32Array, argv: Float64Array, job: Job, firstPiece: number, here: () => void): void => {
   const index = indexOf(id, fn);
-  Atomics.store(c, DONE, 0);
-  Atomics.store(c, CHUNK, 0);
+  // No worker is inside a job now: the previous call waited for ACTIVE to drop to zero.
+  Atomics.store(c, CHUNK, firstPiece);
   for (let w = 0; w < n - 1; w++) Atomics.store(c, STATUS + w, 0);
+  const fault = injectFault;
+  injectFault = undefined;
+  c[JOB] = index;
+  c[JOB + 1] = job.chunked ? 0 : job.parts.length;
+  c[JOB + 2] = job.total;
+  c[JOB + 3] = job.size;
+  c[JOB + 4] = fault ? FAULT_CODES[fault] : 0;
+  c[JOB + 5] = lateMs;
+  c[JOB + 6] = 0;
+  job.parts.forEach((args, p) => {
+    c[ARGC + p] = args.length;
+    argv.set(args, p * MAX_ARGS);
+  });
+  Atomics.store(c, OPEN, 1);
   for (let w = 0; w < n - 1; w++) {
-    const { args, total, size } = jobOf(w);
-    const fault = w === 0 ? injectFault : undefined;
     if (isNode) {
-      const j = JOB + w * JOB_WORDS;
-      c[j] = fault === "throw" ? -1 : fault === "exit" ? -2 : index;
-      c[j + 1] = args.length;
-      c[j + 2] = total;
-      c[j + 3] = size;
-      argv.set(args, w * MAX_ARGS);
       Atomics.add(c, MAIL + w, 1);
       Atomics.notify(c, MAIL + w, 1);
-    } else workers[w]!.postMessage({ type: "call", fn: index, args, total, size, fault });
+    } else workers[w]!.postMessage({ type: "call" });
   }
-  injectFault = undefined;
-  here();
-  waitFor(c, n - 1);
+  // An injected throw or exit must happen inside this call: wait for worker 0 to meet it; a
+  // slow worker 0 must hold a piece while the rest is done here: wait until it has claimed one.
+  if (fault === "throw" || fault === "exit") waitWhile(c, STATUS, 0);
+  if (fault === "slow") waitWhile(c, CHUNK, firstPiece);
+  try {
+    here();
+  } finally {
+    Atomics.store(c, OPEN, 0);
+    for (let a; (a = Atomics.load(c, ACTIVE)) !== 0; ) waitWhile(c, ACTIVE, a);
+  }
   const bad: number[] = [];
   let exited = false;
   for (let w = 0; w < n - 1; w++) {
@@ -312,10 +376,13 @@ const threadsFor = (id: string): number => {
 };
 
 /**
- * Splits one kernel call into `parts` = the number of threads available now: part 0 runs on
- * the calling thread through `runHere`, part p > 0 as `fn(...argsOf(p, parts))` of module `id`
- * on worker p - 1. Returns when every part is done. With no workers (or the module not
- * shared) the single part runs here.
+ * Splits one kernel call into `parts` = the number of threads available now, with arguments
+ * `argsOf(p, parts)`. Each part runs once, on whichever thread claims it first: the calling
+ * thread through `runHere(args)`, a worker as `fn(...args)` of module `id`; the parts of a
+ * worker that has not woken yet run here. Parts given the very same argument array are one
+ * cooperative kernel that claims its own work (a convolution's units): it runs here once,
+ * and on each worker that joins in time. Returns when every part is done. With no workers
+ * (or the module not shared) the single part runs here.
  */
 export const parallelFor = (op: string, id: string, fn: string, argsOf: (part: number, parts: number) => number[], runHere: (args: number[]) => void): void => {
   const n = threadsFor(id);
@@ -329,7 +396,14 @@ export const parallelFor = (op: string, id: string, fn: string, argsOf: (part: n
     for (const args of parts) runHere(args);
     return;
   }
-  launch(op, id, fn, n, ctrl!, jobArgs!, (w) => ({ args: parts[w + 1]!, total: 0, size: 0 }), () => runHere(parts[0]!));
+  const c = ctrl!;
+  if (parts.every((a) => a === parts[0])) {
+    launch(op, id, fn, n, c, jobArgs!, { parts, chunked: false, total: 0, size: 0 }, 1, () => runHere(parts[0]!));
+    return;
+  }
+  launch(op, id, fn, n, c, jobArgs!, { parts, chunked: false, total: 0, size: 0 }, 0, () => {
+    for (let p; (p = Atomics.add(c, CHUNK, 1)) < n; ) runHere(parts[p]!);
+  });
 };
 
 /**
@@ -345,12 +419,8 @@ export const parallelChunks = (op: string, id: string, fn: string, args: number[
     return;
   }
   const c = ctrl!;
-  launch(op, id, fn, n, c, jobArgs!, () => ({ args, total, size }), () => {
-    for (;;) {
-      const lo = Atomics.add(c, CHUNK, 1) * size;
-      if (lo >= total) break;
-      runHere(lo, Math.min(total, lo + size));
-    }
+  launch(op, id, fn, n, c, jobArgs!, { parts: [args], chunked: true, total, size }, 0, () => {
+    for (let lo; (lo = Atomics.add(c, CHUNK, 1) * size) < total; ) runHere(lo, Math.min(total, lo + size));
   });
 };
 
@@ -360,11 +430,8 @@ const canBlock = (): boolean => {
   return typeof (globalThis as { document?: unknown }).document === "undefined";
 };
 
-const waitFor = (c: Int32Array, jobs: number): void => {
+/** Returns once `c[at]` is no longer `value` (blocking where allowed, spinning elsewhere). */
+const waitWhile = (c: Int32Array, at: number, value: number): void => {
   const block = canBlock();
-  for (;;) {
-    const done = Atomics.load(c, DONE);
-    if (done >= jobs) return;
-    if (block) Atomics.wait(c, DONE, done, 50);
-  }
+  while (Atomics.load(c, at) === value) if (block) Atomics.wait(c, at, value, 50);
 };
