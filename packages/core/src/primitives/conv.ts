@@ -14,6 +14,7 @@ import { DTypeError, ShapeError, ValueError } from "../errors.js";
 import { type Primitive, UndefinedPrimal, definePrimitive } from "../ir/primitive.js";
 import { convKernel } from "../kernels/conv.js";
 import { type PlaneStrides, convDirect } from "../kernels/conv_direct.js";
+import { convKernelGrad } from "../kernels/conv_kgrad.js";
 import { transposeKernel } from "../kernels/layout.js";
 import { shapeStr, stridesOf } from "../shape.js";
 import { bind1 } from "../trace.js";
@@ -158,7 +159,7 @@ export const convGeneralDilatedP: Primitive<ConvParams> = definePrimitive<ConvPa
       const ls = planeStrides(lhs!.shape, lhs_spec);
       const rs = planeStrides(rhs!.shape, rhs_spec);
       const os = planeStrides(shape, out_spec);
-      const direct = ls && rs && os && convDirect(bufferOf(lhs!), ls, bufferOf(rhs!), rs, os, geometry, outDType);
+      const direct = ls && rs && os && (convKernelGrad(bufferOf(lhs!), ls, bufferOf(rhs!), rs, os, geometry, outDType) ?? convDirect(bufferOf(lhs!), ls, bufferOf(rhs!), rs, os, geometry, outDType));
       if (direct) return [fromBuffer(direct, shape, outDType)];
     }
     // Operands in canonical order ([N, C, ...] and [O, I, ...]), in their own dtype.
