@@ -173,6 +173,28 @@ const windowCase = fc
     return { ...r, groups: 1, size: twoD ? [h, w] : [w], win: twoD ? [h, w] : [w], dil: twoD ? [1, 1] : [1], pad: twoD ? [padH, padW] : [padW] };
   });
 
+/** Rows cases of at least 2^21 flops, which the kernel splits across threads (images pipelined through staging, computing and copying out). */
+const threadedRowsCase = fc
+  .record({
+    n: fc.integer({ min: 2, max: 9 }),
+    groups: fc.integer({ min: 1, max: 2 }),
+    inPer: fc.integer({ min: 1, max: 4 }),
+    outPer: fc.integer({ min: 1, max: 13 }),
+    h: fc.integer({ min: 6, max: 24 }),
+    w: fc.integer({ min: 4, max: 37 }),
+    kh: fc.integer({ min: 1, max: 4 }),
+    kw: fc.integer({ min: 1, max: 4 }),
+    dh: fc.integer({ min: 1, max: 2 }),
+    dw: fc.integer({ min: 1, max: 2 }),
+    pads: fc.tuple(fc.integer({ min: -1, max: 3 }), fc.integer({ min: -1, max: 3 }), fc.integer({ min: -1, max: 3 }), fc.integer({ min: -1, max: 3 })),
+    ...layoutArb,
+  })
+  .map(({ h, w, kh, kw, dh, dw, pads, ...r }): Case => ({ ...r, size: [h, w], win: [kh, kw], dil: [dh, dw], pad: [[pads[0], pads[1]], [pads[2], pads[3]]] }))
+  .filter((c) => {
+    const out = outSizes(c);
+    return out.every((s) => s > 0) && 2 * c.n * c.groups * c.outPer * out[0]! * out[1]! * c.inPer * c.win[0]! * c.win[1]! >= 2 ** 21;
+  });
+
 const check = (c: Case) => {
   const C = c.groups * c.inPer;
   const x = randArray([c.n, C, ...c.size], c.seed, c.dtype);
@@ -234,6 +256,20 @@ describe("direct convolution kernels", () => {
         one[t]!.forEach((v, i) => expect(Math.abs(v - gemm[t]![i]!)).toBeLessThanOrEqual(tol * (1 + Math.abs(v))));
       }
     }
+  });
+
+  it("the rows kernel split across two threads matches a float64 loop: layouts (pipelined by image or not), groups, odd sizes", async () => {
+    setThreads(2);
+    expect(await threadsReady()).toBe(2);
+    let direct = 0;
+    fc.assert(
+      fc.property(threadedRowsCase, (c) => {
+        if (directKind(geometryOf(c), c.dtype) === "rows") direct++;
+        check(c);
+      }),
+      { numRuns: 16 },
+    );
+    expect(direct).toBeGreaterThan(8);
   });
 
   it("the window kernel's masked tail never multiplies a neighbouring infinity into a NaN", () => {

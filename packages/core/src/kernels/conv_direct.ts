@@ -19,7 +19,7 @@
 import type { DType, TypedArray } from "../dtype.js";
 import { typedArrayFor } from "../dtype.js";
 import type { ConvGeometry } from "./conv.js";
-import { type RowsSpec, type WindowSpec, buildRowsModule, buildWindowModule } from "./wasm/conv_direct.js";
+import { type RowsSpec, UNIT_BYTES, type WindowSpec, buildRowsModule, buildWindowModule } from "./wasm/conv_direct.js";
 import { convMoves } from "./wasm/conv_moves.js";
 import { parallelFor, shareModule } from "./wasm/threads.js";
 import { arena, demote, kernelMemory, kernelPath, views, warnFallback } from "./wasm/runtime.js";
@@ -32,7 +32,7 @@ export const MAX_ROWS_WINDOW = 49;
 
 const OP = "conv_general_dilated";
 
-/** Parallel calls per convolution when the output is copied out while computing (see {@link convDirect}). */
+/** Parallel calls per window convolution, so staging the window planes overlaps the computation (see {@link convDirect}). */
 const CHUNKS = 4;
 
 /** The rows loop's limit on (input features x window x output features per group): beyond it, im2col + GEMM. */
@@ -46,6 +46,8 @@ interface DirectFns {
   run: RunFn;
   /** (table, counter, u1, ...shared): units claimed from an atomic counter. */
   claim: RunFn;
+  /** The same for one unit at most: 1 if it ran one. */
+  claim_one: (table: number, counter: number, u1: number, ...shared: number[]) => number;
 }
 const instances = new Map<string, DirectFns>();
 
@@ -178,13 +180,16 @@ export const convDirect = (
   const padAt = arena.alloc(planes * pPlane * es + 16);
   const rhsLen = kind === "rows" ? g.outFeatures * I * win : rhs.length;
   const rhsAt = arena.alloc(rhsLen * es + 16);
-  const tableAt = arena.alloc(units * 16);
+  const tableAt = arena.alloc(units * UNIT_BYTES);
   const tapsAt = kind === "rows" ? arena.alloc(I * win * 4) : 0;
   const outAt = arena.alloc(outLen * es);
   const counterAt = arena.alloc(64 * CHUNKS);
-  if (lhsAt < 0 || padAt < 0 || rhsAt < 0 || tableAt < 0 || tapsAt < 0 || outAt < 0 || counterAt < 0) return null;
+  // Sync words: [0] inputs staged (images), [1] a sink for units nobody waits on, [2 + b] units done of image b.
+  const syncAt = arena.alloc(4 * (2 + g.batch));
+  if (lhsAt < 0 || padAt < 0 || rhsAt < 0 || tableAt < 0 || tapsAt < 0 || outAt < 0 || counterAt < 0 || syncAt < 0) return null;
   const v = views();
   const mem = es === 4 ? v.f32 : v.f64;
+  v.i32.fill(0, syncAt / 4, syncAt / 4 + 2 + g.batch);
   // Padded plane of canonical (b, c), in bytes from padAt (the padded copy keeps the input's plane order).
   const padPlane = (b: number, c: number) => ((b * lhsStrides[0] + c * lhsStrides[1]) / Math.max(1, inPlane)) * pPlane * es;
   const inChan = (lhsStrides[1] / Math.max(1, inPlane)) * pPlane * es;
@@ -195,25 +200,26 @@ export const convDirect = (
     moves.pad_planes(lhsAt + p0 * inPlane * es, padAt + p0 * pPlane * es, p1 - p0, inPlane * es, pPlane * es, s.inH, s.inW * es, P0, P1 * es, s.padH, s.padW * es);
   };
 
-  const table = v.i32.subarray(tableAt / 4, tableAt / 4 + units * 4);
-  const out = typedArrayFor(outDType, outLen);
+  const table = v.i32.subarray(tableAt / 4, tableAt / 4 + (units * UNIT_BYTES) / 4);
+  /** Unit u: its operands, whether it is a remainder block, and its sync words (see `wasm/conv_direct.ts`). */
+  const setUnit = (u: number, inAt: number, wAt: number, outAt: number, rem: boolean, need: number, done: number) => {
+    const e = (u * UNIT_BYTES) / 4;
+    table[e] = inAt;
+    table[e + 1] = wAt;
+    table[e + 2] = outAt;
+    table[e + 3] = rem ? 1 : 0;
+    table[e + 4] = syncAt;
+    table[e + 5] = need;
+    table[e + 6] = done;
+  };
+  // The result is allocated once the workers are busy (zeroing 4 MiB is a third of a millisecond).
+  let out: TypedArray | undefined;
   const copyOut = (from: number, to: number) => {
     const m = es === 4 ? views().f32 : views().f64;
+    out ??= typedArrayFor(outDType, outLen);
     out.set(m.subarray(outAt / es + from, outAt / es + to), from);
   };
   const parallel = 2 * outLen * I * win >= PARALLEL_MIN_FLOPS && units >= 2;
-  // The work runs in chunks of units, one parallel call each. In call k the calling thread
-  // first stages chunk k + 1's inputs and copies chunk k - 1's outputs, then claims units of
-  // chunk k with the workers: the copies in and out overlap the computation.
-  let chunks = 1;
-  let unitBound = (k: number) => (k === 0 ? 0 : units);
-  let stageIn = (k: number) => {
-    if (k === 0) stagePlanes(0, planes);
-  };
-  let stageOut = (k: number) => {
-    if (k === chunks - 1) copyOut(0, outLen);
-  };
-  let shared: number[];
   if (kind === "rows") {
     // Weights per (group, block) as [i][kh][kw][o in block], blocks one after another.
     const w = mem.subarray(rhsAt / es, rhsAt / es + rhsLen);
@@ -227,71 +233,98 @@ export const convDirect = (
         for (let i = 0; i < I; i++) for (let q = 0; q < win; q++) for (let o = 0; o < n; o++) w[at++] = rhs[(o0 + o) * rhsStrides[0] + i * rhsStrides[1] + q]!;
       }
     }
-    // Units image by image: chunks are image ranges.
+    // The taps (i, kh, kw) as byte offsets from a unit's input base, in the weights' order.
+    const taps = v.i32.subarray(tapsAt / 4, tapsAt / 4 + I * win);
+    let t = 0;
+    for (let i = 0; i < I; i++) for (let kh = 0; kh < s.winH; kh++) for (let kw = 0; kw < s.winW; kw++) taps[t++] = i * inChan + (kh * s.dilH * P1 + kw * s.dilW) * es;
+    const shared = [tapsAt, tapsAt + I * win * 4, outStrides[1] * es, s.outW * es, s.outH, s.outW];
+    // With threads, one parallel call: units image by image, each waiting for its image to be
+    // staged. The calling thread stages image after image while the workers start, then
+    // copies out every image whose units are done and computes one unit whenever none is,
+    // so its copies overlap the workers' arithmetic and the split follows the copies' cost.
+    const imagesIn = parallel && lhsStrides[0] === g.inFeatures * inPlane;
+    const imagesOut = parallel && outStrides[0] === g.outFeatures * s.outH * s.outW;
     let u = 0;
     for (let b = 0; b < g.batch; b++) {
       for (let grp = 0; grp < groups; grp++) {
         for (let ob = 0; ob < blocks; ob++, u++) {
           const o0 = grp * Og + ob * blk.ob;
-          table[4 * u] = padAt + padPlane(b, grp * I);
-          table[4 * u + 1] = rhsAt + blockAt[grp * blocks + ob]! * es;
-          table[4 * u + 2] = outAt + (b * outStrides[0] + o0 * outStrides[1]) * es;
-          table[4 * u + 3] = obRem > 0 && ob === blocks - 1 ? 1 : 0;
+          setUnit(u, padAt + padPlane(b, grp * I), rhsAt + blockAt[grp * blocks + ob]! * es, outAt + (b * outStrides[0] + o0 * outStrides[1]) * es, obRem > 0 && ob === blocks - 1, imagesIn ? b + 1 : 0, syncAt + 4 * (2 + b));
         }
       }
     }
-    // The taps (i, kh, kw) as byte offsets from a unit's input base, in the weights' order.
-    const taps = v.i32.subarray(tapsAt / 4, tapsAt / 4 + I * win);
-    let t = 0;
-    for (let i = 0; i < I; i++) for (let kh = 0; kh < s.winH; kh++) for (let kw = 0; kw < s.winW; kw++) taps[t++] = i * inChan + (kh * s.dilH * P1 + kw * s.dilW) * es;
-    shared = [tapsAt, tapsAt + I * win * 4, outStrides[1] * es, s.outW * es, s.outH, s.outW];
-    const imagesIn = lhsStrides[0] === g.inFeatures * inPlane;
-    const imagesOut = outStrides[0] === g.outFeatures * s.outH * s.outW;
-    if (parallel && (imagesIn || imagesOut)) {
-      chunks = Math.min(CHUNKS, g.batch);
-      const image = (k: number) => Math.floor((k * g.batch) / chunks);
-      unitBound = (k) => image(k) * groups * blocks;
-      if (imagesIn) stageIn = (k) => stagePlanes(image(k) * g.inFeatures, image(k + 1) * g.inFeatures);
-      const perImage = g.outFeatures * s.outH * s.outW;
-      if (imagesOut) stageOut = (k) => copyOut(image(k) * perImage, image(k + 1) * perImage);
-    }
-  } else {
-    // Units block by block: chunks are output-channel ranges, whose window planes are staged
-    // per chunk when they are contiguous for each input feature (or for all of them).
-    let u = 0;
-    for (let ob = 0; ob < blocks; ob++) {
-      for (let b = 0; b < g.batch; b++, u++) {
-        table[4 * u] = padAt + padPlane(b, 0);
-        table[4 * u + 1] = rhsAt + ob * blk.ob * rhsStrides[0] * es;
-        table[4 * u + 2] = outAt + (b * outStrides[0] + ob * blk.ob * outStrides[1]) * es;
-        table[4 * u + 3] = obRem > 0 && ob === blocks - 1 ? 1 : 0;
+    const perImage = g.outFeatures * s.outH * s.outW;
+    const unitsPerImage = groups * blocks;
+    const sync = v.i32;
+    let copied = 0;
+    const copyDone = () => {
+      while (copied < g.batch && Atomics.load(sync, syncAt / 4 + 2 + copied) === unitsPerImage) {
+        copyOut(copied * perImage, (copied + 1) * perImage);
+        copied++;
       }
-    }
-    shared = [I, inChan, rhsStrides[1] * es, rhsStrides[0] * es, outStrides[1] * es, s.outW * es, s.outH, s.outW, s.winH];
-    const [rsO, rsI] = rhsStrides;
-    const stageRhs = (o0: number, o1: number) => {
-      const m = es === 4 ? views().f32 : views().f64;
-      const r = rhs as Float32Array;
-      if (rsO === win) for (let i = 0; i < I; i++) m.set(r.subarray(i * rsI + o0 * win, i * rsI + o1 * win), rhsAt / es + i * rsI + o0 * win);
-      else if (rsI === win && rsO === I * win) m.set(r.subarray(o0 * rsO, o1 * rsO), rhsAt / es + o0 * rsO);
-      else if (o0 === 0) m.set(r, rhsAt / es);
     };
-    const o = (ob: number) => Math.min(g.outFeatures, ob * blk.ob);
-    if (parallel && (rsO === win || (rsI === win && rsO === I * win))) {
-      chunks = Math.min(CHUNKS, blocks);
-      const block = (k: number) => Math.floor((k * blocks) / chunks);
-      unitBound = (k) => block(k) * g.batch;
-      stageIn = (k) => {
-        if (k === 0) stagePlanes(0, planes);
-        stageRhs(o(block(k)), o(block(k + 1)));
-      };
-    } else {
-      stageIn = (k) => {
-        if (k !== 0) return;
-        stagePlanes(0, planes);
-        stageRhs(0, g.outFeatures);
-      };
+    const args = [tableAt, counterAt, units, ...shared] as [number, number, number];
+    if (imagesIn) stagePlanes(0, g.inFeatures);
+    else stagePlanes(0, planes);
+    Atomics.store(sync, syncAt / 4, 1);
+    const here = () => {
+      if (imagesIn) {
+        for (let b = 1; b < g.batch; b++) {
+          stagePlanes(b * g.inFeatures, (b + 1) * g.inFeatures);
+          Atomics.store(sync, syncAt / 4, b + 1);
+          Atomics.notify(sync, syncAt / 4);
+        }
+      }
+      if (!imagesOut) {
+        mod.fns.claim(...args);
+        return;
+      }
+      do copyDone();
+      while (mod.fns.claim_one(...args));
+    };
+    sync[counterAt / 4] = 0;
+    if (parallel) parallelFor(OP, mod.id, "claim", () => args, here);
+    else here();
+    if (imagesOut) copyDone();
+    if (copied < g.batch) copyOut(copied * perImage, outLen);
+    return out ?? typedArrayFor(outDType, outLen);
+  }
+  // Window: units block by block, in chunks of output-channel ranges (one parallel call
+  // each), whose window planes are staged per chunk when they are contiguous for each input
+  // feature (or for all of them). In call k the calling thread first stages chunk k + 1's
+  // planes, then claims units of chunk k with the workers.
+  const sink = syncAt + 4;
+  let u = 0;
+  for (let ob = 0; ob < blocks; ob++) {
+    for (let b = 0; b < g.batch; b++, u++) {
+      setUnit(u, padAt + padPlane(b, 0), rhsAt + ob * blk.ob * rhsStrides[0] * es, outAt + (b * outStrides[0] + ob * blk.ob * outStrides[1]) * es, obRem > 0 && ob === blocks - 1, 0, sink);
     }
+  }
+  const shared = [I, inChan, rhsStrides[1] * es, rhsStrides[0] * es, outStrides[1] * es, s.outW * es, s.outH, s.outW, s.winH];
+  const [rsO, rsI] = rhsStrides;
+  const stageRhs = (o0: number, o1: number) => {
+    const m = es === 4 ? views().f32 : views().f64;
+    const r = rhs as Float32Array;
+    if (rsO === win) for (let i = 0; i < I; i++) m.set(r.subarray(i * rsI + o0 * win, i * rsI + o1 * win), rhsAt / es + i * rsI + o0 * win);
+    else if (rsI === win && rsO === I * win) m.set(r.subarray(o0 * rsO, o1 * rsO), rhsAt / es + o0 * rsO);
+    else if (o0 === 0) m.set(r, rhsAt / es);
+  };
+  const o = (ob: number) => Math.min(g.outFeatures, ob * blk.ob);
+  let chunks = 1;
+  let unitBound = (k: number) => (k === 0 ? 0 : units);
+  let stageIn = (k: number) => {
+    if (k !== 0) return;
+    stagePlanes(0, planes);
+    stageRhs(0, g.outFeatures);
+  };
+  if (parallel && (rsO === win || (rsI === win && rsO === I * win))) {
+    chunks = Math.min(CHUNKS, blocks);
+    const block = (k: number) => Math.floor((k * blocks) / chunks);
+    unitBound = (k) => block(k) * g.batch;
+    stageIn = (k) => {
+      if (k === 0) stagePlanes(0, planes);
+      stageRhs(o(block(k)), o(block(k + 1)));
+    };
   }
   stageIn(0);
   for (let k = 0; k < chunks; k++) {
@@ -300,12 +333,11 @@ export const convDirect = (
     const args = [tableAt, counter, unitBound(k + 1), ...shared];
     const here = () => {
       if (k + 1 < chunks) stageIn(k + 1);
-      if (k > 0) stageOut(k - 1);
       mod.fns.claim(...(args as [number, number, number]));
     };
     if (parallel) parallelFor(OP, mod.id, "claim", () => args, here);
     else here();
   }
-  stageOut(chunks - 1);
-  return out;
+  copyOut(0, outLen);
+  return out!;
 };

@@ -71,42 +71,78 @@ const madd = (f: FunctionBuilder, T: "f32x4" | "f64x2", fused: boolean, a: Local
   f.set(acc);
 };
 
+/** Bytes per work unit in the table: (in, w, out, kind, gate, need, done, unused). */
+export const UNIT_BYTES = 32;
+
 /**
  * `run(table, u0, u1, ...shared)`: for units u in [u0, u1), reads (in, w, out, kind) from
- * `table + 16u` and calls `full` (kind 0) or `rem` (kind 1) with (in, w, out, ...shared).
+ * `table + 32u` and calls `full` (kind 0) or `rem` (kind 1) with (in, w, out, ...shared).
  * `claim(table, counter, u1, ...shared)`: the same for units taken one at a time from the
  * shared i32 at `counter` (an atomic add) until it reaches u1, so threads that start late
- * or run slower take fewer units.
+ * or run slower take fewer units. `claim_one(...)`: claims and runs at most one unit;
+ * returns 1 if it ran one, 0 once none is left (the calling thread interleaves its copies).
+ *
+ * Each unit first waits until the i32 at `gate` is at least `need` (the calling thread bumps
+ * it and notifies as it stages inputs; a unit the calling thread runs itself never waits:
+ * a browser's main thread may not), and afterwards adds 1 to the i32 at `done` (so the
+ * calling thread can copy out what is finished while the rest is computed).
  */
 const emitRun = (m: ModuleBuilder, shared: number, hasRem: boolean): void => {
-  const unit = (f: FunctionBuilder, table: Local, u: Local, e: Local, rest: Local[]) => {
+  const unit = (f: FunctionBuilder, table: Local, u: Local, e: Local, g: Local, rest: Local[]) => {
     const call = (name: string) => {
       f.get(e).load("i32.load", 0).get(e).load("i32.load", 4).get(e).load("i32.load", 8);
       for (const p of rest) f.get(p);
       f.call(name);
     };
-    f.get(table).get(u).i32(4).op("i32.shl").op("i32.add").set(e);
+    f.get(table).get(u).i32(5).op("i32.shl").op("i32.add").set(e);
+    f.block((ready) => {
+      f.loop((again) => {
+        f.get(e).load("i32.load", 16).load("i32.atomic.load", 0, 2).tee(g).get(e).load("i32.load", 20).op("i32.ge_s").brIf(ready);
+        // Sleep, not spin: on a busy machine a spinning worker can hold the core the calling
+        // thread needs to stage the input (seen: 8 ms calls instead of 2).
+        f.get(e).load("i32.load", 16).get(g).i64(1_000_000n).load("memory.atomic.wait32", 0, 2).op("drop");
+        f.br(again);
+      });
+    });
     if (!hasRem) call("full");
     else f.get(e).load("i32.load", 12).if(() => call("rem"), () => call("full"));
+    f.get(e).load("i32.load", 24).i32(1).load("i32.atomic.rmw.add", 0, 2).op("drop");
   };
   m.func("run", { params: Array(3 + shared).fill("i32") }, (f) => {
     const [table, u0, u1, ...rest] = f.params as Local[];
     const u = f.local("i32");
     const e = f.local("i32");
+    const g = f.local("i32");
     f.get(u0!).set(u);
-    f.whileLt(u, u1!, 1, () => unit(f, table!, u, e, rest));
+    f.whileLt(u, u1!, 1, () => unit(f, table!, u, e, g, rest));
   });
   m.func("claim", { params: Array(3 + shared).fill("i32") }, (f) => {
     const [table, counter, u1, ...rest] = f.params as Local[];
     const u = f.local("i32");
     const e = f.local("i32");
+    const g = f.local("i32");
     f.block((done) => {
       f.loop((again) => {
         f.get(counter!).i32(1).load("i32.atomic.rmw.add").tee(u).get(u1!).op("i32.ge_s").brIf(done);
-        unit(f, table!, u, e, rest);
+        unit(f, table!, u, e, g, rest);
         f.br(again);
       });
     });
+  });
+  m.func("claim_one", { params: Array(3 + shared).fill("i32"), results: ["i32"] }, (f) => {
+    const [table, counter, u1, ...rest] = f.params as Local[];
+    const u = f.local("i32");
+    const e = f.local("i32");
+    const g = f.local("i32");
+    f.get(counter!).i32(1).load("i32.atomic.rmw.add").tee(u).get(u1!).op("i32.lt_s");
+    f.if(
+      () => {
+        unit(f, table!, u, e, g, rest);
+        f.i32(1);
+      },
+      () => f.i32(0),
+      "i32",
+    );
   });
 };
 
