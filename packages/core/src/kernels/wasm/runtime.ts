@@ -9,6 +9,7 @@
  */
 
 import { ModuleBuilder, type PlainOp, type ValType } from "./builder.js";
+import { tuneHostAllocator } from "./host_memory.js";
 
 /** Which kernel implementation runs: fastest first. */
 export type KernelPath = "relaxed-simd" | "simd" | "js";
@@ -91,6 +92,7 @@ export const kernelMemory = (): { memory: WebAssembly.Memory; shared: boolean } 
   if (!memory) {
     shared = canShareMemory();
     memory = new WebAssembly.Memory(shared ? { initial: 16, maximum: MAX_PAGES, shared: true } : { initial: 16, maximum: MAX_PAGES });
+    void tuneHostAllocator();
   }
   return { memory, shared };
 };
