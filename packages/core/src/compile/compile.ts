@@ -8,6 +8,7 @@ import { type ArrayBase, type NDArray, bufferOf } from "../array.js";
 import { debugFlags } from "../config.js";
 import type { Eqn, Jaxpr } from "../ir/jaxpr.js";
 import { FusedStep } from "./fused_step.js";
+import { GemmStep, isPlainGemm } from "./gemm_step.js";
 import { planFusion, simdFaster } from "./fusion.js";
 import { generateKernel } from "./kernel.js";
 import { evalJaxpr } from "../interpreter.js";
@@ -35,13 +36,16 @@ const planMemory = (jaxpr: Jaxpr, steps: Step[], reads: number[][], slots: Slots
   const lastRead = new Map<number, number>();
   reads.forEach((rs, k) => rs.forEach((s) => lastRead.set(s, k)));
   const outSlots = new Set(jaxpr.outvars.map((a) => slots.slot(a)));
+  // Fused kernels and GEMMs copy their operands into the kernel memory: they never alias them.
   const readByOther = new Set<number>();
   steps.forEach((st, k) => {
-    if (!(st instanceof FusedStep)) reads[k]!.forEach((s) => readByOther.add(s));
+    if (!(st instanceof FusedStep || st instanceof GemmStep)) reads[k]!.forEach((s) => readByOther.add(s));
   });
   const owned = new Set<number>();
   jaxpr.invars.forEach((v, i) => donated[i] && owned.add(slots.slot(v)));
-  steps.forEach((st, k) => {
+  steps.forEach((step, k) => {
+    // A GEMM's epilogue is planned as the fused step it is (its placed input, C, has no buffer to give).
+    const st = step instanceof GemmStep ? step.epilogue : step;
     if (!(st instanceof FusedStep)) return;
     const taken = new Set<number>();
     st.kernel.outputs.forEach((v, i) => {
@@ -67,6 +71,31 @@ const planMemory = (jaxpr: Jaxpr, steps: Step[], reads: number[][], slots: Slots
   });
 };
 
+/**
+ * GEMM epilogues: a product whose first reader is a fused step with a Wasm kernel that can
+ * read it in place (whole, row-major) runs at that reader's place, with the reader as its
+ * epilogue (gemm_step.ts). Nothing between the two reads the product, so moving it later
+ * keeps every dependency; its operands stay alive until then (the reads say so).
+ */
+const attachEpilogues = (jaxpr: Jaxpr, steps: Step[], reads: number[][], slots: Slots): void => {
+  const outSlots = new Set(jaxpr.outvars.map((a) => slots.slot(a)));
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const g = steps[i];
+    if (!(g instanceof GemmStep) || g.epilogue) continue;
+    const readers = reads.map((rs, k) => (rs.includes(g.out) ? k : -1)).filter((k) => k >= 0);
+    const j = readers[0];
+    const f = j === undefined ? undefined : steps[j];
+    if (!(f instanceof FusedStep)) continue;
+    const at = f.ins.indexOf(g.out);
+    if (at < 0 || f.ins.lastIndexOf(g.out) !== at || !f.kernel.wasmKernel?.placeable[at]) continue;
+    g.attach(f, at, readers.length > 1 || outSlots.has(g.out));
+    steps[j!] = g;
+    reads[j!] = g.ins.slice();
+    steps.splice(i, 1);
+    reads.splice(i, 1);
+  }
+};
+
 /** Builds the program of an already-optimized jaxpr (`donated` marks inputs whose buffers it may reuse). */
 export const compileOptimized = (jaxpr: Jaxpr, donated: readonly boolean[] = []): CompiledProgram => {
   // Groups take in float32 math (tanh, exp, ...) when they compile to Wasm, which runs it as
@@ -87,7 +116,7 @@ export const compileOptimized = (jaxpr: Jaxpr, donated: readonly boolean[] = [])
   const reads: number[][] = [];
   const addEqn = (e: Eqn) => {
     const b = stepBuilders.get(e.primitive);
-    steps.push(b ? b(e, slots) : new PrimitiveStep(e, slots));
+    steps.push(b ? b(e, slots) : isPlainGemm(e) ? new GemmStep(e, slots) : new PrimitiveStep(e, slots));
     reads.push(e.inputs.map((a) => slots.slot(a)));
   };
   plan.forEach((item, i) => {
@@ -104,6 +133,7 @@ export const compileOptimized = (jaxpr: Jaxpr, donated: readonly boolean[] = [])
     steps.push(step);
     reads.push(step.ins);
   });
+  attachEpilogues(jaxpr, steps, reads, slots);
   planMemory(jaxpr, steps, reads, slots, donated);
   return new Program(jaxpr, steps, slots, reads, donated);
 };

@@ -6,6 +6,8 @@ import type { FusionGroup } from "./fusion.js";
 import type { GeneratedKernel } from "./kernel.js";
 import type { Env, SlotMap, Step } from "./program.js";
 
+const EMPTY = new Float32Array(0);
+
 export class FusedStep implements Step {
   readonly eqns: readonly Eqn[];
   readonly ins: number[];
@@ -35,6 +37,28 @@ export class FusedStep implements Step {
     this.kernel.fn(bufs, outBufs);
     const outs = this.outs;
     for (let i = 0; i < outs.length; i++) env[outs[i]!] = fromBuffer(outBufs[i]!, avals[i]!.shape as number[], avals[i]!.dtype) as NDArray;
+  }
+  /**
+   * Runs the Wasm kernel with input `k` already in the kernel memory at byte `at` (a GEMM's
+   * result: its slot may hold nothing), taking room above `mark`. False, having written
+   * nothing, when the Wasm kernel cannot run it: the caller then materializes the input and
+   * calls {@link run}.
+   */
+  runPlaced(env: Env, k: number, at: number, mark: number): boolean {
+    const wasm = this.kernel.wasmKernel;
+    if (!wasm) return false;
+    const ins = this.ins;
+    const bufs = new Array<TypedArray>(ins.length);
+    for (let i = 0; i < ins.length; i++) bufs[i] = i === k ? EMPTY : bufferOf(env[ins[i]!]!);
+    const placed = ins.map((_, i) => (i === k ? at : -1));
+    const avals = this.avals;
+    const outBufs = new Array<TypedArray>(avals.length);
+    const reuse = this.reuse;
+    for (let i = 0; i < avals.length; i++) outBufs[i] = reuse[i]! >= 0 && reuse[i] !== k ? bufs[reuse[i]!]! : typedArrayFor(avals[i]!.dtype, avals[i]!.size);
+    if (!wasm(bufs, outBufs, placed, mark)) return false;
+    const outs = this.outs;
+    for (let i = 0; i < outs.length; i++) env[outs[i]!] = fromBuffer(outBufs[i]!, avals[i]!.shape as number[], avals[i]!.dtype) as NDArray;
+    return true;
   }
   describe(name: (a: Atom) => string): string {
     const g = this.group;

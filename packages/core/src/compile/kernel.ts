@@ -12,7 +12,7 @@ import { type Atom, Literal, type Var } from "../ir/jaxpr.js";
 import { compile } from "../kernels/codegen.js";
 import { type FusionGroup, broadcastStrides } from "./fusion.js";
 import { isVar } from "./passes/rewrite.js";
-import { wasmFusedKernel } from "./wasm_kernel.js";
+import { type WasmFusedKernel, wasmFusedKernel } from "./wasm_kernel.js";
 
 export type FusedKernel = (ins: TypedArray[], outs: TypedArray[]) => void;
 
@@ -29,6 +29,8 @@ export interface GeneratedKernel {
   elementwiseOut: boolean[];
   /** Whether the group runs as a Wasm SIMD kernel (else the generated JS loop). */
   wasm: boolean;
+  /** The Wasm kernel alone (it may take operands already in the kernel memory), when there is one. */
+  wasmKernel: WasmFusedKernel | null;
 }
 
 const literal = (l: Literal): string => {
@@ -181,5 +183,5 @@ export const generateKernel = (g: FusionGroup): GeneratedKernel | null => {
   const contiguous = (st: number[]) => st.every((x, d) => x === (domain[d] === 1 ? x : domStrides[d]));
   const inPlaceSafe = inputs.map((_, k) => loads.filter((l) => l.buf === `in${k}`).every((l) => contiguous(accesses[l.access]!.strides)) && inputs[k]!.aval.size === sizeOfDomain);
   const elementwiseOut = outputs.map((v) => stores.some((st) => st.buf === `out${outIndex.get(v)}`));
-  return { inputs, outputs, source, fn, inPlaceSafe, elementwiseOut, wasm: wasm !== null };
+  return { inputs, outputs, source, fn, inPlaceSafe, elementwiseOut, wasm: wasm !== null, wasmKernel: wasm };
 };

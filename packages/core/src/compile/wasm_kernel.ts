@@ -501,9 +501,17 @@ export const wasmFusedStats = { calls: 0 };
 const modules = new Map<string, { module: WebAssembly.Module; id: string }>();
 let moduleCount = 0;
 
-/** The group's Wasm kernel: `(ins, outs)` returning false (having written nothing) when the operands do not fit the kernel memory. */
+/**
+ * The group's Wasm kernel: `(ins, outs)` returning false (having written nothing) when the
+ * operands do not fit the kernel memory. `placed[k] >= 0` says input k is already in the
+ * kernel memory at that byte offset (a GEMM's result, row-major over the domain: see
+ * gemm_step.ts), so it is read there and `ins[k]` is not; the kernel's own room is then taken
+ * above `mark`, so it does not overwrite what is placed.
+ */
 export interface WasmFusedKernel {
-  (ins: TypedArray[], outs: TypedArray[]): boolean;
+  (ins: TypedArray[], outs: TypedArray[], placed?: readonly number[], mark?: number): boolean;
+  /** Per input: whether it can be placed (read whole, row-major over the domain, as float32). */
+  readonly placeable: readonly boolean[];
 }
 
 /**
@@ -548,11 +556,12 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
   // Float64s of partial reductions per part: per row, or per column (with 4 of slack for the masked step).
   const block = overCols ? nRed * (cols + 4) : nRed * rows;
   const identity = plan.outputs.filter((o) => o.reduce).map((o) => (o.reduce === "sum" ? 0 : o.reduce === "max" ? -Infinity : Infinity));
-  return (ins, outs) => {
-    arena.reset();
+  const kernel = (ins: TypedArray[], outs: TypedArray[], placed?: readonly number[], mark?: number): boolean => {
+    if (mark === undefined) arena.reset();
+    else arena.resetTo(mark);
     const at: number[] = [];
     // 16 bytes of slack after each operand: the masked last step reads a whole vector.
-    for (let k = 0; k < nIn; k++) at.push(arena.alloc((lengths[k]! + 4) * 4));
+    for (let k = 0; k < nIn; k++) at.push(placed && placed[k]! >= 0 ? placed[k]! : arena.alloc((lengths[k]! + 4) * 4));
     for (let k = 0; k < outs.length; k++) at.push(plan.outputs[k]!.reduce ? 0 : arena.alloc((rows * cols + 4) * 4));
     const maxParts = parallel ? 66 : 1; // the pool has at most 64 workers, plus the calling thread
     // Parts splitting the rows of per-row reductions write disjoint rows of one block; other splits have a block each.
@@ -563,7 +572,7 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
     const { f32, u8, i32 } = views();
     i32.fill(0, flags / 4, flags / 4 + maxParts);
     for (let k = 0; k < nIn; k++) {
-      if (lengths[k] === 0) continue;
+      if (lengths[k] === 0 || (placed && placed[k]! >= 0)) continue;
       if (inputs[k]!.aval.dtype === "bool") u8[at[k]!] = ins[k]![0]!;
       else f32.set(lengths[k] === ins[k]!.length ? (ins[k] as Float32Array) : (ins[k] as Float32Array).subarray(0, lengths[k]), at[k]! / 4);
     }
@@ -611,4 +620,7 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
     }
     return true;
   };
+  // A placed operand has no slack after it: only one read whole with no masked step (cols a multiple of 4) qualifies.
+  const placeable = inputs.map((v, k) => v.aval.dtype === "float32" && cols % 4 === 0 && plan.loads.every((l) => l.input !== k || l.access === "full") && lengths[k] === rows * cols);
+  return Object.assign(kernel, { placeable });
 };

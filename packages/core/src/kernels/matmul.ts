@@ -16,7 +16,7 @@
 import { type DType, type TypedArray, typedArrayFor } from "../dtype.js";
 import { type Shape, stridesOf } from "../shape.js";
 import { forEachRun, transposeKernel } from "./layout.js";
-import { type PanelSource, gemmWasm, storeRows, stridedSource, wasmGemmAvailable } from "./wasm/gemm.js";
+import { type GemmStore, type PanelSource, gemmWasm, storeRows, stridedSource, wasmGemmAvailable } from "./wasm/gemm.js";
 
 /** Depth of one k block: 4 rows of A and the B panel rows stay in L1 across a block. */
 const KC = 256;
@@ -259,6 +259,15 @@ export interface MatmulOperand {
   shape: Shape;
   perm: readonly number[];
 }
+
+/**
+ * One product (no batch) computed by the Wasm kernel exactly as {@link batchedMatmul} does it,
+ * with C handed to `store` while it is still in the kernel memory (the jit runs a fused
+ * epilogue on it there: compile/gemm_step.ts). False, having stored nothing, where
+ * batchedMatmul would not take the Wasm path or it cannot run: the caller then calls that.
+ */
+export const matmulToStore = (lhs: MatmulOperand, rhs: MatmulOperand, m: number, n: number, k: number, outDType: "float32" | "float64", store: GemmStore): boolean =>
+  m * n * k >= WASM_MIN_FLOPS && wasmGemmAvailable() && gemmWasm("dot_general", batchedSources(lhs, 1, m, k)(0), batchedSources(rhs, 1, n, k)(0), k, outDType, store);
 
 /**
  * `out[b, i, j] = sum_k lhs[b, i, k] * rhs[b, j, k]`, where each operand is first permuted
