@@ -24,7 +24,7 @@ const OP = "conv_general_dilated";
 /** Below this many multiply-adds the kernel runs on one thread. */
 const PARALLEL_MIN_FLOPS = 1 << 21;
 
-/** Parallel calls per convolution: the cotangent's channel blocks of call k + 1 are staged while call k runs. */
+/** Chunks of channel blocks whose window planes are staged while the workers compute the earlier ones. */
 const CHUNKS = 4;
 
 /** Ranges of the contraction per channel block when threads share the work (units for balance; partials to sum). */
@@ -133,8 +133,8 @@ export const convKernelGrad = (
   const rhsAt = arena.alloc(rhs.length * es + 16);
   const partAt = arena.alloc(ranges * outLen * es);
   const tableAt = arena.alloc(units * KGRAD_UNIT_BYTES);
-  const counterAt = arena.alloc(64 * CHUNKS);
-  if (lhsAt < 0 || padAt < 0 || rhsAt < 0 || partAt < 0 || tableAt < 0 || counterAt < 0) return null;
+  const syncAt = arena.alloc(64);
+  if (lhsAt < 0 || padAt < 0 || rhsAt < 0 || partAt < 0 || tableAt < 0 || syncAt < 0) return null;
   const v = views();
   (es === 4 ? v.f32 : v.f64).fill(0, partAt / es, partAt / es + ranges * outLen);
   // Input plane (b, c) of the padded copy (which keeps the input's plane order), in bytes.
@@ -142,55 +142,62 @@ export const convKernelGrad = (
   const inB = (ls0 / inPlane) * pPlane * es;
   const inC = (ls1 / inPlane) * pPlane * es;
   const [rsO, rsI] = rhsStrides;
+  // With threads, one parallel call whose units wait for their channel block's window planes:
+  // the caller stages the input and the first chunk of blocks, starts the workers, stages the
+  // other chunks (bumping the gate at syncAt + 4) while they compute, then computes too.
+  const chunked = parallel && (rsO === win || (rsI === win && rsO === C * win));
+  const chunks = chunked ? Math.min(CHUNKS, blocks) : 1;
+  const blockOfChunk = (k: number) => Math.floor((k * blocks) / chunks);
+  const channel = (k: number) => Math.min(O, blockOfChunk(k) * ob);
+  const gate = syncAt + 4;
   const table = v.i32.subarray(tableAt / 4, tableAt / 4 + (units * KGRAD_UNIT_BYTES) / 4);
   const per = KGRAD_UNIT_BYTES / 4;
-  // Units block by block, the ranges of c of one block together: chunks are block ranges.
-  for (let k = 0; k < blocks; k++) {
-    const o0 = k * ob;
-    for (let r = 0; r < ranges; r++) {
-      const c0 = Math.floor((r * C) / ranges);
-      const c1 = Math.floor(((r + 1) * C) / ranges);
-      const e = (k * ranges + r) * per;
-      table[e] = padAt + c0 * inC;
-      table[e + 1] = rhsAt + (o0 * rsO + c0 * rsI) * es;
-      table[e + 2] = partAt + (r * outLen + o0 * outPlane) * es;
-      table[e + 3] = obRem > 0 && k === blocks - 1 ? 1 : 0;
-      table[e + 4] = c1 - c0;
+  // Units block by block, the ranges of c of one block together.
+  for (let chunk = 0; chunk < chunks; chunk++) {
+    for (let k = blockOfChunk(chunk); k < blockOfChunk(chunk + 1); k++) {
+      const o0 = k * ob;
+      for (let r = 0; r < ranges; r++) {
+        const c0 = Math.floor((r * C) / ranges);
+        const c1 = Math.floor(((r + 1) * C) / ranges);
+        const e = (k * ranges + r) * per;
+        table[e] = padAt + c0 * inC;
+        table[e + 1] = rhsAt + (o0 * rsO + c0 * rsI) * es;
+        table[e + 2] = partAt + (r * outLen + o0 * outPlane) * es;
+        table[e + 3] = obRem > 0 && k === blocks - 1 ? 1 : 0;
+        table[e + 4] = c1 - c0;
+        table[e + 5] = gate;
+        table[e + 6] = chunk + 1;
+      }
     }
   }
   const shared = [inC, rsI * es, rsO * es, B, inB, O * outPlane * es, outPlane * es, outW * es, outH, winH];
   if (shared.length !== KGRAD_SHARED) throw new Error("conv kernel gradient: argument count");
 
-  const stagePlanes = () => {
-    const m = es === 4 ? views().f32 : views().f64;
-    m.set(lhs as Float32Array, lhsAt / es);
-    moves.pad_planes(lhsAt, padAt, planes, inPlane * es, pPlane * es, inH, inW * es, P0, P1 * es, padH, padW * es);
-  };
   /** Copies the window planes of channels [o0, o1) (all of rhs when they are not contiguous per c). */
   const stageRhs = (o0: number, o1: number) => {
     const m = es === 4 ? views().f32 : views().f64;
     const r = rhs as Float32Array;
     if (rsO === win) for (let c = 0; c < C; c++) m.set(r.subarray(c * rsI + o0 * win, c * rsI + o1 * win), rhsAt / es + c * rsI + o0 * win);
     else if (rsI === win && rsO === C * win) m.set(r.subarray(o0 * rsO, o1 * rsO), rhsAt / es + o0 * rsO);
-    else if (o0 === 0) m.set(r, rhsAt / es);
+    else m.set(r, rhsAt / es);
   };
-  const chunked = parallel && (rsO === win || (rsI === win && rsO === C * win));
-  const chunks = chunked ? Math.min(CHUNKS, blocks) : 1;
-  const blockOfChunk = (k: number) => Math.floor((k * blocks) / chunks);
-  const channel = (k: number) => Math.min(O, blockOfChunk(k) * ob);
-  stagePlanes();
-  stageRhs(0, chunked ? channel(1) : O);
-  for (let k = 0; k < chunks; k++) {
-    const counter = counterAt + 64 * k;
-    views().i32[counter / 4] = blockOfChunk(k) * ranges;
-    const args = [tableAt, counter, blockOfChunk(k + 1) * ranges, ...shared];
-    const here = () => {
-      if (k + 1 < chunks) stageRhs(channel(k + 1), channel(k + 2));
-      mod.fns.claim(...(args as [number, number, number]));
-    };
-    if (parallel) parallelFor(OP, mod.id, "claim", () => args, here);
-    else here();
-  }
+  (es === 4 ? v.f32 : v.f64).set(lhs as Float32Array, lhsAt / es);
+  moves.pad_planes(lhsAt, padAt, planes, inPlane * es, pPlane * es, inH, inW * es, P0, P1 * es, padH, padW * es);
+  stageRhs(0, channel(1));
+  const sync = views().i32;
+  sync[syncAt / 4] = 0;
+  Atomics.store(sync, gate / 4, 1);
+  const args = [tableAt, syncAt, units, ...shared] as [number, number, number];
+  const here = () => {
+    for (let k = 1; k < chunks; k++) {
+      stageRhs(channel(k), channel(k + 1));
+      Atomics.store(views().i32, gate / 4, k + 1);
+      Atomics.notify(views().i32, gate / 4);
+    }
+    mod.fns.claim(...args);
+  };
+  if (parallel) parallelFor(OP, mod.id, "claim", () => args, here);
+  else here();
   // Sum the partials of the ranges into the output's layout.
   const m = es === 4 ? views().f32 : views().f64;
   const out = typedArrayFor(outDType, outLen);

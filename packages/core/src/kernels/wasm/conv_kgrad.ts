@@ -36,7 +36,7 @@ export interface KernelGradSpec {
   px: number;
 }
 
-/** Bytes per unit in the work table: (in, w, out, remainder?, count of c). */
+/** Bytes per unit in the work table: (in, w, out, remainder?, count of c, gate, need, unused). */
 export const KGRAD_UNIT_BYTES = 32;
 
 /** Shared arguments after (table, first/counter, end): see {@link buildKernelGradModule}. */
@@ -56,7 +56,8 @@ const madd = (f: FunctionBuilder, T: "f32x4" | "f64x2", fused: boolean, a: Local
  * slack after the last), `out` the output of (b 0, o 0) (`outB` per b, `outO` per o, rows
  * `outRow` bytes apart). `claim(table, counter, end, ...shared)` runs units taken one at a
  * time from the shared i32 at `counter` until it reaches `end`; `run(table, u0, u1,
- * ...shared)` runs units [u0, u1) here.
+ * ...shared)` runs units [u0, u1) here. A unit first sleeps until the i32 at its `gate` is at
+ * least its `need` (the caller stages inputs meanwhile, and bumps and notifies the gate).
  */
 export const buildKernelGradModule = (s: KernelGradSpec, shared: boolean): ModuleBuilder => {
   const m = new ModuleBuilder();
@@ -161,13 +162,22 @@ export const buildKernelGradModule = (s: KernelGradSpec, shared: boolean): Modul
     });
   block("full", s.ob);
   if (s.obRem > 0) block("rem", s.obRem);
-  const unit = (f: FunctionBuilder, table: Local, u: Local, e: Local, rest: Local[]) => {
+  const unit = (f: FunctionBuilder, table: Local, u: Local, e: Local, g: Local, rest: Local[]) => {
     const call = (name: string) => {
       f.get(e).load("i32.load", 0).get(e).load("i32.load", 4).get(e).load("i32.load", 8).get(e).load("i32.load", 16);
       for (const p of rest) f.get(p);
       f.call(name);
     };
     f.get(table).get(u).i32(Math.log2(KGRAD_UNIT_BYTES)).op("i32.shl").op("i32.add").set(e);
+    // Wait (asleep: a spinning worker can hold the core the caller needs to stage) until the
+    // i32 at `gate` reaches `need`, i.e. the caller has staged this unit's window planes.
+    f.block((ready) => {
+      f.loop((again) => {
+        f.get(e).load("i32.load", 20).load("i32.atomic.load", 0, 2).tee(g).get(e).load("i32.load", 24).op("i32.ge_s").brIf(ready);
+        f.get(e).load("i32.load", 20).get(g).i64(1_000_000n).load("memory.atomic.wait32", 0, 2).op("drop");
+        f.br(again);
+      });
+    });
     if (s.obRem === 0) call("full");
     else f.get(e).load("i32.load", 12).if(() => call("rem"), () => call("full"));
   };
@@ -175,17 +185,19 @@ export const buildKernelGradModule = (s: KernelGradSpec, shared: boolean): Modul
     const [table, u0, u1, ...rest] = f.params as Local[];
     const u = f.local("i32");
     const e = f.local("i32");
+    const g = f.local("i32");
     f.get(u0!).set(u);
-    f.whileLt(u, u1!, 1, () => unit(f, table!, u, e, rest));
+    f.whileLt(u, u1!, 1, () => unit(f, table!, u, e, g, rest));
   });
   m.func("claim", { params: Array(3 + KGRAD_SHARED).fill("i32") }, (f) => {
     const [table, counter, u1, ...rest] = f.params as Local[];
     const u = f.local("i32");
     const e = f.local("i32");
+    const g = f.local("i32");
     f.block((done) => {
       f.loop((again) => {
         f.get(counter!).i32(1).load("i32.atomic.rmw.add").tee(u).get(u1!).op("i32.ge_s").brIf(done);
-        unit(f, table!, u, e, rest);
+        unit(f, table!, u, e, g, rest);
         f.br(again);
       });
     });
