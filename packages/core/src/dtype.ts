@@ -36,6 +36,46 @@ export const typedArrayFor = (dtype: DType, size: number): TypedArray => {
   }
 };
 
+/** Bytes from which {@link uninitializedFloatArray} skips the zero fill; below, it costs little. */
+const UNINITIALIZED_MIN_BYTES = 1 << 16;
+
+/**
+ * Node's `Buffer.allocUnsafeSlow`: an ArrayBuffer of its own whose memory is not zeroed
+ * (malloc, not calloc). Absent in browsers.
+ */
+const allocUnsafeSlow: ((bytes: number) => Uint8Array) | undefined = (() => {
+  const B = (globalThis as { Buffer?: { allocUnsafeSlow?: (n: number) => Uint8Array } }).Buffer;
+  return typeof B?.allocUnsafeSlow === "function" ? (n: number) => B.allocUnsafeSlow!(n) : undefined;
+})();
+
+let poisonUninitialized = false;
+
+/** Test hook: fill every array {@link uninitializedFloatArray} makes with NaN, so an element a kernel forgot to write shows. */
+export const setPoisonUninitialized = (on: boolean): void => {
+  poisonUninitialized = on;
+};
+
+/**
+ * A float32 or float64 array whose contents are unspecified, for a kernel that writes every
+ * element. A fresh `new Float32Array(n)` is zero-filled by the C allocator (calloc): for the
+ * megabytes a GEMM or elementwise result can be, that memset is a pass over memory as long
+ * as the kernel's own copy-out (12.8 MB per call in W5). In Node, large ones come from
+ * `Buffer.allocUnsafeSlow` instead, without the fill; elsewhere, and for small ones, this is
+ * {@link typedArrayFor}.
+ */
+export const uninitializedFloatArray = (dtype: "float32" | "float64", size: number): Float32Array | Float64Array => {
+  const es = dtype === "float32" ? 4 : 8;
+  const bytes = size * es;
+  let out: Float32Array | Float64Array | undefined;
+  if (allocUnsafeSlow && bytes >= UNINITIALIZED_MIN_BYTES && size <= MAX_ELEMENTS) {
+    const raw = allocUnsafeSlow(bytes);
+    if (raw.byteOffset % 8 === 0 && raw.byteLength === bytes) out = dtype === "float32" ? new Float32Array(raw.buffer, raw.byteOffset, size) : new Float64Array(raw.buffer, raw.byteOffset, size);
+  }
+  out ??= typedArrayFor(dtype, size) as Float32Array | Float64Array;
+  if (poisonUninitialized) out.fill(Number.NaN);
+  return out;
+};
+
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 

@@ -13,7 +13,7 @@
  * doubles and rounded once on store. int32 has its own loop with wrap-around arithmetic,
  * as XLA's integer dot.
  */
-import { type DType, type TypedArray, typedArrayFor } from "../dtype.js";
+import { type DType, type TypedArray, typedArrayFor, uninitializedFloatArray } from "../dtype.js";
 import { type Shape, stridesOf } from "../shape.js";
 import { forEachRun, transposeKernel } from "./layout.js";
 import { type GemmStore, type PanelSource, gemmWasm, storeRows, stridedSource, wasmGemmAvailable } from "./wasm/gemm.js";
@@ -293,7 +293,8 @@ export const batchedMatmul = (
     return out;
   }
   if ((outDType === "float32" || outDType === "float64") && m * n * k >= WASM_MIN_FLOPS && wasmGemmAvailable()) {
-    const out = typedArrayFor(outDType, batch * m * n) as Float32Array | Float64Array;
+    // Each product's store writes its whole m x n block (k = 0 included): no zero fill needed.
+    const out = uninitializedFloatArray(outDType, batch * m * n);
     const a = batchedSources(lhs, batch, m, k);
     const b = batchedSources(rhs, batch, n, k);
     let ok = true;

@@ -4,7 +4,7 @@
  * transpose rules use to sum a cotangent back to an input's shape.
  */
 import { type ArrayBase, type NDArray, bufferOf, fromBuffer } from "../array.js";
-import { type DType, ShapedArray, type TypedArray, typedArrayFor } from "../dtype.js";
+import { type DType, ShapedArray, type TypedArray, typedArrayFor, uninitializedFloatArray } from "../dtype.js";
 import { type BatchRule, type JvpRule, type Params, type Primitive, type TransposeRule, definePrimitive } from "../ir/primitive.js";
 import { type BinaryKernel, type UnaryKernel, binaryKernel, broadcastCopy, unaryKernel } from "../kernels/elementwise.js";
 import { withSimdBinary } from "../kernels/wasm/binary.js";
@@ -148,7 +148,8 @@ export const paramUnaryPrimitive = <P extends object>(spec: UnarySpec<P>): [Prim
     },
     impl: ([x], params) => {
       const od = outDType(x!.dtype);
-      const out = typedArrayFor(od, x!.size);
+      // Every unary kernel writes each element: a float result need not be zeroed first.
+      const out = od === "float32" || od === "float64" ? uninitializedFloatArray(od, x!.size) : typedArrayFor(od, x!.size);
       kernelFor(x!.dtype, params)(bufferOf(x!), out);
       return [fromBuffer(out, x!.shape, od)];
     },
@@ -208,7 +209,8 @@ export const binaryPrimitive = (spec: BinarySpec): [Primitive, (x: ArrayBase, y:
       const same = spec.unit === undefined ? null : unitOperand(x!, y!, shape, spec.unit);
       if (same) return [same];
       const od = outDType(x!.dtype);
-      const out = typedArrayFor(od, sizeOf(shape));
+      // Every binary kernel writes each element: a float result need not be zeroed first.
+      const out = od === "float32" || od === "float64" ? uninitializedFloatArray(od, sizeOf(shape)) : typedArrayFor(od, sizeOf(shape));
       kernelFor(x!.dtype, {})(bufferOf(x!), x!.shape, bufferOf(y!), y!.shape, out, shape);
       return [fromBuffer(out, shape, od)];
     },
