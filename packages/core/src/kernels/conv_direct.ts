@@ -21,7 +21,7 @@ import { typedArrayFor } from "../dtype.js";
 import type { ConvGeometry } from "./conv.js";
 import { type RowsSpec, UNIT_BYTES, type WindowSpec, buildRowsModule, buildWindowModule } from "./wasm/conv_direct.js";
 import { convMoves } from "./wasm/conv_moves.js";
-import { parallelFor, shareModule } from "./wasm/threads.js";
+import { activeThreads, parallelFor, shareModule } from "./wasm/threads.js";
 import { arena, demote, kernelMemory, kernelPath, views, warnFallback } from "./wasm/runtime.js";
 
 /** Element strides of the two leading canonical axes; the spatial axes follow, contiguous and in order. */
@@ -281,8 +281,41 @@ export const convDirect = (
         mod.fns.claim(...args);
         return;
       }
-      do copyDone();
-      while (mod.fns.claim_one(...args));
+      // Copying out is this thread's alone, so it computes a unit only when the workers could
+      // not finish the units left before its copies are done (by the costs measured so far);
+      // otherwise it waits for the next image, as long as the workers keep claiming units (a
+      // descheduled worker would hold it up). With fresh pages faulting in, a copy costs more
+      // than the workers' units of that image (W7: 60 against 44 us): computing would only
+      // delay the copies.
+      const helpers = Math.max(1, activeThreads() - 1);
+      let copyMs = 0;
+      let unitMs = 0;
+      let unitsHere = 0;
+      let waitFrom = -1;
+      let seen = 0;
+      for (;;) {
+        const t0 = performance.now();
+        const before = copied;
+        copyDone();
+        const t1 = performance.now();
+        if (copied > before) {
+          copyMs += t1 - t0;
+          waitFrom = -1;
+        }
+        const claimed = Math.min(units, Atomics.load(sync, counterAt / 4));
+        if (claimed === units) break;
+        if (copied > 0 && unitsHere > 0 && claimed > unitsHere && (g.batch - copied) * (copyMs / copied) > ((units - claimed) * unitMs) / unitsHere / helpers) {
+          if (waitFrom < 0 || claimed !== seen) {
+            waitFrom = t1;
+            seen = claimed;
+          }
+          if (t1 - waitFrom < (2 * unitMs) / unitsHere) continue;
+        }
+        waitFrom = -1;
+        if (!mod.fns.claim_one(...args)) break;
+        unitMs += performance.now() - t1;
+        unitsHere++;
+      }
     };
     sync[counterAt / 4] = 0;
     if (parallel) parallelFor(OP, mod.id, "claim", () => args, here);
