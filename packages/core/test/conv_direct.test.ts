@@ -9,13 +9,17 @@ import v8 from "node:v8";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { type NDArray, lax, np, valueAndGrad } from "@cotangent/core";
+import { setPoisonUninitialized } from "../src/dtype.js";
 import { directKind, setConvDirect } from "../src/kernels/conv_direct.js";
 import { type KernelPath, setKernelPath } from "../src/kernels/wasm/runtime.js";
 import { setThreads, threadsReady } from "../src/kernels/wasm/threads.js";
 import { rng, sizeOf } from "./reference_util.js";
 
 v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+// Results are allocated unzeroed: poisoned with NaN, an element a kernel forgot to write shows.
+setPoisonUninitialized(true);
 afterAll(() => {
+  setPoisonUninitialized(false);
   v8.setFlagsFromString("--no-experimental-wasm-relaxed-simd");
   setKernelPath("auto");
   setConvDirect(true);
