@@ -6,25 +6,32 @@ import { WASM_TRANSPOSE_MIN, transposeWasm } from "./wasm/transpose.js";
 
 /**
  * Visits every element of an array of `shape` in row-major order, calling
- * `inner(srcOffset, dstOffset, n, srcStride, dstStride)` once per run of the last axis,
- * where `srcStrides`/`dstStrides` give each axis's step in the two buffers.
+ * `inner(srcOffset, dstOffset, n, srcStride, dstStride, src, dst)` once per run of the last
+ * axis, where `srcStrides`/`dstStrides` give each axis's step in the two buffers. `src` and
+ * `dst` are passed through, so `inner` can be a function defined once at module level
+ * rather than a closure made per call: V8 holds a function's optimized code only as long as
+ * a closure of it lives, so the optimized code of per-call closures is dropped at every full
+ * collection and compiled again (measured: the reduction bodies were recompiled about once
+ * every ten steps of W3 eager, on the background threads a two-core machine also needs).
  */
-export const forEachRun = (
+export const forEachRun = <S = undefined, D = undefined>(
   shape: Shape,
   srcStrides: readonly number[],
   dstStrides: readonly number[],
-  inner: (so: number, doff: number, n: number, ss: number, ds: number) => void,
+  inner: (so: number, doff: number, n: number, ss: number, ds: number, src: S, dst: D) => void,
+  src?: S,
+  dst?: D,
 ): void => {
   const nd = shape.length;
   if (sizeOf(shape) === 0) return;
-  if (nd === 0) return inner(0, 0, 1, 0, 0);
+  if (nd === 0) return inner(0, 0, 1, 0, 0, src as S, dst as D);
   const n = shape[nd - 1]!;
   const idx = new Array<number>(nd).fill(0);
   let so = 0;
   let doff = 0;
   const outer = sizeOf(shape) / n;
   for (let o = 0; o < outer; o++) {
-    inner(so, doff, n, srcStrides[nd - 1]!, dstStrides[nd - 1]!);
+    inner(so, doff, n, srcStrides[nd - 1]!, dstStrides[nd - 1]!, src as S, dst as D);
     for (let ax = nd - 2; ax >= 0; ax--) {
       idx[ax]!++;
       so += srcStrides[ax]!;
@@ -59,11 +66,20 @@ export const transposeKernel = (src: TypedArray, shape: Shape, perm: readonly nu
       srcStrides.push(inStrides[p]!);
     }
   }
-  forEachRun(dims, srcStrides, stridesOf(dims), (so, doff, n, ss) => {
-    if (ss === 1 && n >= 64) out.set(src.subarray(so, so + n), doff);
-    else for (let i = 0; i < n; i++) out[doff + i] = src[so + i * ss]!;
-  });
+  forEachRun(dims, srcStrides, stridesOf(dims), copyRun, src, out);
   return out;
+};
+
+/** One run of a strided copy (see {@link forEachRun} for why it is not a closure). */
+const copyRun = (so: number, doff: number, n: number, ss: number, _ds: number, src: TypedArray, out: TypedArray): void => {
+  if (ss === 1 && n >= 64) out.set(src.subarray(so, so + n), doff);
+  else for (let i = 0; i < n; i++) out[doff + i] = src[so + i * ss]!;
+};
+
+/** One run of a broadcast: a fill where the source stays put, else a strided copy. */
+const broadcastRun = (so: number, doff: number, n: number, ss: number, _ds: number, src: TypedArray, out: TypedArray): void => {
+  if (ss === 0) out.fill(src[so]!, doff, doff + n);
+  else for (let i = 0; i < n; i++) out[doff + i] = src[so + i * ss]!;
 };
 
 /** broadcast_in_dim: input axis k lands on output axis `dims[k]`. */
@@ -76,10 +92,7 @@ export const broadcastInDimKernel = (src: TypedArray, shape: Shape, outShape: Sh
   dims.forEach((d, k) => {
     if (shape[k] !== 1) srcStrides[d] = inStrides[k]!;
   });
-  forEachRun(outShape, srcStrides, stridesOf(outShape), (so, doff, n, ss) => {
-    if (ss === 0) out.fill(src[so]!, doff, doff + n);
-    else for (let i = 0; i < n; i++) out[doff + i] = src[so + i * ss]!;
-  });
+  forEachRun(outShape, srcStrides, stridesOf(outShape), broadcastRun, src, out);
   return out;
 };
 
@@ -112,6 +125,46 @@ const reduceAll = (src: TypedArray, op: "sum" | "max" | "min", dtype: DType): Ty
 
 const INIT: Record<Accumulate, number> = { sum: 0, prod: 1, max: -Infinity, min: Infinity, and: 1, or: 0 };
 
+/** One run of a reduction into `acc`, per op (module-level: see {@link forEachRun}). */
+type AccumulateRun = (so: number, d: number, n: number, ss: number, ds: number, src: TypedArray, acc: Float64Array) => void;
+const ACCUMULATE_RUNS: Record<Accumulate, AccumulateRun> = {
+  sum: (so, d, n, ss, ds, src, acc) => {
+    if (ds === 0) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += src[so + i * ss]!;
+      acc[d] += s;
+    } else for (let i = 0; i < n; i++) acc[d + i * ds] += src[so + i * ss]!;
+  },
+  prod: (so, d, n, ss, ds, src, acc) => {
+    for (let i = 0; i < n; i++) acc[d + i * ds] *= src[so + i * ss]!;
+  },
+  max: (so, d, n, ss, ds, src, acc) => {
+    for (let i = 0; i < n; i++) {
+      const v = src[so + i * ss]!;
+      const j = d + i * ds;
+      // NaN propagates, as in NumPy and XLA.
+      if (v > acc[j]! || Number.isNaN(v)) acc[j] = v;
+    }
+  },
+  min: (so, d, n, ss, ds, src, acc) => {
+    for (let i = 0; i < n; i++) {
+      const v = src[so + i * ss]!;
+      const j = d + i * ds;
+      if (v < acc[j]! || Number.isNaN(v)) acc[j] = v;
+    }
+  },
+  and: (so, d, n, ss, ds, src, acc) => {
+    for (let i = 0; i < n; i++) if (!src[so + i * ss]) acc[d + i * ds] = 0;
+  },
+  or: (so, d, n, ss, ds, src, acc) => {
+    for (let i = 0; i < n; i++) if (src[so + i * ss]) acc[d + i * ds] = 1;
+  },
+};
+// int32 products wrap exactly (as XLA's): a float64 product would lose the low bits past 2^53.
+const prodInt32Run: AccumulateRun = (so, d, n, ss, ds, src, acc) => {
+  for (let i = 0; i < n; i++) acc[d + i * ds] = Math.imul(acc[d + i * ds]!, src[so + i * ss]!);
+};
+
 /**
  * Reduces `axes` of `src`. Accumulates in float64 (a JS number) and rounds once on store,
  * so float32 sums are more accurate than a float32 accumulator.
@@ -130,46 +183,7 @@ export const reduceKernel = (src: TypedArray, shape: Shape, axes: readonly numbe
   let k = 0;
   for (let i = 0; i < shape.length; i++) if (!axes.includes(i)) dstStrides[i] = outStridesCompact[k++]!;
   const srcStrides = stridesOf(shape);
-  const body: Record<Accumulate, (so: number, doff: number, n: number, ss: number, ds: number) => void> = {
-    sum: (so, d, n, ss, ds) => {
-      if (ds === 0) {
-        let s = 0;
-        for (let i = 0; i < n; i++) s += src[so + i * ss]!;
-        acc[d] += s;
-      } else for (let i = 0; i < n; i++) acc[d + i * ds] += src[so + i * ss]!;
-    },
-    // int32 products wrap exactly (as XLA's): a float64 product would lose the low bits past 2^53.
-    prod:
-      dtype === "int32"
-        ? (so, d, n, ss, ds) => {
-            for (let i = 0; i < n; i++) acc[d + i * ds] = Math.imul(acc[d + i * ds]!, src[so + i * ss]!);
-          }
-        : (so, d, n, ss, ds) => {
-            for (let i = 0; i < n; i++) acc[d + i * ds] *= src[so + i * ss]!;
-          },
-    max: (so, d, n, ss, ds) => {
-      for (let i = 0; i < n; i++) {
-        const v = src[so + i * ss]!;
-        const j = d + i * ds;
-        // NaN propagates, as in NumPy and XLA.
-        if (v > acc[j]! || Number.isNaN(v)) acc[j] = v;
-      }
-    },
-    min: (so, d, n, ss, ds) => {
-      for (let i = 0; i < n; i++) {
-        const v = src[so + i * ss]!;
-        const j = d + i * ds;
-        if (v < acc[j]! || Number.isNaN(v)) acc[j] = v;
-      }
-    },
-    and: (so, d, n, ss, ds) => {
-      for (let i = 0; i < n; i++) if (!src[so + i * ss]) acc[d + i * ds] = 0;
-    },
-    or: (so, d, n, ss, ds) => {
-      for (let i = 0; i < n; i++) if (src[so + i * ss]) acc[d + i * ds] = 1;
-    },
-  };
-  forEachRun(shape, srcStrides, dstStrides, body[op]);
+  forEachRun(shape, srcStrides, dstStrides, op === "prod" && dtype === "int32" ? prodInt32Run : ACCUMULATE_RUNS[op], src, acc);
   const out = typedArrayFor(dtype, outSize);
   out.set(acc);
   return out;
