@@ -3,11 +3,13 @@
  * group on C where the GEMM leaves it in the kernel memory. Jitted results equal eager bit for
  * bit, whatever reads the product (the group only, also another step, or the caller), for
  * either operand layout, on sizes that place C and sizes that do not (padded C), with the
- * group's JS fallback (sin out of the SIMD range), and for float64 (no epilogue).
+ * group's JS fallback (sin out of the SIMD range), and for float64 (no epilogue). Buffers the
+ * program keeps across calls: results of earlier calls stay intact, and a call made again
+ * from inside a run (a debug callback) neither corrupts nor is corrupted.
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { type ArrayBase, jit, np } from "@cotangent/core";
+import { type ArrayBase, debug, jit, np } from "@cotangent/core";
 import { rng } from "./reference_util.js";
 
 const data = (shape: number[], seed: number, dtype: "float32" | "float64" = "float32", scale = 1) => {
@@ -101,5 +103,35 @@ describe("jit: GEMM epilogues", () => {
     };
     const want = f(w1, w2);
     jit(f)(w1, w2).forEach((g, i) => sameBits(g, want[i]!, `output ${i}`));
+  });
+
+  it("kept buffers: earlier results stay intact over later calls, and a call from inside a run is safe", () => {
+    const w = data([40, 128], 13);
+    const b = data([128], 14);
+    const w2 = data([128, 16], 18);
+    const layer = (x: ArrayBase) => {
+      const h = np.maximum(np.add(np.matmul(x, w), b), 0); // an intermediate the program keeps
+      return np.multiply(np.matmul(h, w2), 2);
+    };
+    const f = jit(layer);
+    expect(f.lower(data([64, 40], 15)).program).toMatch(/\(kept: /);
+    const xs = [15, 16, 17].map((s) => data([64, 40], s));
+    const outs = xs.map((x) => f(x));
+    outs.forEach((o, i) => sameBits(o, layer(xs[i]!), `call ${i} after the later calls`));
+    // A debug callback calls the jitted function again mid-run, while the outer run's kept buffers are live.
+    let inner: ArrayBase | null = null;
+    let depth = 0;
+    const g = jit((x: ArrayBase) => {
+      const h = np.maximum(np.add(np.matmul(x, w), b), 0);
+      // Runs between the write of h (kept) and its read.
+      debug.callback(() => {
+        if (depth++ === 0) inner = g(xs[2]!);
+        depth--;
+      }, x);
+      return np.multiply(np.matmul(h, w2), 2);
+    });
+    expect(g.lower(xs[0]!).program).toMatch(/\(kept: /);
+    sameBits(g(xs[0]!), layer(xs[0]!), "outer run");
+    sameBits(inner!, layer(xs[2]!), "inner run");
   });
 });

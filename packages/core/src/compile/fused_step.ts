@@ -4,17 +4,20 @@ import { type ShapedArray, type TypedArray, typedArrayFor } from "../dtype.js";
 import type { Atom, Eqn } from "../ir/jaxpr.js";
 import type { FusionGroup } from "./fusion.js";
 import type { GeneratedKernel } from "./kernel.js";
-import type { Env, SlotMap, Step } from "./program.js";
+import { type Env, type SlotMap, type Step, poolOpen } from "./program.js";
 
 const EMPTY = new Float32Array(0);
 
 export class FusedStep implements Step {
   readonly eqns: readonly Eqn[];
   readonly ins: number[];
-  private readonly outs: number[];
+  readonly outSlots: number[];
   private readonly avals: ShapedArray[];
   /** Memory plan: per output, the input position whose (dead, owned) buffer it is written into, or -1. */
   reuse: number[];
+  /** Memory plan: per output, whether it never leaves the program, so its buffer is kept for the next call. */
+  pooled: boolean[];
+  private readonly pool: (TypedArray | null)[];
   constructor(
     readonly group: FusionGroup,
     readonly kernel: GeneratedKernel,
@@ -22,9 +25,17 @@ export class FusedStep implements Step {
   ) {
     this.eqns = group.members.map((m) => m.eqn);
     this.ins = kernel.inputs.map((v) => slots.slot(v));
-    this.outs = kernel.outputs.map((v) => slots.slot(v));
-    this.avals = kernel.outputs.map((v) => v.aval);
+    this.outSlots = kernel.outputs.map((v) => slots.slot(v));
     this.reuse = kernel.outputs.map(() => -1);
+    this.pooled = kernel.outputs.map(() => false);
+    this.pool = kernel.outputs.map(() => null);
+    this.avals = kernel.outputs.map((v) => v.aval);
+  }
+  /** The buffer output i is written into when not in place: the kept one, or a new array. */
+  private fresh(i: number): TypedArray {
+    const a = this.avals[i]!;
+    if (!this.pooled[i] || !poolOpen()) return typedArrayFor(a.dtype, a.size);
+    return (this.pool[i] ??= typedArrayFor(a.dtype, a.size));
   }
   run(env: Env): void {
     const ins = this.ins;
@@ -33,9 +44,9 @@ export class FusedStep implements Step {
     const avals = this.avals;
     const outBufs = new Array<TypedArray>(avals.length);
     const reuse = this.reuse;
-    for (let i = 0; i < avals.length; i++) outBufs[i] = reuse[i]! >= 0 ? bufs[reuse[i]!]! : typedArrayFor(avals[i]!.dtype, avals[i]!.size);
+    for (let i = 0; i < avals.length; i++) outBufs[i] = reuse[i]! >= 0 ? bufs[reuse[i]!]! : this.fresh(i);
     this.kernel.fn(bufs, outBufs);
-    const outs = this.outs;
+    const outs = this.outSlots;
     for (let i = 0; i < outs.length; i++) env[outs[i]!] = fromBuffer(outBufs[i]!, avals[i]!.shape as number[], avals[i]!.dtype) as NDArray;
   }
   /**
@@ -54,9 +65,9 @@ export class FusedStep implements Step {
     const avals = this.avals;
     const outBufs = new Array<TypedArray>(avals.length);
     const reuse = this.reuse;
-    for (let i = 0; i < avals.length; i++) outBufs[i] = reuse[i]! >= 0 && reuse[i] !== k ? bufs[reuse[i]!]! : typedArrayFor(avals[i]!.dtype, avals[i]!.size);
+    for (let i = 0; i < avals.length; i++) outBufs[i] = reuse[i]! >= 0 && reuse[i] !== k ? bufs[reuse[i]!]! : this.fresh(i);
     if (!wasm(bufs, outBufs, placed, mark)) return false;
-    const outs = this.outs;
+    const outs = this.outSlots;
     for (let i = 0; i < outs.length; i++) env[outs[i]!] = fromBuffer(outBufs[i]!, avals[i]!.shape as number[], avals[i]!.dtype) as NDArray;
     return true;
   }
@@ -65,6 +76,7 @@ export class FusedStep implements Step {
     const ops = g.members.map((m) => (m.kind === "load" ? `${m.eqn.primitive.name}(load)` : m.eqn.primitive.name)).join(" ");
     const dom = `[${g.domain.join(",")}]${g.reduceAxes ? ` reduce(${g.reduceAxes.join(",")})` : ""}`;
     const inPlace = this.reuse.map((j, i) => (j >= 0 ? ` ${name(this.kernel.outputs[i]!)}<-${name(this.kernel.inputs[j]!)}` : "")).join("");
-    return `${this.kernel.outputs.map(name).join(" ")} = fused${dom} { ${ops} } ${this.kernel.inputs.map(name).join(" ")}${inPlace ? `  (in place:${inPlace})` : ""}`;
+    const kept = this.kernel.outputs.filter((_, i) => this.pooled[i]).map(name);
+    return `${this.kernel.outputs.map(name).join(" ")} = fused${dom} { ${ops} } ${this.kernel.inputs.map(name).join(" ")}${inPlace ? `  (in place:${inPlace})` : ""}${kept.length ? `  (kept: ${kept.join(" ")})` : ""}`;
   }
 }

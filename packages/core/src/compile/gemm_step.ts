@@ -19,7 +19,7 @@ import { storeRows } from "../kernels/wasm/gemm.js";
 import { arena, views } from "../kernels/wasm/runtime.js";
 import { dotGeneralP } from "../primitives/dot.js";
 import type { FusedStep } from "./fused_step.js";
-import type { Env, SlotMap, Step } from "./program.js";
+import { type Env, type SlotMap, type Step, poolOpen } from "./program.js";
 
 type Axes = readonly number[];
 type DotParams = { dimension_numbers: [[Axes, Axes], [Axes, Axes]]; preferred_element_type: string | null };
@@ -50,6 +50,9 @@ export class GemmStep implements Step {
   private epilogueInput = -1;
   /** Whether C must also become an array (read by another step, or returned). */
   materialize = true;
+  /** Memory plan: C never leaves the program, so its array is kept for the next call. */
+  pooled = false;
+  private pool: Float32Array | Float64Array | null = null;
   constructor(
     readonly eqn: Eqn,
     slots: SlotMap,
@@ -86,7 +89,7 @@ export class GemmStep implements Step {
     let pending = epilogue !== null;
     const ok = matmulToStore(lhs, rhs, m, n, k, dtype, (_, c0, ldc) => {
       const copyOut = () => {
-        const out = typedArrayFor(dtype, m * n) as Float32Array | Float64Array;
+        const out = this.pooled && poolOpen() ? (this.pool ??= typedArrayFor(dtype, m * n) as Float32Array) : (typedArrayFor(dtype, m * n) as Float32Array | Float64Array);
         storeRows(out, 0, n, m, n)(dtype === "float32" ? views().f32 : views().f64, c0, ldc);
         env[this.out] = fromBuffer(out, this.eqn.outputs[0]!.aval.shape as number[], dtype);
       };
@@ -102,7 +105,7 @@ export class GemmStep implements Step {
 
   describe(name: (a: Atom) => string): string {
     const e = this.eqn;
-    const dot = `${name(e.outputs[0]!)} = dot_general ${e.inputs.map(name).join(" ")}`;
+    const dot = `${name(e.outputs[0]!)} = dot_general ${e.inputs.map(name).join(" ")}${this.pooled && (this.materialize || !this.epilogue) ? `  (kept: ${name(e.outputs[0]!)})` : ""}`;
     return this.epilogue ? `${dot}; then on C: ${this.epilogue.describe(name)}` : dot;
   }
 }

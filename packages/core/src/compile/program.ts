@@ -84,6 +84,15 @@ export class Slots implements SlotMap {
   }
 }
 
+/**
+ * Programs running now that were entered again before they returned (a debug callback
+ * calling the jitted function): while any is, steps take fresh buffers, since the buffers they
+ * keep across calls still hold the outer run's values.
+ */
+let reentered = 0;
+/** Whether steps may write into the buffers they keep across calls. */
+export const poolOpen = (): boolean => reentered === 0;
+
 /** Turns a non-Cotangent error thrown by a kernel into one naming the equation and the user's line. */
 const attribute = (err: unknown, eqn: Eqn | undefined): unknown => {
   if (err instanceof CotangentError || !eqn) return err;
@@ -146,7 +155,19 @@ export class Program implements CompiledProgram {
       if ((count.get(buf.buffer) ?? 0) > 1 || buf.length !== x.size) env[this.inSlots[i]!] = fromBuffer(buf.slice(), x.shape, x.dtype);
     });
   }
+  private running = false;
   run(args: readonly ArrayBase[]): NDArray[] {
+    const again = this.running;
+    if (again) reentered++;
+    this.running = true;
+    try {
+      return this.runSteps(args);
+    } finally {
+      if (again) reentered--;
+      else this.running = false;
+    }
+  }
+  private runSteps(args: readonly ArrayBase[]): NDArray[] {
     const env: Env = new Array(this.nSlots);
     for (const [s, v] of this.preset) env[s] = v;
     const ins = this.inSlots;
