@@ -7,10 +7,15 @@
  * program keeps across calls: results of earlier calls stay intact, and a call made again
  * from inside a run (a debug callback) neither corrupts nor is corrupted.
  */
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { type ArrayBase, debug, jit, np } from "@cotangent/core";
+import { setPoisonUninitialized } from "../src/dtype.js";
 import { rng } from "./reference_util.js";
+
+// Arrays a kernel must write in full start as NaN here, so an element left unwritten shows.
+beforeAll(() => setPoisonUninitialized(true));
+afterAll(() => setPoisonUninitialized(false));
 
 const data = (shape: number[], seed: number, dtype: "float32" | "float64" = "float32", scale = 1) => {
   const r = rng(seed);

@@ -1,6 +1,6 @@
 /** A program step running one generated kernel for a fused group. */
 import { type NDArray, bufferOf, fromBuffer } from "../array.js";
-import { type ShapedArray, type TypedArray, typedArrayFor } from "../dtype.js";
+import { type ShapedArray, type TypedArray, typedArrayFor, uninitializedFloatArray } from "../dtype.js";
 import type { Atom, Eqn } from "../ir/jaxpr.js";
 import type { FusionGroup } from "./fusion.js";
 import type { GeneratedKernel } from "./kernel.js";
@@ -31,11 +31,16 @@ export class FusedStep implements Step {
     this.pool = kernel.outputs.map(() => null);
     this.avals = kernel.outputs.map((v) => v.aval);
   }
-  /** The buffer output i is written into when not in place: the kept one, or a new array. */
+  /**
+   * The buffer output i is written into when not in place: the kept one, or a new array
+   * (float ones not zero-filled: the kernel writes every element, an elementwise output at
+   * each index and a reduction at each kept index).
+   */
   private fresh(i: number): TypedArray {
     const a = this.avals[i]!;
-    if (!this.pooled[i] || !poolOpen()) return typedArrayFor(a.dtype, a.size);
-    return (this.pool[i] ??= typedArrayFor(a.dtype, a.size));
+    const make = () => (a.dtype === "float32" || a.dtype === "float64" ? uninitializedFloatArray(a.dtype, a.size) : typedArrayFor(a.dtype, a.size));
+    if (!this.pooled[i] || !poolOpen()) return make();
+    return (this.pool[i] ??= make());
   }
   run(env: Env): void {
     const ins = this.ins;

@@ -12,7 +12,7 @@
  * runs as an ordinary fused step.
  */
 import { bufferOf, fromBuffer } from "../array.js";
-import { typedArrayFor } from "../dtype.js";
+import { uninitializedFloatArray } from "../dtype.js";
 import type { Atom, Eqn } from "../ir/jaxpr.js";
 import { type MatmulOperand, matmulToStore } from "../kernels/matmul.js";
 import { storeRows } from "../kernels/wasm/gemm.js";
@@ -89,7 +89,8 @@ export class GemmStep implements Step {
     let pending = epilogue !== null;
     const ok = matmulToStore(lhs, rhs, m, n, k, dtype, (_, c0, ldc) => {
       const copyOut = () => {
-        const out = this.pooled && poolOpen() ? (this.pool ??= typedArrayFor(dtype, m * n) as Float32Array) : (typedArrayFor(dtype, m * n) as Float32Array | Float64Array);
+        // Every element of C is stored: no zero fill.
+        const out = this.pooled && poolOpen() ? (this.pool ??= uninitializedFloatArray(dtype, m * n)) : uninitializedFloatArray(dtype, m * n);
         storeRows(out, 0, n, m, n)(dtype === "float32" ? views().f32 : views().f64, c0, ldc);
         env[this.out] = fromBuffer(out, this.eqn.outputs[0]!.aval.shape as number[], dtype);
       };
