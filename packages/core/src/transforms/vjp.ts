@@ -7,7 +7,8 @@ import { requireFunction } from "../api/args.js";
 import { ArrayBase } from "../array.js";
 import { type DType, isFloat } from "../dtype.js";
 import { TransformError, ValueError } from "../errors.js";
-import type { Jaxpr } from "../ir/jaxpr.js";
+import { Jaxpr } from "../ir/jaxpr.js";
+import { debugFlags } from "../config.js";
 import { evalJaxpr } from "../interpreter.js";
 import { zerosOf, convertElementType } from "../primitives/structural.js";
 import { scalar } from "../primitives/common.js";
@@ -17,6 +18,7 @@ import { type TreeDef, flatten, treedefEquals, treedefToString, unflatten } from
 import { flattenArgs, leafToArray, normalizeArgnums, staticsAsNull, traceFlat } from "./api_util.js";
 import { jvpJaxpr, matchTangents, tangentAval } from "./jvp.js";
 import { partialEvalJaxpr } from "./partial_eval.js";
+import { structureKey } from "./structure_key.js";
 import { transposeJaxpr } from "./transpose.js";
 
 /** The two halves {@link linearizeJaxpr} splits a jaxpr into, connected by residuals. */
@@ -32,8 +34,10 @@ export interface Linearized {
 }
 
 /** linearize as a jaxpr rewrite. */
-export const linearizeJaxpr = (jaxpr: Jaxpr): Linearized => {
-  const nonzeros = jaxpr.inAvals.map((a) => tangentAval(a) !== null);
+export const linearizeJaxpr = (jaxpr: Jaxpr): Linearized => linearizeMasked(jaxpr, jaxpr.inAvals.map((a) => tangentAval(a) !== null));
+
+/** {@link linearizeJaxpr} with tangents for the inputs `nonzeros` marks only. */
+const linearizeMasked = (jaxpr: Jaxpr, nonzeros: boolean[]): Linearized => {
   const jj = jvpJaxpr(jaxpr, nonzeros);
   const n = jaxpr.invars.length;
   const m = jaxpr.outvars.length;
@@ -59,13 +63,49 @@ const checkCotangent = (op: string, outTree: TreeDef, outs: readonly { shape: re
   });
 };
 
+/**
+ * Linearizations of traced programs by structure (see transforms/structure_key.ts): an eager
+ * training loop traces the same program at every step, and its linearization (jvp, partial
+ * evaluation) and, through the memo on the linear jaxpr, its transpose are rewritten once
+ * instead of every step. The program's constants are lifted to leading inputs without
+ * tangents, so an entry holds no arrays and serves any constants of the same shapes. Bounded,
+ * least recently used first out; bypassed under debugNans/debugInfs, whose reports name the
+ * source line of each equation (a reused program carries the lines of its first trace).
+ */
+const linearizedByStructure = new Map<string, Linearized>();
+const LINEARIZED_CACHE_SIZE = 64;
+
+/** Forgets the cached linearizations (tests). */
+export const clearLinearizeCache = (): void => linearizedByStructure.clear();
+
+/** `jaxpr` linearized with its constants as leading inputs (see {@link linearizedByStructure}). */
+const linearizeLifted = (jaxpr: Jaxpr): Linearized => {
+  const key = debugFlags.check ? null : structureKey(jaxpr);
+  const hit = key === null ? undefined : linearizedByStructure.get(key);
+  if (hit) {
+    linearizedByStructure.delete(key!);
+    linearizedByStructure.set(key!, hit);
+    return hit;
+  }
+  const lifted = new Jaxpr([], [], [...jaxpr.constvars, ...jaxpr.invars], jaxpr.eqns, jaxpr.outvars);
+  const lin = linearizeMasked(lifted, [...jaxpr.constvars.map(() => false), ...jaxpr.inAvals.map((a) => tangentAval(a) !== null)]);
+  if (key !== null) {
+    if (linearizedByStructure.size >= LINEARIZED_CACHE_SIZE) linearizedByStructure.delete(linearizedByStructure.keys().next().value!);
+    linearizedByStructure.set(key, lin);
+  }
+  return lin;
+};
+
 /** Traces `f` at `primals`, linearizes it and runs the known (forward) part. */
 const linearizeAt = (op: string, f: (...args: any[]) => unknown, primals: unknown[]) => {
   const [flatIn, inTree] = flattenArgs(op, primals, true);
   const { jaxpr, outTree } = traceFlat(op, f, inTree, flatIn);
-  const lin = linearizeJaxpr(jaxpr);
+  const lifted = linearizeLifted(jaxpr);
+  const c = jaxpr.consts.length;
+  // The callers index tangents by the function's own inputs: drop the constants' (all false).
+  const lin: Linearized = { ...lifted, nonzeros: lifted.nonzeros.slice(c) };
   const m = jaxpr.outvars.length;
-  const knownOuts = evalJaxpr(lin.known, flatIn);
+  const knownOuts = evalJaxpr(lin.known, [...jaxpr.consts, ...flatIn]);
   return { flatIn, inTree, outTree, lin, outs: knownOuts.slice(0, m), residuals: knownOuts.slice(m) };
 };
 

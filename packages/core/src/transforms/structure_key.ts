@@ -1,0 +1,90 @@
+/**
+ * A jaxpr's structure as a string: two jaxprs with the same key are the same program up to
+ * renaming variables and the values of their constants (which are inputs of the program, not
+ * part of it). Eager `grad` traces the user's function at every call, and an eager training
+ * loop traces the same program each step: the key lets it reuse the rewrites of the first
+ * trace (see `linearizeAt` in vjp.ts) instead of redoing them. Literals, params and every
+ * variable's shape and dtype are part of the key; a jaxpr whose params are not plain data
+ * (sub-jaxprs, functions, class instances) has no key, and is rewritten every time.
+ */
+import type { ShapedArray } from "../dtype.js";
+import { type Atom, type Jaxpr, Literal, type Var } from "../ir/jaxpr.js";
+import { identityKey } from "./memo.js";
+
+/** A number as text that tells -0 and NaN apart from 0 and null. */
+const numberKey = (x: number): string => (Object.is(x, -0) ? "-0" : String(x));
+
+/** Plain data as text, or null for anything else (functions, jaxprs, class instances). */
+const plainKey = (v: unknown): string | null => {
+  if (v === null) return "null";
+  switch (typeof v) {
+    case "number":
+      return numberKey(v);
+    case "string":
+      return JSON.stringify(v);
+    case "boolean":
+      return v ? "T" : "F";
+    case "undefined":
+      return "U";
+    case "object": {
+      if (Array.isArray(v)) {
+        const parts: string[] = [];
+        for (const x of v) {
+          const k = plainKey(x);
+          if (k === null) return null;
+          parts.push(k);
+        }
+        return `[${parts.join(",")}]`;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return null;
+      const parts: string[] = [];
+      for (const name of Object.keys(v).sort()) {
+        const k = plainKey((v as Record<string, unknown>)[name]);
+        if (k === null) return null;
+        parts.push(`${JSON.stringify(name)}:${k}`);
+      }
+      return `{${parts.join(",")}}`;
+    }
+    default:
+      return null;
+  }
+};
+
+const avalKey = (a: ShapedArray): string => `${a.dtype}[${a.shape.join(",")}]`;
+
+/** The key of `jaxpr` (see the module comment), or null when it has none. */
+export const structureKey = (jaxpr: Jaxpr): string | null => {
+  const ids = new Map<Var, number>();
+  const parts: string[] = [];
+  const bind = (v: Var): string => {
+    ids.set(v, ids.size);
+    return avalKey(v.aval);
+  };
+  const atom = (a: Atom): string | null => {
+    if (a instanceof Literal) return `L${a.aval.dtype}:${numberKey(a.value)}`;
+    const id = ids.get(a);
+    return id === undefined ? null : `v${id}`;
+  };
+  for (const v of jaxpr.constvars) parts.push(`c${bind(v)}`);
+  for (const v of jaxpr.invars) parts.push(`i${bind(v)}`);
+  for (const e of jaxpr.eqns) {
+    const params = plainKey(e.params);
+    if (params === null) return null;
+    const ins: string[] = [];
+    for (const a of e.inputs) {
+      const k = atom(a);
+      if (k === null) return null;
+      ins.push(k);
+    }
+    parts.push(`${identityKey(e.primitive)}${params}(${ins.join(",")})=${e.outputs.map(bind).join(",")}`);
+  }
+  const outs: string[] = [];
+  for (const a of jaxpr.outvars) {
+    const k = atom(a);
+    if (k === null) return null;
+    outs.push(k);
+  }
+  parts.push(`->${outs.join(",")}`);
+  return parts.join(";");
+};
