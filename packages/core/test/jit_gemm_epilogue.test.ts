@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { type ArrayBase, debug, jit, np } from "@cotangent/core";
+import { type ArrayBase, debug, jit, np, threadsReady } from "@cotangent/core";
 import { setPoisonUninitialized } from "../src/dtype.js";
 import { rng } from "./reference_util.js";
 
@@ -108,6 +108,23 @@ describe("jit: GEMM epilogues", () => {
     };
     const want = f(w1, w2);
     jit(f)(w1, w2).forEach((g, i) => sameBits(g, want[i]!, `output ${i}`));
+  });
+
+  it("an optimizer-like epilogue whose other operands are copied in while the threads compute the product equals eager", async () => {
+    await threadsReady();
+    const x = data([128, 96], 19);
+    const g = data([128, 256], 20);
+    const [p, mu, nu] = [21, 22, 23].map((s) => data([96, 256], s));
+    const f = (x: ArrayBase, g: ArrayBase, p: ArrayBase, mu: ArrayBase, nu: ArrayBase) => {
+      const dw = np.matmul(np.transpose(x), g);
+      const m = np.add(np.multiply(mu, 0.9), np.multiply(dw, 0.1));
+      const v = np.add(np.multiply(nu, 0.999), np.multiply(np.square(dw), 0.001));
+      return [np.subtract(p, np.divide(np.multiply(m, 0.01), np.add(np.sqrt(v), 1e-8))), m, v];
+    };
+    expect(listing(f, x, g, p, mu, nu)).toMatch(/; then on C: /);
+    const want = f(x, g, p, mu, nu);
+    const jf = jit(f);
+    for (let r = 0; r < 3; r++) jf(x, g, p, mu, nu).forEach((o, i) => sameBits(o, want[i]!, `call ${r}, output ${i}`));
   });
 
   it("kept buffers: earlier results stay intact over later calls, and a call from inside a run is safe", () => {

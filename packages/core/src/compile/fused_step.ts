@@ -4,6 +4,7 @@ import { type ShapedArray, type TypedArray, typedArrayFor, uninitializedFloatArr
 import type { Atom, Eqn } from "../ir/jaxpr.js";
 import type { FusionGroup } from "./fusion.js";
 import type { GeneratedKernel } from "./kernel.js";
+import { arena, views } from "../kernels/wasm/runtime.js";
 import { type Env, type SlotMap, type Step, poolOpen } from "./program.js";
 
 const EMPTY = new Float32Array(0);
@@ -55,18 +56,36 @@ export class FusedStep implements Step {
     for (let i = 0; i < outs.length; i++) env[outs[i]!] = fromBuffer(outBufs[i]!, avals[i]!.shape as number[], avals[i]!.dtype) as NDArray;
   }
   /**
-   * Runs the Wasm kernel with input `k` already in the kernel memory at byte `at` (a GEMM's
-   * result: its slot may hold nothing), taking room above `mark`. False, having written
-   * nothing, when the Wasm kernel cannot run it: the caller then materializes the input and
-   * calls {@link run}.
+   * Copies the inputs the Wasm kernel reads whole (other than input `except`) into the kernel
+   * memory, above what the arena holds now: their offsets, -1 where not staged. Run while a
+   * GEMM computes, so the kernel that follows it need not copy them then (gemm_step.ts).
    */
-  runPlaced(env: Env, k: number, at: number, mark: number): boolean {
+  stage(env: Env, except: number): number[] {
+    const wasm = this.kernel.wasmKernel;
+    const placed = this.ins.map(() => -1);
+    if (!wasm) return placed;
+    this.ins.forEach((slot, i) => {
+      if (i === except || !wasm.placeable[i] || this.ins.indexOf(slot) !== i) return;
+      const buf = bufferOf(env[slot]!) as Float32Array;
+      const at = arena.alloc(buf.length * 4);
+      if (at < 0) return;
+      views().f32.set(buf, at / 4);
+      placed[i] = at;
+    });
+    return placed;
+  }
+  /**
+   * Runs the Wasm kernel with input `k` already in the kernel memory (a GEMM's result: its
+   * slot may hold nothing) and the inputs `placed` gives offsets for (`k`'s among them), taking
+   * room above `mark`. False, having written nothing, when the Wasm kernel cannot run it: the
+   * caller then materializes input `k` and calls {@link run}.
+   */
+  runPlaced(env: Env, k: number, placed: readonly number[], mark: number): boolean {
     const wasm = this.kernel.wasmKernel;
     if (!wasm) return false;
     const ins = this.ins;
     const bufs = new Array<TypedArray>(ins.length);
     for (let i = 0; i < ins.length; i++) bufs[i] = i === k ? EMPTY : bufferOf(env[ins[i]!]!);
-    const placed = ins.map((_, i) => (i === k ? at : -1));
     const avals = this.avals;
     const outBufs = new Array<TypedArray>(avals.length);
     const reuse = this.reuse;

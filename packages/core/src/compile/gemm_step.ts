@@ -87,6 +87,9 @@ export class GemmStep implements Step {
     const lhs: MatmulOperand = { buf: bufferOf(x), shape: x.shape, perm: this.perms[0] };
     const rhs: MatmulOperand = { buf: bufferOf(y), shape: y.shape, perm: this.perms[1] };
     let pending = epilogue !== null;
+    // The epilogue's other whole operands are copied in while the workers compute the product.
+    let placed: number[] | null = null;
+    const stage = epilogue && dtype === "float32" && n % 8 === 0 ? () => void (placed = epilogue.stage(env, this.epilogueInput)) : undefined;
     const ok = matmulToStore(lhs, rhs, m, n, k, dtype, (_, c0, ldc) => {
       const copyOut = () => {
         // Every element of C is stored: no zero fill.
@@ -96,10 +99,12 @@ export class GemmStep implements Step {
       };
       if (this.materialize || !epilogue || ldc !== n || dtype !== "float32") copyOut();
       if (epilogue && ldc === n && dtype === "float32") {
-        if (epilogue.runPlaced(env, this.epilogueInput, c0 * 4, arena.mark())) pending = false;
+        const at = placed ?? epilogue.ins.map(() => -1);
+        at[this.epilogueInput] = c0 * 4;
+        if (epilogue.runPlaced(env, this.epilogueInput, at, arena.mark())) pending = false;
         else if (!env[this.out]) copyOut(); // C is still where the GEMM left it (the kernel took room above it)
       }
-    });
+    }, stage);
     if (!ok) env[this.out] = dotGeneralP.impl([x, y], this.eqn.params as never)[0];
     if (pending) epilogue!.run(env);
   }

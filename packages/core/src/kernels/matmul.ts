@@ -263,11 +263,12 @@ export interface MatmulOperand {
 /**
  * One product (no batch) computed by the Wasm kernel exactly as {@link batchedMatmul} does it,
  * with C handed to `store` while it is still in the kernel memory (the jit runs a fused
- * epilogue on it there: compile/gemm_step.ts). False, having stored nothing, where
+ * epilogue on it there: compile/gemm_step.ts; `during` is the calling thread's work while
+ * the product runs, see {@link gemmWasm}). False, having stored nothing, where
  * batchedMatmul would not take the Wasm path or it cannot run: the caller then calls that.
  */
-export const matmulToStore = (lhs: MatmulOperand, rhs: MatmulOperand, m: number, n: number, k: number, outDType: "float32" | "float64", store: GemmStore): boolean =>
-  m * n * k >= WASM_MIN_FLOPS && wasmGemmAvailable() && gemmWasm("dot_general", batchedSources(lhs, 1, m, k)(0), batchedSources(rhs, 1, n, k)(0), k, outDType, store);
+export const matmulToStore = (lhs: MatmulOperand, rhs: MatmulOperand, m: number, n: number, k: number, outDType: "float32" | "float64", store: GemmStore, during?: () => void): boolean =>
+  m * n * k >= WASM_MIN_FLOPS && wasmGemmAvailable() && gemmWasm("dot_general", batchedSources(lhs, 1, m, k)(0), batchedSources(rhs, 1, n, k)(0), k, outDType, store, undefined, during);
 
 /**
  * `out[b, i, j] = sum_k lhs[b, i, k] * rhs[b, j, k]`, where each operand is first permuted

@@ -346,8 +346,11 @@ const PARALLEL_MIN_FLOPS = 1 << 21;
  * the worker threads by column panels when large; `store` copies C out. Returns false,
  * having stored nothing, when the Wasm path is unavailable or the operands do not fit the
  * kernel memory: the caller then runs the JS kernel. `op` names the operation in errors.
+ * `during` is work of the calling thread that does not need C (copying in what the next
+ * kernel reads, into the arena above C): it runs once, before the calling thread's first
+ * share of the product, so the workers compute while it copies.
  */
-export const gemmWasm = (op: string, A: PanelSource, B: PanelSource, k: number, dtype: GemmDType, store: GemmStore, arenaMark?: number): boolean => {
+export const gemmWasm = (op: string, A: PanelSource, B: PanelSource, k: number, dtype: GemmDType, store: GemmStore, arenaMark?: number, during?: () => void): boolean => {
   const kernel = kernelFor(dtype);
   if (!kernel) return false;
   const { gemm } = kernel;
@@ -381,13 +384,27 @@ export const gemmWasm = (op: string, A: PanelSource, B: PanelSource, k: number, 
   }
   // The first K slice stores C instead of adding to it: C needs zeroing only when k = 0.
   if (k === 0) mem.fill(0, c0, c0 + mPad * nPad);
+  let pending = during;
+  const side = () => {
+    if (!pending) return;
+    const f = pending;
+    pending = undefined;
+    f();
+  };
   if (k > 0) {
     const nPanels = nPad / nr;
-    const run = (lo: number, hi: number) => gemm(aAt, bAt, cAt, mPad, nPad, k, lo, hi);
+    const run = (lo: number, hi: number) => {
+      side();
+      gemm(aAt, bAt, cAt, mPad, nPad, k, lo, hi);
+    };
     if (2 * m * n * k < PARALLEL_MIN_FLOPS || nPanels < 2) run(0, nPanels);
-    // Column panels in about eight chunks, taken by whichever thread is free.
-    else parallelChunks(op, moduleId(dtype), "gemm", [aAt, bAt, cAt, mPad, nPad, k], nPanels, Math.max(1, Math.ceil(nPanels / 8)), run);
+    // Column panels in about eight chunks (sixteen when the calling thread has side work to do
+    // first, so the chunk it holds meanwhile is small), taken by whichever thread is free.
+    else parallelChunks(op, moduleId(dtype), "gemm", [aAt, bAt, cAt, mPad, nPad, k], nPanels, Math.max(1, Math.ceil(nPanels / (during ? 16 : 8))), run);
   }
-  store(mem, c0, nPad);
+  side();
+  // The side work may have grown the memory: a fresh view.
+  const w = views();
+  store(dtype === "float32" ? w.f32 : w.f64, c0, nPad);
   return true;
 };
