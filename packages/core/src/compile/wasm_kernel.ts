@@ -30,7 +30,7 @@ import type { TypedArray } from "../dtype.js";
 import { type Literal, type Var } from "../ir/jaxpr.js";
 import type { FunctionBuilder, Local, PlainOp } from "../kernels/wasm/builder.js";
 import { ModuleBuilder } from "../kernels/wasm/builder.js";
-import { MAX_PAGES, arena, kernelMemory, kernelPath, views } from "../kernels/wasm/runtime.js";
+import { MAX_PAGES, arena, copyElements, kernelMemory, kernelPath, views } from "../kernels/wasm/runtime.js";
 import { MAX_ARGS, parallelFor, shareModule } from "../kernels/wasm/threads.js";
 import { MATH_SCRATCH, type SimdUnaryOp, SIMD_UNARY_OPS, emitSinCosPairF32, emitUnaryF32 } from "../kernels/wasm/unary.js";
 import type { FusionGroup } from "./fusion.js";
@@ -574,7 +574,7 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
     for (let k = 0; k < nIn; k++) {
       if (lengths[k] === 0 || (placed && placed[k]! >= 0)) continue;
       if (inputs[k]!.aval.dtype === "bool") u8[at[k]!] = ins[k]![0]!;
-      else f32.set(lengths[k] === ins[k]!.length ? (ins[k] as Float32Array) : (ins[k] as Float32Array).subarray(0, lengths[k]), at[k]! / 4);
+      else copyElements(f32, at[k]! / 4, ins[k] as Float32Array, 0, lengths[k]!);
     }
     let parts = 1;
     const argsOf = (p: number, n: number): number[] => {
@@ -601,7 +601,7 @@ export const wasmFusedKernel = (g: FusionGroup, inputs: readonly Var[], outputs:
       const o = plan.outputs[k]!;
       const out = outs[k]!;
       if (!o.reduce) {
-        out.set(mem.f32.subarray(at[nIn + k]! / 4, at[nIn + k]! / 4 + rows * cols));
+        copyElements(out as Float32Array, 0, mem.f32, at[nIn + k]! / 4, rows * cols);
         continue;
       }
       // Combine the parts' partial results per row or column (in part order, so results do not depend on timing).

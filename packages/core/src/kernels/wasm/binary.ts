@@ -23,7 +23,7 @@
 import type { TypedArray } from "../../dtype.js";
 import type { Shape } from "../../shape.js";
 import { type FunctionBuilder, type Local, ModuleBuilder, type PlainOp } from "./builder.js";
-import { MAX_PAGES, arena, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
+import { MAX_PAGES, arena, copyElements, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
 
 /** The binary ops with a SIMD kernel. */
 export type SimdBinaryOp = "add" | "sub" | "mul" | "div" | "max" | "min";
@@ -222,8 +222,8 @@ export const binaryWasm = (op: SimdBinaryOp, d: WasmFloat, a: TypedArray, aShape
   if (aAt < 0 || bAt < 0 || oAt < 0) return false;
   const v = views();
   const mem = d === "float32" ? v.f32 : v.f64;
-  mem.set(a as Float32Array, aAt / es);
-  mem.set(b as Float32Array, bAt / es);
+  copyElements(mem, aAt / es, a as typeof mem, 0, a.length);
+  copyElements(mem, bAt / es, b as typeof mem, 0, b.length);
   const fn = ex[`${op}_${mode}`]!;
   const aRow = nd < 2 ? 0 : sa[nd - 2]! * es;
   const bRow = nd < 2 ? 0 : sb[nd - 2]! * es;
@@ -247,7 +247,7 @@ export const binaryWasm = (op: SimdBinaryOp, d: WasmFloat, a: TypedArray, aShape
       }
     }
   }
-  out.set(mem.subarray(oAt / es, oAt / es + size));
+  copyElements(out as typeof mem, 0, mem, oAt / es, size);
   return true;
 };
 

@@ -16,7 +16,7 @@
 import type { TypedArray } from "../../dtype.js";
 import { ModuleBuilder, type Local } from "./builder.js";
 import { parallelChunks, shareModule } from "./threads.js";
-import { MAX_PAGES, arena, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
+import { MAX_PAGES, arena, copyElements, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
 
 /** Element type of a GEMM: the output's float type. */
 export type GemmDType = "float32" | "float64";
@@ -320,8 +320,8 @@ export type GemmStore = (mem: Float32Array | Float64Array, c0: number, ldc: numb
 export const storeRows = (out: TypedArray, outOff: number, ldo: number, m: number, n: number): GemmStore => (mem, c0, ldc) => {
   // Unpadded C going to a dense block: one copy (a row at a time, an outer product's many short
   // rows cost more in subarray views than in copying).
-  if (ldc === n && ldo === n) out.set(mem.subarray(c0, c0 + m * n), outOff);
-  else for (let i = 0; i < m; i++) out.set(mem.subarray(c0 + i * ldc, c0 + i * ldc + n), outOff + i * ldo);
+  if (ldc === n && ldo === n) copyElements(out as typeof mem, outOff, mem, c0, m * n);
+  else for (let i = 0; i < m; i++) copyElements(out as typeof mem, outOff + i * ldo, mem, c0 + i * ldc, n);
 };
 
 /**
@@ -373,8 +373,8 @@ export const gemmWasm = (op: string, A: PanelSource, B: PanelSource, k: number, 
   const v = views();
   const mem = dtype === "float32" ? v.f32 : v.f64;
   const c0 = cAt / es;
-  if (aIn) mem.set(aIn.data, aIn.at / es);
-  if (bIn) mem.set(bIn.data, bIn.at / es);
+  if (aIn) copyElements(mem, aIn.at / es, aIn.data as typeof mem, 0, aIn.data.length);
+  if (bIn) copyElements(mem, bIn.at / es, bIn.data as typeof mem, 0, bIn.data.length);
   for (let k0 = 0; k0 < k; k0 += KC) {
     const kc = Math.min(KC, k - k0);
     if (aIn) kernel.pack_a(aIn.at + k0 * aIn.ds, m, aIn.rs, aIn.ds, kc, aAt + k0 * mPad * es);

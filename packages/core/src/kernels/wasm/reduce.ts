@@ -16,7 +16,7 @@
  */
 import type { TypedArray } from "../../dtype.js";
 import { type FunctionBuilder, type Local, ModuleBuilder, type PlainOp } from "./builder.js";
-import { MAX_PAGES, arena, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
+import { MAX_PAGES, arena, copyElements, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
 import type { WasmFloat } from "./binary.js";
 
 export type SimdReduceOp = "sum" | "max" | "min";
@@ -270,9 +270,9 @@ export const reduceWasm = (op: SimdReduceOp, d: WasmFloat, src: TypedArray, shap
   if (sAt < 0 || oAt < 0 || scratch < 0) return false;
   const v = views();
   const mem = d === "float32" ? v.f32 : v.f64;
-  mem.set(src as Float32Array, sAt / es);
+  copyElements(mem, sAt / es, src as typeof mem, 0, src.length);
   if (inner === 1) ex[`${op}_rows`]!(sAt, oAt, outer, n, 0, 0);
   else ex[`${op}_cols`]!(sAt, oAt, outer, n, inner, scratch);
-  out.set(mem.subarray(oAt / es, oAt / es + outer * inner));
+  copyElements(out as typeof mem, 0, mem, oAt / es, outer * inner);
   return true;
 };

@@ -11,7 +11,7 @@
  */
 import type { TypedArray } from "../../dtype.js";
 import { type Local, ModuleBuilder } from "./builder.js";
-import { MAX_PAGES, arena, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
+import { MAX_PAGES, arena, copyElements, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
 
 /** Below this many elements the JS loop wins. */
 export const WASM_TRANSPOSE_MIN = 4096;
@@ -174,8 +174,8 @@ export const transposeWasm = (src: TypedArray, shape: readonly number[], perm: r
   // Moved as raw bits: int32 view for 4-byte elements, float64 for 8 (NaN payloads kept).
   const mem = es === 4 ? v.i32 : v.f64;
   const asMem = (a: TypedArray) => (es === 4 ? new Int32Array(a.buffer, a.byteOffset, a.length) : a) as Int32Array;
-  mem.set(asMem(src), sAt / es);
+  copyElements(mem, sAt / es, asMem(src), 0, src.length);
   fn(sAt, dAt, dims[0], dims[1], dims[2]);
-  asMem(out).set(mem.subarray(dAt / es, dAt / es + src.length));
+  copyElements(asMem(out), 0, mem, dAt / es, src.length);
   return true;
 };

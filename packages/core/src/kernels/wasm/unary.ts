@@ -27,7 +27,7 @@
 import type { TypedArray } from "../../dtype.js";
 import { type FunctionBuilder, type Local, ModuleBuilder } from "./builder.js";
 import { parallelFor, shareModule } from "./threads.js";
-import { MAX_PAGES, arena, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
+import { MAX_PAGES, arena, copyElements, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
 
 /** The ops with a SIMD kernel. */
 export type SimdUnaryOp = "exp" | "tanh" | "logistic" | "log" | "sin" | "cos";
@@ -290,7 +290,7 @@ export const unaryWasmF32 = (op: SimdUnaryOp, src: TypedArray, out: TypedArray):
   const at = arena.alloc(padded * 4);
   if (at < 0) return false;
   const mem = views().f32;
-  mem.set(src as Float32Array, at / 4);
+  copyElements(mem, at / 4, src as Float32Array, 0, n);
   if (padded < PARALLEL_MIN_ELEMENTS) ex[op](at, at, padded);
   else {
     // Split the vectors across the threads; each part works in place on its own range.
@@ -301,7 +301,7 @@ export const unaryWasmF32 = (op: SimdUnaryOp, src: TypedArray, out: TypedArray):
       return [at + lo * 16, at + lo * 16, (hi - lo) * 4];
     }, (args) => ex[op](args[0]!, args[1]!, args[2]!));
   }
-  out.set(mem.subarray(at / 4, at / 4 + n));
+  copyElements(out as Float32Array, 0, mem, at / 4, n);
   return true;
 };
 
