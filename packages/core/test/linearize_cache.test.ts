@@ -8,13 +8,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { FloatingPointError, type NDArray, grad, jvp, linearize, makeJaxpr, np, valueAndGrad, vjp, vmap, withDebugNans } from "@cotangent/core";
-import { clearLinearizeCache } from "../src/transforms/vjp.js";
+import { clearLinearizeCache as clearLinearizations } from "../src/transforms/vjp.js";
+import { clearBatchCache } from "../src/transforms/vmap.js";
 import { structureKey } from "../src/transforms/structure_key.js";
 import { rng } from "./reference_util.js";
 
 const arr = (n: number, seed: number, dtype: "float32" | "float64" = "float64", shape = [n]) => {
   const r = rng(seed);
   return np.array(Array.from({ length: n }, () => r() * 2 - 1), { dtype, shape }) as NDArray;
+};
+const clearLinearizeCache = () => {
+  clearLinearizations();
+  clearBatchCache();
 };
 const values = (x: unknown) => Array.from((x as NDArray).toTypedArray());
 
@@ -104,6 +109,29 @@ describe("linearizations reused by structure", () => {
       const want = perExample(w, xs) as NDArray;
       expect(values(got)).toEqual(values(want));
     }
+  });
+
+  it("vmap reuses batchings by structure: closed-over constants, inAxes and outAxes are each call's own", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ p: fc.integer({ min: 0, max: programs.length - 1 }), seed: fc.integer({ min: 0, max: 30 }), inAxis: fc.constantFrom(0, 1), outAxis: fc.constantFrom(0, -1), s: fc.constantFrom(2, 0.5) }), { minLength: 1, maxLength: 8 }),
+        (calls) => {
+          const run = ({ p, seed, inAxis, outAxis, s }: (typeof calls)[number]) => {
+            const c = arr(4, seed + 1);
+            const xs = arr(12, seed, "float64", inAxis === 0 ? [3, 4] : [4, 3]);
+            const f = (x: NDArray) => np.multiply(grad((x: NDArray) => programs[p]!(x, c, s))(x), c);
+            return values(vmap(f, { inAxes: inAxis, outAxes: outAxis })(xs));
+          };
+          const cached = calls.map(run);
+          const fresh = calls.map((call) => {
+            clearLinearizeCache();
+            return run(call);
+          });
+          expect(cached).toEqual(fresh);
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 
   it("under debugNans the report names the line of the function that produced the NaN, not of an earlier one of the same structure", () => {

@@ -8,7 +8,7 @@
  * (sub-jaxprs, functions, class instances) has no key, and is rewritten every time.
  */
 import type { ShapedArray } from "../dtype.js";
-import { type Atom, type Jaxpr, Literal, type Var } from "../ir/jaxpr.js";
+import { type Atom, Jaxpr, Literal, type Var } from "../ir/jaxpr.js";
 import { identityKey } from "./memo.js";
 
 /** A number as text that tells -0 and NaN apart from 0 and null. */
@@ -88,3 +88,35 @@ export const structureKey = (jaxpr: Jaxpr): string | null => {
   parts.push(`->${outs.join(",")}`);
   return parts.join(";");
 };
+
+/**
+ * `jaxpr` with its constants as leading inputs: a rewrite of it holds no arrays and serves
+ * any constants of the same shapes (pass `[...jaxpr.consts, ...args]` to evaluate it).
+ */
+export const liftConsts = (jaxpr: Jaxpr): Jaxpr => new Jaxpr([], [], [...jaxpr.constvars, ...jaxpr.invars], jaxpr.eqns, jaxpr.outvars);
+
+/**
+ * A bounded map from structure keys (plus whatever else the rewrite depends on) to rewrites,
+ * least recently used first out. Keys are strings; a null key is never stored or found.
+ */
+export class StructureCache<T> {
+  private readonly entries = new Map<string, T>();
+  constructor(private readonly capacity: number) {}
+  get(key: string | null): T | undefined {
+    if (key === null) return undefined;
+    const hit = this.entries.get(key);
+    if (hit !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+  set(key: string | null, value: T): void {
+    if (key === null) return;
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, value);
+  }
+  clear(): void {
+    this.entries.clear();
+  }
+}

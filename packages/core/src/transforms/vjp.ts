@@ -7,7 +7,7 @@ import { requireFunction } from "../api/args.js";
 import { ArrayBase } from "../array.js";
 import { type DType, isFloat } from "../dtype.js";
 import { TransformError, ValueError } from "../errors.js";
-import { Jaxpr } from "../ir/jaxpr.js";
+import type { Jaxpr } from "../ir/jaxpr.js";
 import { debugFlags } from "../config.js";
 import { evalJaxpr } from "../interpreter.js";
 import { zerosOf, convertElementType } from "../primitives/structural.js";
@@ -18,7 +18,7 @@ import { type TreeDef, flatten, treedefEquals, treedefToString, unflatten } from
 import { flattenArgs, leafToArray, normalizeArgnums, staticsAsNull, traceFlat } from "./api_util.js";
 import { jvpJaxpr, matchTangents, tangentAval } from "./jvp.js";
 import { partialEvalJaxpr } from "./partial_eval.js";
-import { structureKey } from "./structure_key.js";
+import { StructureCache, liftConsts, structureKey } from "./structure_key.js";
 import { transposeJaxpr } from "./transpose.js";
 
 /** The two halves {@link linearizeJaxpr} splits a jaxpr into, connected by residuals. */
@@ -72,8 +72,7 @@ const checkCotangent = (op: string, outTree: TreeDef, outs: readonly { shape: re
  * least recently used first out; bypassed under debugNans/debugInfs, whose reports name the
  * source line of each equation (a reused program carries the lines of its first trace).
  */
-const linearizedByStructure = new Map<string, Linearized>();
-const LINEARIZED_CACHE_SIZE = 64;
+const linearizedByStructure = new StructureCache<Linearized>(64);
 
 /** Forgets the cached linearizations (tests). */
 export const clearLinearizeCache = (): void => linearizedByStructure.clear();
@@ -81,18 +80,10 @@ export const clearLinearizeCache = (): void => linearizedByStructure.clear();
 /** `jaxpr` linearized with its constants as leading inputs (see {@link linearizedByStructure}). */
 const linearizeLifted = (jaxpr: Jaxpr): Linearized => {
   const key = debugFlags.check ? null : structureKey(jaxpr);
-  const hit = key === null ? undefined : linearizedByStructure.get(key);
-  if (hit) {
-    linearizedByStructure.delete(key!);
-    linearizedByStructure.set(key!, hit);
-    return hit;
-  }
-  const lifted = new Jaxpr([], [], [...jaxpr.constvars, ...jaxpr.invars], jaxpr.eqns, jaxpr.outvars);
-  const lin = linearizeMasked(lifted, [...jaxpr.constvars.map(() => false), ...jaxpr.inAvals.map((a) => tangentAval(a) !== null)]);
-  if (key !== null) {
-    if (linearizedByStructure.size >= LINEARIZED_CACHE_SIZE) linearizedByStructure.delete(linearizedByStructure.keys().next().value!);
-    linearizedByStructure.set(key, lin);
-  }
+  const hit = linearizedByStructure.get(key);
+  if (hit) return hit;
+  const lin = linearizeMasked(liftConsts(jaxpr), [...jaxpr.constvars.map(() => false), ...jaxpr.inAvals.map((a) => tangentAval(a) !== null)]);
+  linearizedByStructure.set(key, lin);
   return lin;
 };
 

@@ -14,6 +14,8 @@ import { bind, traceToJaxpr, withOrigin } from "../trace.js";
 import { type TreeDef, flatten, node, numLeaves, treedefEquals, treedefToString, unflatten } from "../tree.js";
 import { flattenArgs, isStaticLeaf, traceFlat } from "./api_util.js";
 import { memoOnJaxpr } from "./memo.js";
+import { StructureCache, liftConsts, structureKey } from "./structure_key.js";
+import { debugFlags } from "../config.js";
 
 /** Where a value's batch axis is, or `null` when it is not batched. */
 export type BatchDim = number | null;
@@ -217,9 +219,32 @@ export const vmap =
       if (d < -r || d >= r) throw new AxisError(`outAxes ${d} is out of range for output ${i} of rank ${r} (with the mapped axis)`, { op });
       return d < 0 ? d + r : d;
     });
-    const batched = batchJaxpr(jaxpr, norm, size, od);
-    return unflatten(outTree, evalJaxpr(batched, flatIn));
+    const batched = batchLifted(jaxpr, norm, size, od);
+    return unflatten(outTree, evalJaxpr(batched, [...jaxpr.consts, ...flatIn]));
   };
+
+/**
+ * Batched programs by structure, as eager `grad` keeps linearizations (see vjp.ts): `vmap`
+ * traces its function at every call, and a loop calling it traces the same program each
+ * time; its batching is rewritten once. Constants are lifted to unbatched leading inputs.
+ * Bypassed under debugNans/debugInfs (reports name each equation's source line).
+ */
+const batchedByStructure = new StructureCache<Jaxpr>(64);
+
+/** Forgets the cached batchings (tests). */
+export const clearBatchCache = (): void => batchedByStructure.clear();
+
+const dimKey = (d: BatchDim | undefined): string => (d === null || d === undefined ? "n" : String(d));
+
+const batchLifted = (jaxpr: Jaxpr, inDims: readonly BatchDim[], size: number, outDims: readonly BatchDim[]): Jaxpr => {
+  const structure = debugFlags.check ? null : structureKey(jaxpr);
+  const key = structure === null ? null : `${structure}|${inDims.map(dimKey).join(",")}|${size}|${outDims.map(dimKey).join(",")}`;
+  const hit = batchedByStructure.get(key);
+  if (hit) return hit;
+  const batched = batchJaxpr(liftConsts(jaxpr), [...jaxpr.constvars.map(() => null), ...inDims], size, outDims);
+  batchedByStructure.set(key, batched);
+  return batched;
+};
 
 
 /**
