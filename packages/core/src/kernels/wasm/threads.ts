@@ -21,6 +21,7 @@
  * isolated), or before the pool has started, kernels run on the calling thread only.
  */
 import { KernelError, ValueError } from "../../errors.js";
+import { tuneHostAllocator } from "./host_memory.js";
 import { kernelMemory } from "./runtime.js";
 
 /**
@@ -193,7 +194,7 @@ export const setThreads = (n: number): void => {
 /** The thread count in effect now (the calling thread plus the workers that are ready). */
 export const activeThreads = (): number => (ctrl ? workers.length + 1 : 1);
 
-/** Resolves when the pool has started, with the number of threads in effect. */
+/** Resolves when the pool has started (and, in Node, the host allocator is tuned: see host_memory.ts), with the number of threads in effect. */
 export const threadsReady = (): Promise<number> => startPool();
 
 /**
@@ -239,6 +240,8 @@ let generation = 0;
 const startPool = (): Promise<number> => {
   starting ??= (async (gen: number) => {
     const { memory, shared } = kernelMemory();
+    // Whoever waits for the pool before timing anything also gets the tuned allocator.
+    await tuneHostAllocator();
     if (!shared) return 1;
     if (desired === undefined) {
       if (isNode) {
