@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseArgs, selectCases } from "../packages/bench/src/main.js";
 import { rows } from "../packages/bench/src/table.js";
-import { runCase } from "../packages/bench/src/timing.js";
+import { type Budget, runCase, timeRunner } from "../packages/bench/src/timing.js";
 import { caseById } from "../packages/bench/src/workloads.js";
 
 describe("pnpm bench", () => {
@@ -70,5 +70,24 @@ describe("pnpm bench", () => {
     expect(res.status).toBe("wrong");
     expect(res.note).toMatch(/x \+ y: element 0 is 0, the reference is/);
     expect(res.samples).toEqual([]);
+  });
+
+  it("warms up for a time (steady state), within the case's budget, before taking samples", async () => {
+    const spec = caseById("W8.add-small");
+    const spinner = (ms: number) => ({
+      run: () => {
+        const t0 = performance.now();
+        while (performance.now() - t0 < ms);
+      },
+      outputs: () => [],
+    });
+    const budget: Budget = { warmup: 2, warmupMs: 60, maxWarmup: 100, maxSamples: 3, minSamples: 3, budgetMs: 1000 };
+    const fast = await timeRunner(spec, spinner(5), false, budget);
+    expect(fast.warmupRuns).toBeGreaterThanOrEqual(10);
+    expect(fast.warmupRuns).toBeLessThanOrEqual(13);
+    expect(fast.samples).toHaveLength(3);
+    expect((await timeRunner(spec, spinner(1), false, { ...budget, maxWarmup: 7 })).warmupRuns).toBe(7);
+    // A slow case spends at most half its budget warming up, and always the minimum.
+    expect((await timeRunner(spec, spinner(40), false, { ...budget, budgetMs: 100 })).warmupRuns).toBe(2);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * `pnpm bench [--quick] [--only W1,W3|W8.add] [--systems cotangent,tfjs-wasm] [--json FILE]`
  *
- * Runs each workload in Cotangent and in each peer, one system at a time, each in its own
- * child process, on the same seeded data; prints a markdown table with median, min and max,
+ * Runs each workload in Cotangent and in each peer, one at a time, each workload of each
+ * system in its own child process, on the same seeded data; prints a markdown table with median, min and max,
  * and Cotangent's time as a multiple of the fastest peer's. Exits non-zero when a Cotangent
  * result fails its check or a Cotangent case fails to run.
  */
@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import type { ChildReport } from "./child.js";
 import { DEFAULT_SYSTEMS, SYSTEMS } from "./systems/index.js";
 import { formatTable, rows } from "./table.js";
-import { CASES } from "./workloads.js";
+import { CASES, caseById } from "./workloads.js";
 
 /** Systems whose rows Cotangent's are compared with. */
 export const PEERS = new Set(["tfjs-wasm", "tfjs-cpu", "jax-js", "jax-js-jit"]);
@@ -54,22 +54,34 @@ export const bench = (o: BenchOptions): { table: string; reports: ChildReport[];
   const systems = o.systems ?? DEFAULT_SYSTEMS;
   for (const s of systems) if (!SYSTEMS[s]) throw new Error(`--systems: no system ${s} (known: ${Object.keys(SYSTEMS).join(", ")})`);
   const dir = mkdtempSync(join(tmpdir(), "cotangent-bench-"));
-  const reports: ChildReport[] = [];
+  const bySystem = new Map<string, ChildReport>();
+  // One process per workload and system: a workload's figures do not depend on what ran
+  // before it in the same heap (the garbage of an earlier workload, a grown C heap).
+  const workloads = [...new Set(ids.map((id) => caseById(id).workload))];
   try {
-    for (const system of systems) {
-      const out = join(dir, `${system}.json`);
-      process.stderr.write(`${system}:\n`);
-      // The child inherits this process's loader flags (tsx, the source condition).
-      const r = spawnSync(process.execPath, [...process.execArgv, CHILD, "--system", system, "--cases", ids.join(","), "--out", out, ...(o.quick ? ["--quick"] : [])], { stdio: ["ignore", "inherit", "inherit"] });
-      if (r.status !== 0) {
-        reports.push({ system, description: "(the process failed)", results: ids.map((id) => ({ case: id, system, status: "failed", samples: [], note: `child process exited with ${r.status ?? r.signal}` })) });
-        continue;
+    for (const workload of workloads) {
+      const wIds = ids.filter((id) => caseById(id).workload === workload);
+      for (const system of systems) {
+        const out = join(dir, `${system}-${workload}.json`);
+        process.stderr.write(`${system} ${workload}:\n`);
+        // The child inherits this process's loader flags (tsx, the source condition).
+        const r = spawnSync(process.execPath, [...process.execArgv, CHILD, "--system", system, "--cases", wIds.join(","), "--out", out, ...(o.quick ? ["--quick"] : [])], { stdio: ["ignore", "inherit", "inherit"] });
+        const report: ChildReport =
+          r.status === 0
+            ? (JSON.parse(readFileSync(out, "utf8")) as ChildReport)
+            : { system, description: "(the process failed)", results: wIds.map((id) => ({ case: id, system, status: "failed", samples: [], note: `child process exited with ${r.status ?? r.signal}` })) };
+        const seen = bySystem.get(system);
+        if (!seen) bySystem.set(system, report);
+        else {
+          seen.results.push(...report.results);
+          if (seen.description === "(the process failed)") seen.description = report.description;
+        }
       }
-      reports.push(JSON.parse(readFileSync(out, "utf8")) as ChildReport);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  const reports = systems.map((s) => bySystem.get(s)!).filter(Boolean);
   const all = ids.flatMap((id) => reports.flatMap((r) => r.results.filter((x) => x.case === id)));
   const table = formatTable(rows(all, PEERS));
   const ok = all.every((r) => PEERS.has(r.system) || r.status === "ok" || r.status === "unsupported");

@@ -17,14 +17,25 @@ export interface CaseResult {
 
 /** How many runs and how long: a full run aims at steady figures, --quick at a smoke test. */
 export interface Budget {
+  /** Warm-up runs: at least `warmup`, then more until `warmupMs` have been spent (at most `maxWarmup`). */
   warmup: number;
+  warmupMs: number;
+  maxWarmup: number;
   maxSamples: number;
   minSamples: number;
   /** Stop taking samples once this many ms have been spent (after minSamples). */
   budgetMs: number;
 }
-export const FULL: Budget = { warmup: 2, maxSamples: 15, minSamples: 3, budgetMs: 3000 };
-export const QUICK: Budget = { warmup: 1, maxSamples: 3, minSamples: 1, budgetMs: 300 };
+/**
+ * A full run measures the steady state, as a training loop sees it after its first steps:
+ * every system warms up for about a second. The first calls in a process are slower for
+ * reasons that have nothing to do with the kernels (V8 tiering up; and on this VM kind,
+ * first-touch page faults of fresh result memory at ~13 us per 4 KiB page, until the first
+ * garbage collection hands freed results back to the C allocator: docs/performance.md,
+ * "Fresh arrays and the C allocator").
+ */
+export const FULL: Budget = { warmup: 2, warmupMs: 1000, maxWarmup: 100, maxSamples: 15, minSamples: 3, budgetMs: 3000 };
+export const QUICK: Budget = { warmup: 1, warmupMs: 0, maxWarmup: 1, maxSamples: 3, minSamples: 1, budgetMs: 300 };
 
 const once = async (r: Runner): Promise<number> => {
   const t0 = performance.now();
@@ -33,7 +44,7 @@ const once = async (r: Runner): Promise<number> => {
   return performance.now() - t0;
 };
 
-export const timeRunner = async (spec: CaseSpec, r: Runner, quick: boolean): Promise<{ samples: number[]; value?: number }> => {
+export const timeRunner = async (spec: CaseSpec, r: Runner, quick: boolean, budget: Budget = quick ? QUICK : FULL): Promise<{ samples: number[]; value?: number; warmupRuns?: number }> => {
   const t = spec.timing;
   if (t.kind === "value") return { samples: [], value: r.measure!() };
   if (t.kind === "steps") {
@@ -42,14 +53,15 @@ export const timeRunner = async (spec: CaseSpec, r: Runner, quick: boolean): Pro
     for (let i = 0; i < (quick ? t.quickSteps : t.steps); i++) samples.push(await once(r));
     return { samples };
   }
-  const b = quick ? QUICK : FULL;
+  const b = budget;
   // Slow cases (seconds per run) warm up once: the budget goes to samples.
   let warm = 0;
-  for (let i = 0; i < b.warmup && warm < b.budgetMs / 2; i++) warm += await once(r);
+  let warmupRuns = 0;
+  for (; (warmupRuns < b.warmup || (warm < b.warmupMs && warmupRuns < b.maxWarmup)) && warm < b.budgetMs / 2; warmupRuns++) warm += await once(r);
   const samples: number[] = [];
   const start = performance.now();
   while (samples.length < b.maxSamples && (samples.length < b.minSamples || performance.now() - start < b.budgetMs)) samples.push(await once(r));
-  return { samples };
+  return { samples, warmupRuns };
 };
 
 const message = (e: unknown) => (e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)).split("\n")[0]!.slice(0, 300);
