@@ -34,7 +34,7 @@ export interface Budget {
  * garbage collection hands freed results back to the C allocator: docs/performance.md,
  * "Fresh arrays and the C allocator").
  */
-export const FULL: Budget = { warmup: 2, warmupMs: 1000, maxWarmup: 100, maxSamples: 15, minSamples: 3, budgetMs: 3000 };
+export const FULL: Budget = { warmup: 2, warmupMs: 1000, maxWarmup: 100, maxSamples: 100, minSamples: 3, budgetMs: 3000 };
 export const QUICK: Budget = { warmup: 1, warmupMs: 0, maxWarmup: 1, maxSamples: 3, minSamples: 1, budgetMs: 300 };
 
 const once = async (r: Runner): Promise<number> => {

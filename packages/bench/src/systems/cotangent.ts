@@ -8,8 +8,17 @@ import * as optim from "@cotangent/optim";
 import type { ConvData, EagerData, MatmulData, MlpData, PolySinData, ResidualData, TanhData, Tensor } from "../workloads.js";
 import { type CaseImpl, type Runner, type System, concat } from "./system.js";
 
+/**
+ * Options a timed function comes with. `donate`: the positions of arguments the caller never
+ * uses again (a training step's parameters and optimizer state), which a compiled function may
+ * overwrite, as JAX's `donate_argnums` (and as jax-js, whose calls consume their arguments).
+ */
+export interface CompileOptions {
+  donate?: number[];
+}
+
 /** Wraps a function that is timed; must return a function with the same behaviour. */
-export type Compile = <F extends (...args: any[]) => any>(f: F) => F;
+export type Compile = <F extends (...args: any[]) => any>(f: F, options?: CompileOptions) => F;
 
 export interface CotangentVariant {
   name: string;
@@ -110,15 +119,18 @@ export const cotangentCases = (compile: Compile): Record<string, CaseImpl> => {
     "W3.adam-step": (d: MlpData) => {
       const opt = optim.adam({ learningRate: d.lr, eps: d.eps });
       const [x, y] = [arr(d.x), arr(d.y)];
-      const params0 = d.params.map(arr);
       const lossAndGrad = valueAndGrad(mlpLoss);
-      const step = compile((params: ArrayBase[], state: unknown, x: ArrayBase, y: ArrayBase) => {
-        const [loss, g] = lossAndGrad(params, x, y);
-        const [updates, next] = opt.update(g, state as never, params);
-        return { loss, grads: g, params: optim.applyUpdates(params, updates), state: next };
-      });
-      let params = params0;
-      let state: unknown = opt.init(params0);
+      // The parameters and the optimizer state are the step's to overwrite (each call gets fresh ones or the last call's results).
+      const step = compile(
+        (params: ArrayBase[], state: unknown, x: ArrayBase, y: ArrayBase) => {
+          const [loss, g] = lossAndGrad(params, x, y);
+          const [updates, next] = opt.update(g, state as never, params);
+          return { loss, grads: g, params: optim.applyUpdates(params, updates), state: next };
+        },
+        { donate: [0, 1] },
+      );
+      let params = d.params.map(arr);
+      let state: unknown = opt.init(params);
       return {
         run: () => {
           const r = step(params, state, x, y);
@@ -127,6 +139,7 @@ export const cotangentCases = (compile: Compile): Record<string, CaseImpl> => {
           return r.loss;
         },
         outputs: () => {
+          const params0 = d.params.map(arr);
           const r = step(params0, opt.init(params0), x, y);
           return [r.loss.item(), ...leaves(r.grads), ...leaves(r.params)];
         },

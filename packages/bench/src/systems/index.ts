@@ -17,7 +17,11 @@ export const SYSTEMS: Record<string, () => Promise<System>> = {
   cotangent: async () => (await import("./cotangent.js")).default,
   "cotangent-jit": async () => {
     const [{ cotangentSystem }, { jit }] = await Promise.all([import("./cotangent.js"), import("@cotangent/core")]);
-    return cotangentSystem({ name: "cotangent-jit", compile: (f) => jit(f) as unknown as typeof f, note: "with each timed function under jit" });
+    return cotangentSystem({
+      name: "cotangent-jit",
+      compile: (f, o) => jit(f, o?.donate ? { donateArgnums: o.donate } : {}) as unknown as typeof f,
+      note: "with each timed function under jit (W3's step donates its parameters and optimizer state, as a JAX training step does)",
+    });
   },
   // Not run by default: the one-thread figure the kernels issue asks for (`--systems cotangent-1thread,tfjs-wasm`).
   "cotangent-1thread": async () => {
