@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { KernelError, type NDArray, ValueError, jit, lax, np } from "@cotangent/core";
 import { setKernelPath } from "../src/kernels/wasm/runtime.js";
-import { activeThreads, injectWorkerFault, lastCallWorkers, setThreads, threadsReady } from "../src/kernels/wasm/threads.js";
+import { activeThreads, injectWorkerFault, lastCallWorkers, setSpinMicros, setThreads, threadsReady } from "../src/kernels/wasm/threads.js";
 import { rng, sizeOf } from "./reference_util.js";
 
 const randArray = (shape: number[], seed: number, dtype: "float32" | "float64"): NDArray => {
@@ -153,6 +153,34 @@ describe("kernel threads", () => {
     }
     expect(joined).toBe(true);
   }, 60_000);
+
+  it("whether threads poll between kernels or block at once, back-to-back kernels agree bit for bit and the worker takes part", async () => {
+    setThreads(2);
+    await threadsReady();
+    setKernelPath("simd");
+    const a = randArray([200, 160], 11, "float32");
+    const b = randArray([160, 190], 12, "float32");
+    const step = jit((a: NDArray, b: NDArray) => np.tanh(np.matmul(np.maximum(np.matmul(a, b), 0), b.T)));
+    const results: Float32Array[] = [];
+    const before = setSpinMicros(0);
+    try {
+      for (const spin of [0, 20_000, 500]) {
+        expect(setSpinMicros(spin)).toBe(results.length === 0 ? 0 : [0, 20_000, 500][results.length - 1]);
+        let joined = false;
+        let out: Float32Array | undefined;
+        for (let i = 0; i < 30; i++) {
+          out = step(a, b).toTypedArray() as Float32Array;
+          joined ||= lastCallWorkers()[0] === 1;
+        }
+        expect(joined).toBe(true);
+        results.push(out!);
+      }
+    } finally {
+      setSpinMicros(before);
+    }
+    expect(Array.from(results[1]!)).toEqual(Array.from(results[0]!));
+    expect(Array.from(results[2]!)).toEqual(Array.from(results[0]!));
+  });
 
   it("a script that runs threaded kernels exits by itself (workers are unref'd)", async () => {
     const { build } = await import("esbuild");
