@@ -44,7 +44,7 @@ const once = async (r: Runner): Promise<number> => {
   return performance.now() - t0;
 };
 
-export const timeRunner = async (spec: CaseSpec, r: Runner, quick: boolean, budget: Budget = quick ? QUICK : FULL): Promise<{ samples: number[]; value?: number; warmupRuns?: number }> => {
+export const timeRunner = async (spec: CaseSpec, r: Runner, quick: boolean, b: Budget = quick ? QUICK : FULL): Promise<{ samples: number[]; value?: number; warmupRuns?: number }> => {
   const t = spec.timing;
   if (t.kind === "value") return { samples: [], value: r.measure!() };
   if (t.kind === "steps") {
@@ -53,7 +53,6 @@ export const timeRunner = async (spec: CaseSpec, r: Runner, quick: boolean, budg
     for (let i = 0; i < (quick ? t.quickSteps : t.steps); i++) samples.push(await once(r));
     return { samples };
   }
-  const b = budget;
   // Slow cases (seconds per run) warm up once: the budget goes to samples.
   let warm = 0;
   let warmupRuns = 0;
