@@ -36,6 +36,17 @@ describe("pnpm bench", () => {
     }
   });
 
+  it("`calls` prints each call's time and page faults, after checking the case", () => {
+    const r = spawnSync(process.execPath, ["--conditions=@cotangent/source", "--import", "tsx", "packages/bench/src/calls.ts", "--case", "W8.add-small", "--calls", "4", "--jit"], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("cotangent-jit W8.add-small, ms/faults per call:");
+    expect(r.stdout).toMatch(/^([\d.]+\/\d+ ){3}[\d.]+\/\d+$/m);
+    expect(r.stdout).toMatch(/median [\d.]+ ms \(all 4 calls\); second half: median [\d.]+ ms, \d+ faults; first half: \d+ faults/);
+    const bad = spawnSync(process.execPath, ["--conditions=@cotangent/source", "--import", "tsx", "packages/bench/src/calls.ts", "--case", "W9.none"], { encoding: "utf8" });
+    expect(bad.stderr).toMatch(/W9.none/);
+    expect(bad.status).not.toBe(0);
+  });
+
   it("parses its options and refuses unknown workloads, systems and flags", () => {
     expect(parseArgs(["--quick", "--only", "W1,W3", "--json", "x.json"])).toEqual({ quick: true, only: ["W1", "W3"], systems: undefined, json: "x.json" });
     expect(selectCases(["W1"])).toEqual(["W1.f32-512", "W1.f32-1024", "W1.f64-512"]);
