@@ -65,6 +65,23 @@ const sleb = (out: number[], n: bigint): void => {
   }
 };
 
+/** Appends the signed LEB128 encoding of a 32-bit integer, without a bigint (the common case). */
+const sleb32 = (out: number[], n: number): void => {
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return;
+  }
+};
+
+/** Scratch for the bytes of float constants (little-endian, as Wasm wants them). */
+const scratch = new DataView(new ArrayBuffer(16));
+const pushScratch = (out: number[], n: number): void => {
+  for (let i = 0; i < n; i++) out.push(scratch.getUint8(i));
+};
+
 const utf8 = (s: string): number[] => Array.from(new TextEncoder().encode(s));
 
 const vec = (out: number[], items: number[][]): void => {
@@ -119,7 +136,7 @@ export class FunctionBuilder {
 
   i32(n: number): this {
     this.code.push(0x41);
-    sleb(this.code, BigInt(n | 0));
+    sleb32(this.code, n | 0);
     return this;
   }
 
@@ -130,14 +147,16 @@ export class FunctionBuilder {
   }
 
   f32(x: number): this {
-    const b = new Uint8Array(new Float32Array([x]).buffer);
-    this.code.push(0x43, ...b);
+    this.code.push(0x43);
+    scratch.setFloat32(0, x, true);
+    pushScratch(this.code, 4);
     return this;
   }
 
   f64(x: number): this {
-    const b = new Uint8Array(new Float64Array([x]).buffer);
-    this.code.push(0x44, ...b);
+    this.code.push(0x44);
+    scratch.setFloat64(0, x, true);
+    pushScratch(this.code, 8);
     return this;
   }
 
@@ -146,23 +165,35 @@ export class FunctionBuilder {
     if (bytes.length !== 16) throw new RangeError(`v128.const needs 16 bytes, got ${bytes.length}`);
     this.code.push(0xfd);
     uleb(this.code, 12);
-    this.code.push(...bytes);
+    for (let i = 0; i < 16; i++) this.code.push(bytes[i]!);
+    return this;
+  }
+
+  /** The `v128.const` opcode with the 16 bytes in `scratch`. */
+  private v128Scratch(): this {
+    this.code.push(0xfd);
+    uleb(this.code, 12);
+    pushScratch(this.code, 16);
     return this;
   }
 
   /** `f32x4.splat` of a constant, as a `v128.const`. */
   f32x4(x: number): this {
-    return this.v128(new Uint8Array(new Float32Array([x, x, x, x]).buffer));
+    for (let i = 0; i < 16; i += 4) scratch.setFloat32(i, x, true);
+    return this.v128Scratch();
   }
 
   /** `f64x2.splat` of a constant, as a `v128.const`. */
   f64x2(x: number): this {
-    return this.v128(new Uint8Array(new Float64Array([x, x]).buffer));
+    scratch.setFloat64(0, x, true);
+    scratch.setFloat64(8, x, true);
+    return this.v128Scratch();
   }
 
   /** `i32x4.splat` of a constant, as a `v128.const`. */
   i32x4(x: number): this {
-    return this.v128(new Uint8Array(new Int32Array([x, x, x, x]).buffer));
+    for (let i = 0; i < 16; i += 4) scratch.setInt32(i, x, true);
+    return this.v128Scratch();
   }
 
   /** An instruction without immediates, by its WAT name (`"f32x4.mul"`, `"i32.add"`, ...). */
@@ -438,33 +469,47 @@ export class ModuleBuilder {
       }),
     );
     section(out, 7, exportBody);
-    const codeBody: number[] = [];
-    vec(
-      codeBody,
-      this.funcs.map((f) => {
-        const body: number[] = [];
-        // Locals are declared as runs of one type.
-        const runs: [number, ValType][] = [];
-        for (const t of f.builder.localTypes) {
-          const last = runs[runs.length - 1];
-          if (last && last[1] === t) last[0]++;
-          else runs.push([1, t]);
-        }
-        uleb(body, runs.length);
-        for (const [n, t] of runs) {
-          uleb(body, n);
-          body.push(VALTYPE_CODE[t]);
-        }
-        for (const b of f.builder.code) body.push(b);
-        body.push(0x0b);
-        const entry: number[] = [];
-        uleb(entry, body.length);
-        for (const b of body) entry.push(b);
-        return entry;
-      }),
-    );
-    section(out, 10, codeBody);
-    return Uint8Array.from(out);
+    // The code section holds the function bodies, by far the largest part: it is written
+    // straight into the result instead of being copied through nested number arrays.
+    const heads = this.funcs.map((f) => {
+      // Locals are declared as runs of one type.
+      const runs: [number, ValType][] = [];
+      for (const t of f.builder.localTypes) {
+        const last = runs[runs.length - 1];
+        if (last && last[1] === t) last[0]++;
+        else runs.push([1, t]);
+      }
+      const locals: number[] = [];
+      uleb(locals, runs.length);
+      for (const [n, t] of runs) {
+        uleb(locals, n);
+        locals.push(VALTYPE_CODE[t]);
+      }
+      const size: number[] = [];
+      uleb(size, locals.length + f.builder.code.length + 1);
+      return { size, locals, code: f.builder.code };
+    });
+    const count: number[] = [];
+    uleb(count, this.funcs.length);
+    const codeLength = heads.reduce((n, h) => n + h.size.length + h.locals.length + h.code.length + 1, count.length);
+    const sectionHead: number[] = [10];
+    uleb(sectionHead, codeLength);
+    const bytes = new Uint8Array(out.length + sectionHead.length + codeLength);
+    let at = 0;
+    const put = (part: ArrayLike<number>) => {
+      bytes.set(part, at);
+      at += part.length;
+    };
+    put(out);
+    put(sectionHead);
+    put(count);
+    for (const h of heads) {
+      put(h.size);
+      put(h.locals);
+      put(h.code);
+      bytes[at++] = 0x0b;
+    }
+    return bytes;
   }
 
   /** Compiles the module synchronously (kernels are built once, small, at first use). */
