@@ -56,6 +56,31 @@ describe("wasm module builder", () => {
     );
   });
 
+  it("float and splat constants round-trip exactly (f32, f64, f32x4, f64x2, i32x4), beside locals of several types", () => {
+    fc.assert(
+      fc.property(fc.double(), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), (x, n) => {
+        const m = new ModuleBuilder();
+        m.func("f32", { results: ["f32"] }, (f) => void f.f32(x));
+        m.func("f64", { results: ["f64"] }, (f) => void f.f64(x));
+        m.func("lanes", { params: ["i32"], results: ["f64"] }, (f) => {
+          const a = f.local("f64");
+          const b = f.local("v128");
+          const c = f.local("i32");
+          // One lane of each splat, summed in f64: f32x4 + f64x2 + i32x4.
+          f.f32x4(x).set(b);
+          f.get(b).lane("f32x4.extract_lane", 3).op("f64.promote_f32").set(a);
+          f.f64x2(x).lane("f64x2.extract_lane", 1).get(a).op("f64.add").set(a);
+          f.i32x4(n).lane("i32x4.extract_lane", 2).tee(c).op("f64.convert_i32_s").get(a).op("f64.add");
+        });
+        const ex = new WebAssembly.Instance(m.compile()).exports as any;
+        expect(Object.is(ex.f32(), Math.fround(x))).toBe(true);
+        expect(Object.is(ex.f64(), x)).toBe(true);
+        expect(Object.is(ex.lanes(0), Math.fround(x) + x + n)).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it("loops, loads and SIMD ops over an imported memory match a JS loop (f32x4 and f64x2)", () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 4 });
     const m = new ModuleBuilder();
