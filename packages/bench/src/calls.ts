@@ -8,6 +8,8 @@
  */
 import { setThreads, threadsReady } from "@cotangent/core";
 import { SYSTEMS } from "./systems/index.js";
+import { median } from "./table.js";
+import { once } from "./timing.js";
 import { caseById } from "./workloads.js";
 
 const argv = process.argv.slice(2);
@@ -32,13 +34,9 @@ const times: number[] = [];
 const faults: number[] = [];
 for (let i = 0; i < calls; i++) {
   const f0 = process.resourceUsage().minorPageFault;
-  const t0 = performance.now();
-  const out = runner.run();
-  if (out && typeof (out as Promise<unknown>).then === "function") await out;
-  times.push(performance.now() - t0);
+  times.push(await once(runner));
   faults.push(process.resourceUsage().minorPageFault - f0);
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const half = calls >> 1;
 console.log(`${systemName} ${id}, ms/faults per call:`);
 console.log(times.map((t, i) => `${t.toFixed(2)}/${faults[i]}`).join(" "));

@@ -48,6 +48,8 @@ export const selectCases = (only?: string[]): string[] => {
 };
 
 const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
+/** The description of a system whose child process failed (a later workload's process may supply the real one). */
+const FAILED = "(the process failed)";
 
 export const bench = (o: BenchOptions): { table: string; reports: ChildReport[]; ok: boolean } => {
   const ids = selectCases(o.only);
@@ -69,12 +71,12 @@ export const bench = (o: BenchOptions): { table: string; reports: ChildReport[];
         const report: ChildReport =
           r.status === 0
             ? (JSON.parse(readFileSync(out, "utf8")) as ChildReport)
-            : { system, description: "(the process failed)", results: wIds.map((id) => ({ case: id, system, status: "failed", samples: [], note: `child process exited with ${r.status ?? r.signal}` })) };
+            : { system, description: FAILED, results: wIds.map((id) => ({ case: id, system, status: "failed", samples: [], note: `child process exited with ${r.status ?? r.signal}` })) };
         const seen = bySystem.get(system);
         if (!seen) bySystem.set(system, report);
         else {
           seen.results.push(...report.results);
-          if (seen.description === "(the process failed)") seen.description = report.description;
+          if (seen.description === FAILED) seen.description = report.description;
         }
       }
     }

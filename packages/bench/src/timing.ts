@@ -37,7 +37,8 @@ export interface Budget {
 export const FULL: Budget = { warmup: 2, warmupMs: 1000, maxWarmup: 100, maxSamples: 100, minSamples: 3, budgetMs: 3000 };
 export const QUICK: Budget = { warmup: 1, warmupMs: 0, maxWarmup: 1, maxSamples: 3, minSamples: 1, budgetMs: 300 };
 
-const once = async (r: Runner): Promise<number> => {
+/** One run's wall time in ms (awaiting it when it returns a promise). */
+export const once = async (r: Runner): Promise<number> => {
   const t0 = performance.now();
   const out = r.run();
   if (out && typeof (out as Promise<unknown>).then === "function") await out;
