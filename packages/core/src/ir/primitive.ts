@@ -88,6 +88,20 @@ export interface Primitive<P = any> {
   subJaxprs?(params: P): Jaxpr[];
   /** True when the op has effects and must never be removed by dead-code elimination. */
   readonly effectful?: boolean;
+  /**
+   * `impl` keeps none of its inputs and returns arrays nothing else holds, other than its
+   * inputs themselves: a result whose memory is no input's is new. The interpreter may then
+   * let a later equation write into that result once it is dead ({@link implInPlace}).
+   * Leave it unset for anything that runs user code (callbacks, custom rules) or may return
+   * arrays it keeps elsewhere (the constants of a sub-program).
+   */
+  readonly freshResults?: boolean;
+  /**
+   * `impl` writing its one output into the memory of input `into`, which the interpreter
+   * owns and which is dead after this equation (see interpreter.ts); null, having written
+   * nothing, when that input's shape or dtype is not the output's.
+   */
+  implInPlace?(inputs: NDArray[], params: P, into: number): NDArray[] | null;
 }
 
 const registry = new Map<string, Primitive>();

@@ -130,6 +130,7 @@ export const convGeneralDilatedP: Primitive<ConvParams> = definePrimitive<ConvPa
     params.dimension_numbers.out_spec.forEach((ax, j) => (shape[ax] = canon[j]!));
     return [new ShapedArray(shape, outDTypeOf(dtype, params.preferred_element_type))];
   },
+  freshResults: true,
   impl([lhs, rhs], params) {
     const { lhs_spec, rhs_spec, out_spec } = params.dimension_numbers;
     const canon = canonicalOutShape(lhs!.aval, rhs!.aval, params);

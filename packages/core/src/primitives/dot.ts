@@ -112,6 +112,7 @@ export const dotGeneralP: Primitive<DotGeneralParams> = definePrimitive<DotGener
     ];
     return [new ShapedArray(shape, checkPreferred(dtype, preferred_element_type))];
   },
+  freshResults: true,
   impl([lhs, rhs], { dimension_numbers, preferred_element_type }) {
     const [[lc, rc], [lb, rb]] = dimension_numbers;
     const lfree = freeAxes(lhs!.ndim, lc, lb);

@@ -153,6 +153,14 @@ export const paramUnaryPrimitive = <P extends object>(spec: UnarySpec<P>): [Prim
       kernelFor(x!.dtype, params)(bufferOf(x!), out);
       return [fromBuffer(out, x!.shape, od)];
     },
+    freshResults: true,
+    // Each element is read before it is written, at the same index.
+    implInPlace: ([x], params) => {
+      if (outDType(x!.dtype) !== x!.dtype) return null;
+      const buf = bufferOf(x!);
+      kernelFor(x!.dtype, params)(buf, buf);
+      return [fromBuffer(buf, x!.shape, x!.dtype)];
+    },
     jvp: spec.zeroDerivative ? zeroJvp(() => prim) : spec.jvp,
     transpose: spec.transpose,
     batch: (args, dims, params) => [bind(prim, args, params as Params), [dims[0]!]],
@@ -211,6 +219,20 @@ export const binaryPrimitive = (spec: BinarySpec): [Primitive, (x: ArrayBase, y:
       const od = outDType(x!.dtype);
       // Every binary kernel writes each element: a float result need not be zeroed first.
       const out = od === "float32" || od === "float64" ? uninitializedFloatArray(od, sizeOf(shape)) : typedArrayFor(od, sizeOf(shape));
+      kernelFor(x!.dtype, {})(bufferOf(x!), x!.shape, bufferOf(y!), y!.shape, out, shape);
+      return [fromBuffer(out, shape, od)];
+    },
+    freshResults: true,
+    // The operand written into has the output's shape, so each of its elements is read
+    // before it is written, at the same index (the other may broadcast: it is not written).
+    implInPlace: ([x, y], _params, into) => {
+      const shape = broadcastAll(spec.name, [x!.aval, y!.aval]);
+      const target = into === 0 ? x! : y!;
+      const od = outDType(x!.dtype);
+      if (od !== target.dtype || target.ndim !== shape.length || target.shape.some((d, i) => d !== shape[i])) return null;
+      const same = spec.unit === undefined ? null : unitOperand(x!, y!, shape, spec.unit);
+      if (same) return [same];
+      const out = bufferOf(target);
       kernelFor(x!.dtype, {})(bufferOf(x!), x!.shape, bufferOf(y!), y!.shape, out, shape);
       return [fromBuffer(out, shape, od)];
     },

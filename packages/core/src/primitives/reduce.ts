@@ -56,6 +56,7 @@ const reducer = (spec: ReducerSpec): [Primitive<ReduceParams>, (x: ArrayBase, ax
       const out = reducedAval(spec.name, x!.aval, axes);
       return [fromBuffer(reduceKernel(bufferOf(x!), x!.shape, axes, spec.acc(x!.dtype), x!.dtype), out.shape, x!.dtype)];
     },
+    freshResults: true,
     jvp: spec.jvp,
     transpose: spec.transpose,
     batch: ([x], [d], { axes }) => [[op(moveAxis(x!, d!, 0), axes.map((a) => a + 1))], [0]],
