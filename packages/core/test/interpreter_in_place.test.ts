@@ -29,6 +29,9 @@ const unary: ((v: V) => V)[] = [
   (v) => np.matmul(v, W.astype(v.dtype)),
   (v) => np.add(v, np.sum(v, { axis: 0, keepdims: true })),
   (v) => np.maximum(v, 0),
+  (v) => np.where(np.greater(v, 0.1), v, np.multiply(v, 0.5)),
+  (v) => np.astype(np.astype(v, "float64"), v.dtype), // a conversion, or the array itself
+  (v) => np.add(np.broadcastTo(np.sum(v, { axis: 0 }), [ROWS, COLS]), 1),
   (v) => lax.cond(np.greater(np.sum(v), 0), (a: V) => np.sin(a), (a: V) => a, v),
 ];
 const binary: ((a: V, b: V) => V)[] = [(a, b) => np.add(a, b), (a, b) => np.multiply(a, b), (a, b) => np.subtract(a, b), (a, b) => np.divide(a, np.add(np.square(b), 1))];

@@ -90,7 +90,7 @@ export interface Primitive<P = any> {
   readonly effectful?: boolean;
   /**
    * `impl` keeps none of its inputs and returns arrays nothing else holds, other than its
-   * inputs themselves: a result whose memory is no input's is new. The interpreter may then
+   * inputs themselves or views of them: a result whose memory is no input's is new. The interpreter may then
    * let a later equation write into that result once it is dead ({@link implInPlace}).
    * Leave it unset for anything that runs user code (callbacks, custom rules) or may return
    * arrays it keeps elsewhere (the constants of a sub-program).

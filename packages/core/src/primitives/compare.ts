@@ -103,6 +103,7 @@ const selectKernel = (which: TypedArray, cases: TypedArray[], out: TypedArray): 
 
 export const selectNP: Primitive = definePrimitive({
   name: "select_n",
+  freshResults: true,
   abstractEval: (avals) => [selectAval(avals)],
   impl: (inputs) => {
     const a = selectAval(inputs.map((x) => x.aval));

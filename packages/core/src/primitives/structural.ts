@@ -38,6 +38,7 @@ export const broadcastInDimP = definePrimitive<BroadcastInDimParams>({
     });
     return [new ShapedArray(shape, x!.dtype)];
   },
+  freshResults: true,
   impl([x], { shape, broadcast_dimensions }) {
     return [fromBuffer(broadcastInDimKernel(bufferOf(x!), x!.shape, shape, broadcast_dimensions, x!.dtype), shape, x!.dtype)];
   },
@@ -128,6 +129,7 @@ export const transposeP = definePrimitive<TransposeParams>({
     }
     return [new ShapedArray(p.map((a) => x!.shape[a]!), x!.dtype)];
   },
+  freshResults: true,
   impl: ([x], { permutation }) => [fromBuffer(transposeKernel(bufferOf(x!), x!.shape, permutation, x!.dtype), permutation.map((a) => x!.shape[a]!), x!.dtype)],
   jvp: ([x], [t], { permutation }) => [[transpose(x!, permutation)], [t && transpose(t, permutation)]],
   transpose: ([ct], _x, { permutation }) => [ct && transpose(ct, inversePermutation(permutation))],
@@ -165,6 +167,7 @@ export const convertElementTypeP = definePrimitive<ConvertParams>({
     }
     return [new ShapedArray(x!.shape, new_dtype)];
   },
+  freshResults: true,
   impl([x], { new_dtype }) {
     const src = bufferOf(x!);
     const out = typedArrayFor(new_dtype, src.length);
