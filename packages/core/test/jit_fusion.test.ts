@@ -154,6 +154,26 @@ describe("the memory plan", () => {
     expect(Array.from(p.toTypedArray())).toEqual(Array.from(pe.toTypedArray()));
     expect(Array.from(m.toTypedArray())).toEqual(Array.from(me.toTypedArray()));
   });
+  it("keeps a convolution's result that stays inside the program, and returns fresh ones that leave it", () => {
+    const conv = (x: V, w: V) => lax.convGeneralDilated(x, w, [1, 1], "SAME");
+    const inside = jit((x: V, w: V, g: V) => np.sum(np.multiply(conv(x, w), g)));
+    const leaves = jit((x: V, w: V) => np.tanh(conv(x, w)));
+    const mk = (s: number, shape: number[]) => arr(s, shape, "float32");
+    const [x, w, g] = [mk(1, [2, 3, 16, 16]), mk(2, [8, 3, 3, 3]), mk(3, [2, 8, 16, 16])];
+    expect(inside.lower(x, w, g).program).toMatch(/conv_general_dilated .*\(kept: /);
+    const returned = jit(conv);
+    expect(returned.lower(x, w).program).not.toContain("kept");
+    // Each call writes the kept memory again: the values follow the inputs, and equal eager's.
+    for (let s = 0; s < 3; s++) {
+      const xs = mk(10 + s, [2, 3, 16, 16]);
+      expect((inside(xs, w, g) as NDArray).item()).toBe((np.sum(np.multiply(conv(xs, w), g)) as NDArray).item());
+    }
+    const first = returned(x, w) as NDArray;
+    const kept = Array.from(first.toTypedArray());
+    returned(mk(7, [2, 3, 16, 16]), w);
+    expect(Array.from(first.toTypedArray())).toEqual(kept); // a returned result is never reused
+    expect(Array.from((leaves(x, w) as NDArray).toTypedArray())).toEqual(Array.from((np.tanh(conv(x, w)) as NDArray).toTypedArray()));
+  });
   it("never overwrites an argument that is not donated, nor a donated one passed twice", () => {
     const f = jit((a: V, b: V) => np.add(np.sin(a), b), { donateArgnums: [0] });
     const a = arr(1, [16], "float32");

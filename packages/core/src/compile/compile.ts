@@ -77,7 +77,8 @@ const planMemory = (jaxpr: Jaxpr, steps: Step[], reads: number[][], slots: Slots
  * by fused kernels and GEMMs, which copy it and never alias it) is written into a buffer the
  * step keeps and reuses on the next call, instead of a fresh array each call (fewer
  * allocations and collections: for W3, the layers' activations and the gradients flowing
- * back through them). An output written in place into an input's buffer shares that
+ * back through them; for W7, the convolution's 4 MiB result, written by a primitive step
+ * through `implInto`). An output written in place into an input's buffer shares that
  * buffer, so the whole chain of values sharing it must stay inside.
  */
 const planPool = (steps: Step[], inside: (slot: number) => boolean): void => {
@@ -86,11 +87,13 @@ const planPool = (steps: Step[], inside: (slot: number) => boolean): void => {
   const fused = steps.map((st) => (st instanceof GemmStep ? st.epilogue : st instanceof FusedStep ? st : null));
   fused.forEach((st) => st?.reuse.forEach((j, i) => j >= 0 && root.set(st.outSlots[i]!, rootOf(st.ins[j]!))));
   const members = new Map<number, number[]>();
-  const all = [...fused.flatMap((st) => st?.outSlots ?? []), ...steps.flatMap((st) => (st instanceof GemmStep ? [st.out] : []))];
+  const poolable = steps.filter((st): st is PrimitiveStep => st instanceof PrimitiveStep && st.poolable);
+  const all = [...fused.flatMap((st) => st?.outSlots ?? []), ...steps.flatMap((st) => (st instanceof GemmStep ? [st.out] : [])), ...poolable.flatMap((st) => st.outs)];
   for (const s of all) members.set(rootOf(s), [...(members.get(rootOf(s)) ?? []), s]);
   const keep = (s: number) => members.get(rootOf(s))!.every(inside);
   fused.forEach((st) => st?.reuse.forEach((j, i) => (st.pooled[i] = j < 0 && keep(st.outSlots[i]!))));
   steps.forEach((st) => st instanceof GemmStep && (st.pooled = keep(st.out)));
+  poolable.forEach((st) => (st.pooled = st.outs.every(keep)));
 };
 
 /**

@@ -7,7 +7,7 @@
  * memory plan hands dead buffers to the kernels that write new ones.
  */
 import { type ArrayBase, NDArray, bufferOf, fromBuffer } from "../array.js";
-import { typedArrayFor } from "../dtype.js";
+import { type TypedArray, typedArrayFor, uninitializedFloatArray } from "../dtype.js";
 import { CotangentError, type SourceInfo, ValueError } from "../errors.js";
 import { type Atom, type Eqn, type Jaxpr, Literal, type Var } from "../ir/jaxpr.js";
 import type { Primitive } from "../ir/primitive.js";
@@ -37,7 +37,13 @@ export const stepBuilders = new Map<Primitive, StepBuilder>();
 export class PrimitiveStep implements Step {
   readonly eqns: readonly Eqn[];
   private readonly ins: number[];
-  private readonly outs: number[];
+  readonly outs: number[];
+  /**
+   * Memory plan: every output stays inside the program and the primitive can write into
+   * given memory (`implInto`), so the step keeps its outputs' memory for the next call.
+   */
+  pooled = false;
+  private pool: TypedArray[] | null = null;
   constructor(
     readonly eqn: Eqn,
     slots: SlotMap,
@@ -46,17 +52,28 @@ export class PrimitiveStep implements Step {
     this.ins = eqn.inputs.map((a) => slots.slot(a));
     this.outs = eqn.outputs.map((v) => slots.slot(v));
   }
+  /** Whether the primitive can write into kept memory: float outputs, `implInto`. */
+  get poolable(): boolean {
+    return this.eqn.primitive.implInto !== undefined && this.eqn.outputs.every((v) => v.aval.dtype === "float32" || v.aval.dtype === "float64");
+  }
   run(env: Env): void {
     const ins = this.ins;
     const args = new Array<NDArray>(ins.length);
     for (let i = 0; i < ins.length; i++) args[i] = env[ins[i]!]!;
-    const r = this.eqn.primitive.impl(args, this.eqn.params);
+    const p = this.eqn.primitive;
+    let r: NDArray[] | null = null;
+    if (this.pooled && poolOpen()) {
+      this.pool ??= this.eqn.outputs.map((v) => uninitializedFloatArray(v.aval.dtype as "float32" | "float64", v.aval.size));
+      r = p.implInto!(args, this.eqn.params, this.pool);
+    }
+    r ??= p.impl(args, this.eqn.params);
     const outs = this.outs;
     for (let i = 0; i < outs.length; i++) env[outs[i]!] = r[i];
   }
   describe(name: (a: Atom) => string): string {
     const e = this.eqn;
-    return `${e.outputs.map(name).join(" ")} = ${e.primitive.name} ${e.inputs.map(name).join(" ")}`;
+    const kept = this.pooled ? `  (kept: ${e.outputs.map(name).join(" ")})` : "";
+    return `${e.outputs.map(name).join(" ")} = ${e.primitive.name} ${e.inputs.map(name).join(" ")}${kept}`;
   }
 }
 

@@ -4,7 +4,7 @@
  * naming the primitive and the transform (see `requireRule`).
  */
 import type { ArrayBase, NDArray } from "../array.js";
-import type { ShapedArray } from "../dtype.js";
+import type { ShapedArray, TypedArray } from "../dtype.js";
 import { type SourceInfo, TransformError } from "../errors.js";
 import type { Eqn, Jaxpr } from "./jaxpr.js";
 
@@ -102,6 +102,13 @@ export interface Primitive<P = any> {
    * nothing, when that input's shape or dtype is not the output's.
    */
   implInPlace?(inputs: NDArray[], params: P, into: number): NDArray[] | null;
+  /**
+   * `impl` writing output i into `outs[i]` (of its size and dtype, memory no one else holds):
+   * the compiled program keeps the memory of a result that never leaves it and hands it back
+   * on the next call. Null, having written nothing, when the kernel cannot; `impl` then runs.
+   * It must compute exactly what `impl` does.
+   */
+  implInto?(inputs: NDArray[], params: P, outs: TypedArray[]): NDArray[] | null;
 }
 
 const registry = new Map<string, Primitive>();

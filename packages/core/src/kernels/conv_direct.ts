@@ -137,8 +137,9 @@ const windowBlock = (outChannels: number, outW: number): { ob: number; px: numbe
 
 /**
  * The convolution of `lhs` (planes (batch, feature) at `lhsStrides`) with `rhs` (planes
- * (out, in) at `rhsStrides`), written in a fresh array whose planes (batch, feature) sit at
- * `outStrides`. Null when no direct loop fits (see {@link directKind}) or memory runs out.
+ * (out, in) at `rhsStrides`), written in a fresh array (or in `into`, of the result's length)
+ * whose planes (batch, feature) sit at `outStrides`. Null, having written nothing, when no
+ * direct loop fits (see {@link directKind}) or memory runs out.
  */
 export const convDirect = (
   lhs: TypedArray,
@@ -148,6 +149,7 @@ export const convDirect = (
   outStrides: PlaneStrides,
   g: ConvGeometry,
   outDType: "float32" | "float64",
+  into?: TypedArray,
 ): TypedArray | null => {
   const kind = directKind(g, outDType);
   if (!kind) return null;
@@ -215,7 +217,7 @@ export const convDirect = (
     table[e + 6] = done;
   };
   // The result is allocated once the workers are busy, unzeroed: every element is copied out.
-  let out: TypedArray | undefined;
+  let out: TypedArray | undefined = into;
   const copyOut = (from: number, to: number) => {
     const m = es === 4 ? views().f32 : views().f64;
     out ??= uninitializedFloatArray(outDType, outLen);

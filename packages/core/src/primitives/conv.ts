@@ -13,7 +13,7 @@ import { type DType, ShapedArray } from "../dtype.js";
 import { DTypeError, ShapeError, ValueError } from "../errors.js";
 import { type Primitive, UndefinedPrimal, definePrimitive } from "../ir/primitive.js";
 import { convKernel } from "../kernels/conv.js";
-import { type PlaneStrides, convDirect } from "../kernels/conv_direct.js";
+import { type PlaneStrides, convDirect, directKind } from "../kernels/conv_direct.js";
 import { convKernelGrad } from "../kernels/conv_kgrad.js";
 import { transposeKernel } from "../kernels/layout.js";
 import { shapeStr, stridesOf } from "../shape.js";
@@ -131,36 +131,24 @@ export const convGeneralDilatedP: Primitive<ConvParams> = definePrimitive<ConvPa
     return [new ShapedArray(shape, outDTypeOf(dtype, params.preferred_element_type))];
   },
   freshResults: true,
+  // The jit keeps the result's memory of a convolution whose result stays inside the program
+  // (compile/program.ts): the direct loop writes into it. The kernel-gradient loop and the
+  // GEMM path allocate their own, so they run as `impl` (same kernel, same bits).
+  implInto([lhs, rhs], params, [into]) {
+    const { geometry, shape, outDType, planes } = convSetup(lhs!, rhs!, params);
+    if (!planes || directKind(geometry, outDType) !== "rows" || (outDType !== "float32" && outDType !== "float64")) return null;
+    const [ls, rs, os] = planes;
+    const out = convDirect(bufferOf(lhs!), ls, bufferOf(rhs!), rs, os, geometry, outDType, into);
+    return out ? [fromBuffer(out, shape, outDType)] : null;
+  },
   impl([lhs, rhs], params) {
     const { lhs_spec, rhs_spec, out_spec } = params.dimension_numbers;
-    const canon = canonicalOutShape(lhs!.aval, rhs!.aval, params);
-    const outDType = params.preferred_element_type ?? lhs!.dtype;
-    const lshape = lhs_spec.map((a) => lhs!.shape[a]!);
-    const rshape = rhs_spec.map((a) => rhs!.shape[a]!);
-    // Canonical axis j goes to output axis out_spec[j].
+    const { geometry, canon, shape, outDType, planes } = convSetup(lhs!, rhs!, params);
     const perm = inversePermutation(out_spec);
-    const shape = perm.map((a) => canon[a]!);
-    const geometry = {
-      batch: lshape[0]!,
-      inFeatures: lshape[1]!,
-      outFeatures: rshape[0]!,
-      kernelInFeatures: rshape[1]!,
-      featureGroups: params.feature_group_count,
-      batchGroups: params.batch_group_count,
-      inSpatial: lshape.slice(2),
-      window: rshape.slice(2),
-      outSpatial: canon.slice(2),
-      strides: params.window_strides,
-      padLow: params.padding.map((q) => q[0]),
-      lhsDilation: params.lhs_dilation,
-      rhsDilation: params.rhs_dilation,
-    };
     // The direct kernels read and write every layout whose spatial axes trail in order.
-    if (outDType === "float32" || outDType === "float64") {
-      const ls = planeStrides(lhs!.shape, lhs_spec);
-      const rs = planeStrides(rhs!.shape, rhs_spec);
-      const os = planeStrides(shape, out_spec);
-      const direct = ls && rs && os && (convKernelGrad(bufferOf(lhs!), ls, bufferOf(rhs!), rs, os, geometry, outDType) ?? convDirect(bufferOf(lhs!), ls, bufferOf(rhs!), rs, os, geometry, outDType));
+    if (planes && (outDType === "float32" || outDType === "float64")) {
+      const [ls, rs, os] = planes;
+      const direct = convKernelGrad(bufferOf(lhs!), ls, bufferOf(rhs!), rs, os, geometry, outDType) ?? convDirect(bufferOf(lhs!), ls, bufferOf(rhs!), rs, os, geometry, outDType);
       if (direct) return [fromBuffer(direct, shape, outDType)];
     }
     // Operands in canonical order ([N, C, ...] and [O, I, ...]), in their own dtype.
@@ -186,6 +174,37 @@ export const convGeneralDilatedP: Primitive<ConvParams> = definePrimitive<ConvPa
   },
   batch: (args, dims, params, size) => convBatch(args, dims, params, size),
 });
+
+/** The geometry of a convolution's operands, its output's shape and dtype, and the plane strides of its three layouts (null when the direct kernels cannot read them). */
+const convSetup = (lhs: NDArray, rhs: NDArray, params: ConvParams) => {
+  const { lhs_spec, rhs_spec, out_spec } = params.dimension_numbers;
+  const canon = canonicalOutShape(lhs.aval, rhs.aval, params);
+  const outDType = params.preferred_element_type ?? lhs.dtype;
+  const lshape = lhs_spec.map((a) => lhs.shape[a]!);
+  const rshape = rhs_spec.map((a) => rhs.shape[a]!);
+  // Canonical axis j goes to output axis out_spec[j].
+  const shape = inversePermutation(out_spec).map((a) => canon[a]!);
+  const geometry = {
+    batch: lshape[0]!,
+    inFeatures: lshape[1]!,
+    outFeatures: rshape[0]!,
+    kernelInFeatures: rshape[1]!,
+    featureGroups: params.feature_group_count,
+    batchGroups: params.batch_group_count,
+    inSpatial: lshape.slice(2),
+    window: rshape.slice(2),
+    outSpatial: canon.slice(2),
+    strides: params.window_strides,
+    padLow: params.padding.map((q) => q[0]),
+    lhsDilation: params.lhs_dilation,
+    rhsDilation: params.rhs_dilation,
+  };
+  const ls = planeStrides(lhs.shape, lhs_spec);
+  const rs = planeStrides(rhs.shape, rhs_spec);
+  const os = planeStrides(shape, out_spec);
+  const planes: [PlaneStrides, PlaneStrides, PlaneStrides] | null = ls && rs && os ? [ls, rs, os] : null;
+  return { geometry, canon, shape, outDType, planes };
+};
 
 /** Strides of the leading (batch/feature or out/in) axes when the spatial axes trail in order, else null. */
 const planeStrides = (shape: readonly number[], spec: readonly number[]): PlaneStrides | null => {
