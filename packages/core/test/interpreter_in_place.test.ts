@@ -11,8 +11,8 @@ import { type NDArray, debug, evalJaxpr, grad, lax, makeJaxpr, np, valueAndGrad 
 import { inPlaceCount, setInPlace } from "../src/interpreter.js";
 
 type V = any;
-const ROWS = 96;
-const COLS = 160; // 15,360 elements: 120 KiB in float64, 60 KiB in float32 (below the in-place size)
+const ROWS = 128;
+const COLS = 160; // 20,480 elements: 160 KiB in float64, 80 KiB in float32 (both above the in-place size)
 const arrayOf = (seed: number, dtype: "float32" | "float64", shape = [ROWS, COLS]) =>
   np.array(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(seed + i * 0.37) * 0.9), { dtype, shape }) as NDArray;
 const W = np.multiply(arrayOf(7, "float64", [COLS, COLS]), 0.05) as NDArray;
