@@ -6,7 +6,7 @@
  */
 import { requireFunction } from "./api/args.js";
 import { type ArrayBase, NDArray, bufferOf, fromBuffer } from "./array.js";
-import { typedArrayFor } from "./dtype.js";
+import { type TypedArray, typedArrayFor } from "./dtype.js";
 import { ValueError } from "./errors.js";
 import type { Atom, Eqn, Jaxpr, Literal, Var } from "./ir/jaxpr.js";
 import { debugFlags } from "./config.js";
@@ -99,7 +99,8 @@ const wholeBuffer = (x: NDArray): ArrayBufferLike | null => {
  * inputs, constants and literals of the jaxpr (the caller's arrays) are never owned.
  */
 class OwnedMemory {
-  private readonly owned = new Set<ArrayBufferLike>();
+  /** Owned memory, by the var that holds it now. */
+  private readonly owned = new Map<ArrayBufferLike, Var>();
   private readonly dying: boolean[][];
   constructor(jaxpr: Jaxpr) {
     this.dying = dyingInputsOf(jaxpr);
@@ -111,7 +112,7 @@ class OwnedMemory {
     for (let i = 0; i < ins.length; i++) {
       if (!dying[i]) continue;
       const b = wholeBuffer(ins[i]!);
-      if (b && this.owned.has(b)) return i;
+      if (b && this.owned.get(b) === e.inputs[i]) return i;
     }
     return -1;
   }
@@ -122,15 +123,73 @@ class OwnedMemory {
       for (const b of inBufs) if (b) this.owned.delete(b);
       return;
     }
-    for (const o of outs) {
+    outs.forEach((o, i) => {
       const b = bufferOf(o).buffer;
       // Written in place: the input it was is dead, so the result alone holds that memory.
-      if (into >= 0 && b === inBufs[into]) continue;
-      if (inBufs.includes(b)) this.owned.delete(b);
-      else if (wholeBuffer(o)) this.owned.add(b);
+      if (into >= 0 && b === inBufs[into]) this.owned.set(b, e.outputs[i]!);
+      else if (inBufs.includes(b)) this.owned.delete(b);
+      else if (wholeBuffer(o)) this.owned.set(b, e.outputs[i]!);
+    });
+  }
+  /** `v` died holding `x`: memory it owned goes back to the recycled memory. */
+  dropped(v: Var, x: ArrayBase): void {
+    if (!(x instanceof NDArray) || this.owned.size === 0) return;
+    const b = bufferOf(x).buffer;
+    if (this.owned.get(b) !== v) return;
+    this.owned.delete(b);
+    recycle(b);
+  }
+  /**
+   * Results of equation `e` written into recycled memory (`implInto`), or null (its
+   * primitive cannot, an output is not float, or no recycled memory of that size is there).
+   */
+  intoRecycled(e: Eqn, ins: NDArray[]): NDArray[] | null {
+    const p = e.primitive;
+    if (!p.implInto || recycledBytes === 0) return null;
+    const bufs: TypedArray[] = [];
+    for (const v of e.outputs) {
+      const d = v.aval.dtype;
+      const es = d === "float32" ? 4 : d === "float64" ? 8 : 0;
+      const b = es ? takeRecycled(v.aval.size * es) : undefined;
+      if (!b) break;
+      bufs.push(d === "float32" ? new Float32Array(b) : new Float64Array(b));
     }
+    const outs = bufs.length === e.outputs.length ? p.implInto(ins, e.params, bufs) : null;
+    if (!outs) for (const t of bufs) recycle(t.buffer);
+    else recycledWrites++;
+    return outs;
   }
 }
+
+/**
+ * Memory of results that died inside an evaluation while the interpreter owned them: nothing
+ * else can reach it, so a later equation of this or a later evaluation (the next training
+ * step's gradient) may write its result there (`implInto`) instead of a fresh array. At most
+ * {@link RECYCLED_MAX_BYTES} are kept, at most two blocks of each size.
+ */
+const RECYCLED_MAX_BYTES = 32 << 20;
+const recycled = new Map<number, ArrayBufferLike[]>();
+let recycledBytes = 0;
+let recycledWrites = 0;
+const recycle = (b: ArrayBufferLike): void => {
+  const list = recycled.get(b.byteLength) ?? [];
+  if (list.length >= 2 || recycledBytes + b.byteLength > RECYCLED_MAX_BYTES) return;
+  list.push(b);
+  recycled.set(b.byteLength, list);
+  recycledBytes += b.byteLength;
+};
+const takeRecycled = (bytes: number): ArrayBufferLike | undefined => {
+  const b = recycled.get(bytes)?.pop();
+  if (b) recycledBytes -= bytes;
+  return b;
+};
+/** How many results have been written into recycled memory so far (tests). */
+export const recycledCount = (): number => recycledWrites;
+/** Drops the recycled memory (tests). */
+export const clearRecycled = (): void => {
+  recycled.clear();
+  recycledBytes = 0;
+};
 
 /** For each equation, which of its inputs are vars it reads for the last time. */
 const dyingInputs = new WeakMap<Jaxpr, boolean[][]>();
@@ -158,12 +217,14 @@ export const evalJaxpr = (jaxpr: Jaxpr, args: readonly ArrayBase[]): ArrayBase[]
     hold(x);
   };
   const read = (a: Atom): ArrayBase => ("value" in a ? literalArray(a) : env.get(a)!);
+  let reuse: OwnedMemory | null = null;
   const drop = (vs: Var[]) => {
     for (const v of vs) {
       const x = env.get(v);
       if (x !== undefined) {
         release(x);
         env.delete(v);
+        reuse?.dropped(v, x);
       }
     }
   };
@@ -173,7 +234,7 @@ export const evalJaxpr = (jaxpr: Jaxpr, args: readonly ArrayBase[]): ArrayBase[]
   drop(lu[0]!);
   const eqns = jaxpr.eqns;
   const tracing = currentTrace() !== null;
-  const reuse = !tracing && !debugFlags.check && inPlaceEnabled ? new OwnedMemory(jaxpr) : null;
+  reuse = !tracing && !debugFlags.check && inPlaceEnabled ? new OwnedMemory(jaxpr) : null;
   for (let k = 0; k < eqns.length; k++) {
     const e = eqns[k]!;
     const ins = e.inputs.map(read);
@@ -185,6 +246,8 @@ export const evalJaxpr = (jaxpr: Jaxpr, args: readonly ArrayBase[]): ArrayBase[]
     else {
       into = reuse ? reuse.writable(k, e, ins as NDArray[]) : -1;
       if (into >= 0 && (outs = e.primitive.implInPlace!(ins as NDArray[], e.params, into))) inPlaceWrites++;
+      else into = -1;
+      if (!outs && reuse) outs = reuse.intoRecycled(e, ins as NDArray[]);
       if (!outs) {
         into = -1;
         outs = e.primitive.impl(ins as NDArray[], e.params);

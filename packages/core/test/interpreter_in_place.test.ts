@@ -1,14 +1,15 @@
 /**
  * The interpreter writes an elementwise result into an input that dies there when that input
- * is its own (a fresh kernel result no one else holds): every value, gradient and caller's
+ * is its own (a fresh kernel result no one else holds), and later results into the memory of
+ * its own results that died (recycled across evaluations): every value, gradient and caller's
  * array is what it is with fresh arrays only, bit for bit, on random programs over arrays
- * large enough to be written in place; views, pass-through results and arrays a callback
- * keeps are never written.
+ * large enough to be written in place; views, pass-through results, arrays a callback keeps
+ * and results a caller holds are never written.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { type NDArray, debug, evalJaxpr, grad, lax, makeJaxpr, np, valueAndGrad } from "@cotangent/core";
-import { inPlaceCount, setInPlace } from "../src/interpreter.js";
+import { clearRecycled, inPlaceCount, recycledCount, setInPlace } from "../src/interpreter.js";
 
 type V = any;
 const ROWS = 128;
@@ -83,6 +84,7 @@ describe("results written into dead inputs", () => {
       { numRuns: 50 },
     );
     expect(inPlaceCount()).toBeGreaterThan(before); // the property exercised the in-place path
+    expect(recycledCount()).toBeGreaterThan(0); // and the recycled memory
   });
 
   it("never writes an array a callback kept, a view still alive, or a value the caller passed", () => {
@@ -117,10 +119,20 @@ describe("results written into dead inputs", () => {
     const w = arrayOf(3, "float32", [16, 3, 3, 3]);
     const gg = arrayOf(4, "float32", [8, 16, 32, 32]);
     const loss = (x: V, w: V) => np.sum(np.multiply(lax.convGeneralDilated(x, w, [1, 1], "SAME"), gg));
+    clearRecycled();
     const count = inPlaceCount();
     const on = withInPlace(true, () => grad(loss, { argnums: [0, 1] })(x, w) as NDArray[]);
     expect(inPlaceCount()).toBe(count + 1); // the product is written into the convolution's result
     const off = withInPlace(false, () => grad(loss, { argnums: [0, 1] })(x, w) as NDArray[]);
     expect(on.map(bits)).toEqual(off.map(bits));
+    // The next step's convolution writes into the memory that product died in; the first
+    // step's gradients, which the caller holds, are untouched.
+    const firstBits = on.map(bits);
+    const recycledBefore = recycledCount();
+    const x2 = arrayOf(5, "float32", [8, 3, 32, 32]);
+    const second = grad(loss, { argnums: [0, 1] })(x2, w) as NDArray[];
+    expect(recycledCount()).toBeGreaterThan(recycledBefore);
+    expect(on.map(bits)).toEqual(firstBits);
+    expect(second.map(bits)).toEqual(withInPlace(false, () => (grad(loss, { argnums: [0, 1] })(x2, w) as NDArray[]).map(bits)));
   });
 });

@@ -161,6 +161,10 @@ export const paramUnaryPrimitive = <P extends object>(spec: UnarySpec<P>): [Prim
       kernelFor(x!.dtype, params)(buf, buf);
       return [fromBuffer(buf, x!.shape, x!.dtype)];
     },
+    implInto: ([x], params, [out]) => {
+      kernelFor(x!.dtype, params)(bufferOf(x!), out!);
+      return [fromBuffer(out!, x!.shape, outDType(x!.dtype))];
+    },
     jvp: spec.zeroDerivative ? zeroJvp(() => prim) : spec.jvp,
     transpose: spec.transpose,
     batch: (args, dims, params) => [bind(prim, args, params as Params), [dims[0]!]],
@@ -235,6 +239,13 @@ export const binaryPrimitive = (spec: BinarySpec): [Primitive, (x: ArrayBase, y:
       const out = bufferOf(target);
       kernelFor(x!.dtype, {})(bufferOf(x!), x!.shape, bufferOf(y!), y!.shape, out, shape);
       return [fromBuffer(out, shape, od)];
+    },
+    // A pass-through (multiplying by one) needs no memory: impl returns the operand.
+    implInto: ([x, y], _params, [out]) => {
+      const shape = broadcastAll(spec.name, [x!.aval, y!.aval]);
+      if (spec.unit !== undefined && unitOperand(x!, y!, shape, spec.unit)) return null;
+      kernelFor(x!.dtype, {})(bufferOf(x!), x!.shape, bufferOf(y!), y!.shape, out!, shape);
+      return [fromBuffer(out!, shape, outDType(x!.dtype))];
     },
     jvp: spec.zeroDerivative ? zeroJvp(() => prim) : spec.jvp,
     transpose: spec.transpose,
