@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { type NDArray, debug, evalJaxpr, grad, lax, makeJaxpr, np, valueAndGrad } from "@cotangent/core";
 import { clearRecycled, inPlaceCount, recycledCount, setInPlace } from "../src/interpreter.js";
+import { setKernelPath } from "../src/kernels/wasm/runtime.js";
 
 type V = any;
 const ROWS = 128;
@@ -61,10 +62,14 @@ const withInPlace = <T>(on: boolean, f: () => T): T => {
   }
 };
 
-afterEach(() => setInPlace(true));
+afterEach(() => {
+  setInPlace(true);
+  setKernelPath("auto");
+});
 
 describe("results written into dead inputs", () => {
-  it("agree bit for bit with fresh arrays on random programs, values and gradients, and leave the caller's arrays alone", () => {
+  it.each(["auto", "js"] as const)("agree bit for bit with fresh arrays on random programs, values and gradients, and leave the caller's arrays alone (%s kernels)", (path) => {
+    setKernelPath(path);
     const before = inPlaceCount();
     fc.assert(
       fc.property(fc.array(arbStep, { minLength: 1, maxLength: 8 }), fc.nat(30), fc.integer({ min: 0, max: 1000 }), fc.constantFrom("float32" as const, "float64" as const), (steps, keep, seed, dtype) => {
