@@ -118,8 +118,11 @@ class OwnedMemory {
   }
   /** Updates what is owned after an equation ran (`into`: the input it wrote into, or -1). */
   after(e: Eqn, ins: NDArray[], outs: NDArray[], into: number): void {
+    const fresh = e.primitive.freshResults === true;
+    // Nothing owned and no large new result (most small eager programs): nothing to track.
+    if (this.owned.size === 0 && (!fresh || !outs.some((o) => wholeBuffer(o)))) return;
     const inBufs = ins.map((x) => (x instanceof NDArray ? bufferOf(x).buffer : null));
-    if (!e.primitive.freshResults) {
+    if (!fresh) {
       for (const b of inBufs) if (b) this.owned.delete(b);
       return;
     }
@@ -248,10 +251,7 @@ export const evalJaxpr = (jaxpr: Jaxpr, args: readonly ArrayBase[]): ArrayBase[]
       if (into >= 0 && (outs = e.primitive.implInPlace!(ins as NDArray[], e.params, into))) inPlaceWrites++;
       else into = -1;
       if (!outs && reuse) outs = reuse.intoRecycled(e, ins as NDArray[]);
-      if (!outs) {
-        into = -1;
-        outs = e.primitive.impl(ins as NDArray[], e.params);
-      }
+      outs ??= e.primitive.impl(ins as NDArray[], e.params);
       reuse?.after(e, ins as NDArray[], outs as NDArray[], into);
     }
     e.outputs.forEach((v, i) => write(v, outs[i]!));

@@ -90,10 +90,11 @@ export interface Primitive<P = any> {
   readonly effectful?: boolean;
   /**
    * `impl` keeps none of its inputs and returns arrays nothing else holds, other than its
-   * inputs themselves or views of them: a result whose memory is no input's is new. The interpreter may then
-   * let a later equation write into that result once it is dead ({@link implInPlace}).
-   * Leave it unset for anything that runs user code (callbacks, custom rules) or may return
-   * arrays it keeps elsewhere (the constants of a sub-program).
+   * inputs themselves or views of them: a result whose memory is no input's is new. The
+   * interpreter may then let a later equation write into that result once it is dead
+   * ({@link implInPlace}), or reuse its memory once it has died ({@link implInto}). Leave it
+   * unset for anything that runs user code (callbacks, custom rules) or may return arrays it
+   * keeps elsewhere (the constants of a sub-program).
    */
   readonly freshResults?: boolean;
   /**
@@ -105,8 +106,9 @@ export interface Primitive<P = any> {
   /**
    * `impl` writing output i into `outs[i]` (of its size and dtype, memory no one else holds):
    * the compiled program keeps the memory of a result that never leaves it and hands it back
-   * on the next call. Null, having written nothing, when the kernel cannot; `impl` then runs.
-   * It must compute exactly what `impl` does.
+   * on the next call, and the interpreter hands out the memory of its own dead results. Null,
+   * having written nothing, when the kernel cannot; `impl` then runs. It must compute exactly
+   * what `impl` does.
    */
   implInto?(inputs: NDArray[], params: P, outs: TypedArray[]): NDArray[] | null;
 }

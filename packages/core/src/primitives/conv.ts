@@ -131,9 +131,9 @@ export const convGeneralDilatedP: Primitive<ConvParams> = definePrimitive<ConvPa
     return [new ShapedArray(shape, outDTypeOf(dtype, params.preferred_element_type))];
   },
   freshResults: true,
-  // The jit keeps the result's memory of a convolution whose result stays inside the program
-  // (compile/program.ts): the direct loop writes into it. The kernel-gradient loop and the
-  // GEMM path allocate their own, so they run as `impl` (same kernel, same bits).
+  // Given memory (kept by a compiled program, or recycled by the interpreter) is written by the
+  // direct loop; the kernel-gradient loop and the GEMM path allocate their own, so they run as
+  // `impl` (the kernel impl would choose, so the same bits).
   implInto([lhs, rhs], params, [into]) {
     const { geometry, shape, outDType, planes } = convSetup(lhs!, rhs!, params);
     if (!planes || directKind(geometry, outDType) !== "rows" || (outDType !== "float32" && outDType !== "float64")) return null;

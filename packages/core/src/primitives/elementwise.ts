@@ -154,17 +154,12 @@ export const paramUnaryPrimitive = <P extends object>(spec: UnarySpec<P>): [Prim
       return [fromBuffer(out, x!.shape, od)];
     },
     freshResults: true,
-    // Each element is read before it is written, at the same index.
-    implInPlace: ([x], params) => {
-      if (outDType(x!.dtype) !== x!.dtype) return null;
-      const buf = bufferOf(x!);
-      kernelFor(x!.dtype, params)(buf, buf);
-      return [fromBuffer(buf, x!.shape, x!.dtype)];
-    },
     implInto: ([x], params, [out]) => {
       kernelFor(x!.dtype, params)(bufferOf(x!), out!);
       return [fromBuffer(out!, x!.shape, outDType(x!.dtype))];
     },
+    // Each element is read before it is written, at the same index.
+    implInPlace: (inputs, params) => (outDType(inputs[0]!.dtype) === inputs[0]!.dtype ? prim.implInto!(inputs, params, [bufferOf(inputs[0]!)]) : null),
     jvp: spec.zeroDerivative ? zeroJvp(() => prim) : spec.jvp,
     transpose: spec.transpose,
     batch: (args, dims, params) => [bind(prim, args, params as Params), [dims[0]!]],
@@ -227,25 +222,20 @@ export const binaryPrimitive = (spec: BinarySpec): [Primitive, (x: ArrayBase, y:
       return [fromBuffer(out, shape, od)];
     },
     freshResults: true,
-    // The operand written into has the output's shape, so each of its elements is read
-    // before it is written, at the same index (the other may broadcast: it is not written).
-    implInPlace: ([x, y], _params, into) => {
-      const shape = broadcastAll(spec.name, [x!.aval, y!.aval]);
-      const target = into === 0 ? x! : y!;
-      const od = outDType(x!.dtype);
-      if (od !== target.dtype || target.ndim !== shape.length || target.shape.some((d, i) => d !== shape[i])) return null;
-      const same = spec.unit === undefined ? null : unitOperand(x!, y!, shape, spec.unit);
-      if (same) return [same];
-      const out = bufferOf(target);
-      kernelFor(x!.dtype, {})(bufferOf(x!), x!.shape, bufferOf(y!), y!.shape, out, shape);
-      return [fromBuffer(out, shape, od)];
-    },
     // A pass-through (multiplying by one) needs no memory: impl returns the operand.
     implInto: ([x, y], _params, [out]) => {
       const shape = broadcastAll(spec.name, [x!.aval, y!.aval]);
       if (spec.unit !== undefined && unitOperand(x!, y!, shape, spec.unit)) return null;
       kernelFor(x!.dtype, {})(bufferOf(x!), x!.shape, bufferOf(y!), y!.shape, out!, shape);
       return [fromBuffer(out!, shape, outDType(x!.dtype))];
+    },
+    // The operand written into has the output's shape, so each of its elements is read
+    // before it is written, at the same index (the other may broadcast: it is not written).
+    implInPlace: (inputs, params, into) => {
+      const target = inputs[into]!;
+      const shape = broadcastAll(spec.name, [inputs[0]!.aval, inputs[1]!.aval]);
+      if (outDType(target.dtype) !== target.dtype || target.ndim !== shape.length || target.shape.some((d, i) => d !== shape[i])) return null;
+      return prim.implInto!(inputs, params, [bufferOf(target)]);
     },
     jvp: spec.zeroDerivative ? zeroJvp(() => prim) : spec.jvp,
     transpose: spec.transpose,
