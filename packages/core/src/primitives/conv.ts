@@ -132,8 +132,8 @@ export const convGeneralDilatedP: Primitive<ConvParams> = definePrimitive<ConvPa
   },
   freshResults: true,
   // Given memory (kept by a compiled program, or recycled by the interpreter) is written by the
-  // direct loop; the kernel-gradient loop and the GEMM path allocate their own, so they run as
-  // `impl` (the kernel impl would choose, so the same bits).
+  // direct "rows" loop, the kernel `impl` picks for these geometries too (same bits); the
+  // kernel-gradient loop and the GEMM path allocate their own, so they run as `impl`.
   implInto([lhs, rhs], params, [into]) {
     const { geometry, shape, outDType, planes } = convSetup(lhs!, rhs!, params);
     if (!planes || directKind(geometry, outDType) !== "rows" || (outDType !== "float32" && outDType !== "float64")) return null;
