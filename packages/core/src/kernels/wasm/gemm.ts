@@ -16,7 +16,7 @@
 import type { TypedArray } from "../../dtype.js";
 import { ModuleBuilder, type Local } from "./builder.js";
 import { parallelChunks, shareModule } from "./threads.js";
-import { MAX_PAGES, arena, copyElements, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
+import { MAX_PAGES, arena, copyElements, copyRows, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
 
 /** Element type of a GEMM: the output's float type. */
 export type GemmDType = "float32" | "float64";
@@ -317,12 +317,8 @@ export const wasmGemmAvailable = (): boolean => kernelPath() !== "js";
 export type GemmStore = (mem: Float32Array | Float64Array, c0: number, ldc: number) => void;
 
 /** A {@link GemmStore} writing row i of C to `out[outOff + i * ldo ...]`. */
-export const storeRows = (out: TypedArray, outOff: number, ldo: number, m: number, n: number): GemmStore => (mem, c0, ldc) => {
-  // Unpadded C going to a dense block: one copy (a row at a time, an outer product's many short
-  // rows cost more in subarray views than in copying).
-  if (ldc === n && ldo === n) copyElements(out as typeof mem, outOff, mem, c0, m * n);
-  else for (let i = 0; i < m; i++) copyElements(out as typeof mem, outOff + i * ldo, mem, c0 + i * ldc, n);
-};
+export const storeRows = (out: TypedArray, outOff: number, ldo: number, m: number, n: number): GemmStore => (mem, c0, ldc) =>
+  copyRows(out as typeof mem, outOff, ldo, mem, c0, ldc, m, n);
 
 /**
  * Room in the arena for the elements a strided operand's `rows` x `k` view touches, and those

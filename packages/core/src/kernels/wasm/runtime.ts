@@ -178,5 +178,33 @@ export const copyElements = <T extends TypedArrayLike>(dst: T, at: number, src: 
   plain(at, from, n);
 };
 
+/** Rows at most this many elements long are copied by {@link copyRows} in a loop, not a set per row. */
+const SHORT_ROW_MAX = 64;
+
+/**
+ * Copies `rows` rows of `n` elements from `src[from + i * lds ...]` to `dst[at + i * ldd ...]`
+ * (both of one kind), bits exactly. Short rows (a GEMM's C with ten columns, padded to sixteen
+ * in the kernel memory) go through 32-bit integer views in one loop: a `subarray` and a `set`
+ * per row cost about 0.7 µs each, so 256 rows of 10 floats took 180 µs, the loop 5 µs
+ * (measured on W3's step). Integer views, because a float load and store may quiet a NaN.
+ */
+export const copyRows = <T extends TypedArrayLike>(dst: T, at: number, ldd: number, src: T, from: number, lds: number, rows: number, n: number): void => {
+  if (ldd === n && lds === n) return copyElements(dst, at, src, from, rows * n);
+  if (n > SHORT_ROW_MAX || dst.BYTES_PER_ELEMENT === 1) {
+    for (let i = 0; i < rows; i++) copyElements(dst, at + i * ldd, src, from + i * lds, n);
+    return;
+  }
+  // In 32-bit words: an 8-byte element is two.
+  const w = dst.BYTES_PER_ELEMENT >> 2;
+  const d = new Int32Array(dst.buffer, dst.byteOffset, dst.length * w);
+  const s = new Int32Array(src.buffer, src.byteOffset, src.length * w);
+  const nw = n * w;
+  for (let i = 0; i < rows; i++) {
+    const d0 = (at + i * ldd) * w;
+    const s0 = (from + i * lds) * w;
+    for (let j = 0; j < nw; j++) d[d0 + j] = s[s0 + j]!;
+  }
+};
+
 /** The typed arrays {@link copyElements} takes (both of one kind). */
 type TypedArrayLike = Float32Array | Float64Array | Int32Array | Uint8Array;
