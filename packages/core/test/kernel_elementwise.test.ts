@@ -34,7 +34,14 @@ const REF: Record<SimdBinaryOp, (a: number, b: number) => number> = {
   div: (a, b) => a / b,
   max: (a, b) => (a > b || a !== a ? a : b),
   min: (a, b) => (a < b || a !== a ? a : b),
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
 };
+const COMPARE = new Set<SimdBinaryOp>(["eq", "ne", "lt", "le", "gt", "ge"]);
 
 /** A random pair of shapes that broadcast (size-1 axes and missing leading axes). */
 const broadcastPair = fc
@@ -86,7 +93,7 @@ const sameBits = (got: ArrayLike<number>, want: ArrayLike<number>, what: string)
 };
 
 const SIMD_PATHS: KernelPath[] = ["relaxed-simd", "simd"];
-const OPS: SimdBinaryOp[] = ["add", "sub", "mul", "div", "max", "min"];
+const OPS: SimdBinaryOp[] = ["add", "sub", "mul", "div", "max", "min", "eq", "ne", "lt", "le", "gt", "ge"];
 
 describe("binary elementwise kernels", () => {
   it("collapse merges contiguous and jointly broadcast axes and drops size-1 axes", () => {
@@ -104,7 +111,9 @@ describe("binary elementwise kernels", () => {
         fc.property(broadcastPair, fc.constantFrom(...OPS), fc.constantFrom<DT>("float32", "float64"), fc.boolean(), fc.integer(), ({ a, b, outShape }, op, dtype, special, seed) => {
           const av = values(sizeOf(a), seed, dtype, special);
           const bv = values(sizeOf(b), seed + 1, dtype, special);
-          const out = dtype === "float32" ? new Float32Array(sizeOf(outShape)) : new Float64Array(sizeOf(outShape));
+          const n = sizeOf(outShape);
+          // Comparisons give bools, one byte each.
+          const out = COMPARE.has(op) ? new Uint8Array(n) : dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
           const ran = binaryWasm(op, dtype, av, a, bv, b, out, outShape);
           if (!ran) return; // many tiny blocks: the caller takes the JS loop
           sameBits(out, reference(op, dtype, av, a, bv, b, outShape), `${op} ${dtype} ${JSON.stringify([a, b])}`);
@@ -129,7 +138,8 @@ describe("binary elementwise kernels", () => {
         const b = np.array(values(sizeOf(sb), 4, dtype, true), { dtype, shape: sb }) as NDArray;
         const results = (["relaxed-simd", "simd", "js"] as KernelPath[]).map((p) => {
           setKernelPath(p);
-          return [np.add(a, b), np.subtract(b, a), np.multiply(a, b), np.divide(a, b), np.maximum(a, b), np.minimum(b, a)].map((x) => x.toTypedArray());
+          const compared = [np.equal(a, b), np.notEqual(b, a), np.less(a, b), np.lessEqual(b, a), np.greater(a, b), np.greaterEqual(a, b), np.equal(a, np.maximum(a, 0))];
+          return [np.add(a, b), np.subtract(b, a), np.multiply(a, b), np.divide(a, b), np.maximum(a, b), np.minimum(b, a), ...compared].map((x) => x.toTypedArray());
         });
         for (let k = 0; k < results[0]!.length; k++) {
           sameBits(results[0]![k]!, results[2]![k]!, `relaxed vs js, op ${k}, ${dtype} ${sa} ${sb}`);

@@ -1,6 +1,7 @@
 /**
- * Binary elementwise arithmetic (add, sub, mul, div, max, min) with NumPy broadcasting, in
- * Wasm SIMD for float32 (f32x4) and float64 (f64x2).
+ * Binary elementwise arithmetic (add, sub, mul, div, max, min) and comparisons (eq, ne, lt,
+ * le, gt, ge: a bool result) with NumPy broadcasting, in Wasm SIMD for float32 (f32x4) and
+ * float64 (f64x2) operands.
  *
  * Broadcasting is reduced to a 2-D problem first: axes of size 1 are dropped and adjacent
  * axes along which both operands are contiguous (or both broadcast) are merged, so the
@@ -25,9 +26,13 @@ import type { Shape } from "../../shape.js";
 import { type FunctionBuilder, type Local, ModuleBuilder, type PlainOp } from "./builder.js";
 import { MAX_PAGES, arena, copyElements, demote, kernelMemory, kernelPath, views, warnFallback } from "./runtime.js";
 
+/** The comparisons with a SIMD kernel: float operands, a bool (one byte, 0 or 1) result. */
+export type SimdCompareOp = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+export const SIMD_COMPARE_OPS: readonly SimdCompareOp[] = ["eq", "ne", "lt", "le", "gt", "ge"];
 /** The binary ops with a SIMD kernel. */
-export type SimdBinaryOp = "add" | "sub" | "mul" | "div" | "max" | "min";
-export const SIMD_BINARY_OPS: readonly SimdBinaryOp[] = ["add", "sub", "mul", "div", "max", "min"];
+export type SimdBinaryOp = "add" | "sub" | "mul" | "div" | "max" | "min" | SimdCompareOp;
+export const SIMD_BINARY_OPS: readonly SimdBinaryOp[] = ["add", "sub", "mul", "div", "max", "min", ...SIMD_COMPARE_OPS];
+const isCompare = (op: SimdBinaryOp): op is SimdCompareOp => (SIMD_COMPARE_OPS as readonly string[]).includes(op);
 
 /** The float dtypes the Wasm elementwise kernels serve. */
 export type WasmFloat = "float32" | "float64";
@@ -71,6 +76,10 @@ export const buildBinaryModule = (d: WasmFloat, shared: boolean, ops: readonly S
   const m = new ModuleBuilder();
   m.importMemory({ initial: 1, maximum: MAX_PAGES, shared });
   for (const op of ops) {
+    if (isCompare(op)) {
+      for (const mode of MODES) buildCompare(m, op, d, mode);
+      continue;
+    }
     for (const mode of MODES) {
       m.func(`${op}_${mode}`, { params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"] }, (f) => {
         const [a, b, out, rows, cols, aRow, bRow] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local];
@@ -119,6 +128,64 @@ export const buildBinaryModule = (d: WasmFloat, shared: boolean, ops: readonly S
     }
   }
   return m;
+};
+
+/**
+ * `${op}_${mode}(a, b, out, rows, cols, aRow, bRow)` of a comparison: as the arithmetic
+ * functions, but out holds one byte per element (0 or 1, a bool array), so it advances by
+ * the lane count per vector. The lane masks the comparison gives (all ones or all zeros per
+ * lane) are gathered into consecutive bytes by a shuffle and masked to 1. IEEE comparisons
+ * are JavaScript's: NaN is unequal to everything (ne is true), ordered comparisons with NaN
+ * are false, -0 equals +0. A JS comparison loop costs 2-3 ns an element here, most of it in
+ * mispredicted branches (a ReLU's derivative compares values that are equal about half the
+ * time, at random); the vector compare has no branch.
+ */
+const buildCompare = (m: ModuleBuilder, op: SimdCompareOp, d: WasmFloat, mode: Mode): void => {
+  const { v, s, es, splat } = T[d];
+  const L = 16 / es;
+  m.func(`${op}_${mode}`, { params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"] }, (f) => {
+    const [a, b, out, rows, cols, aRow, bRow] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local];
+    const r = f.local("i32");
+    const pa = f.local("i32");
+    const pb = f.local("i32");
+    const po = f.local("i32");
+    const vecEnd = f.local("i32");
+    const rowEnd = f.local("i32");
+    const va = f.local("v128");
+    const vb = f.local("v128");
+    const mask = f.local("v128");
+    const sa = f.local(s);
+    const sb = f.local(s);
+    const aStep = mode === "sv" ? 0 : 16;
+    const bStep = mode === "vs" ? 0 : 16;
+    // Byte 0 of each lane's mask, in order, into the low bytes.
+    const gather = Array.from({ length: 16 }, (_, i) => (i < L ? i * es : 0));
+    f.whileLt(r, rows, 1, () => {
+      f.get(a).get(r).get(aRow).op("i32.mul").op("i32.add").set(pa);
+      f.get(b).get(r).get(bRow).op("i32.mul").op("i32.add").set(pb);
+      f.get(out).get(r).get(cols).op("i32.mul").op("i32.add").tee(po);
+      f.get(cols).op("i32.add").set(rowEnd);
+      f.get(rowEnd).get(cols).i32(L - 1).op("i32.and").op("i32.sub").set(vecEnd);
+      if (mode === "sv") f.get(pa).load(splat).set(va);
+      if (mode === "vs") f.get(pb).load(splat).set(vb);
+      f.whileLt(po, vecEnd, L, () => {
+        if (aStep) f.get(pa).load("v128.load").set(va);
+        if (bStep) f.get(pb).load("v128.load").set(vb);
+        f.get(va).get(vb).op(`${v}.${op}` as PlainOp).set(mask);
+        f.get(po).get(mask).get(mask).shuffle(gather).lane("i32x4.extract_lane", 0).i32(L === 4 ? 0x01010101 : 0x0101).op("i32.and");
+        f.store(L === 4 ? "i32.store" : "i32.store16", 0, 0);
+        if (aStep) f.get(pa).i32(16).op("i32.add").set(pa);
+        if (bStep) f.get(pb).i32(16).op("i32.add").set(pb);
+      });
+      f.whileLt(po, rowEnd, 1, () => {
+        f.get(pa).load(`${s}.load`).set(sa);
+        f.get(pb).load(`${s}.load`).set(sb);
+        f.get(po).get(sa).get(sb).op(`${s}.${op}` as PlainOp).store("i32.store8", 0, 0);
+        if (aStep) f.get(pa).i32(es).op("i32.add").set(pa);
+        if (bStep) f.get(pb).i32(es).op("i32.add").set(pb);
+      });
+    });
+  });
 };
 
 type BinaryFn = (a: number, b: number, out: number, rows: number, cols: number, aRow: number, bRow: number) => void;
@@ -215,10 +282,12 @@ export const binaryWasm = (op: SimdBinaryOp, d: WasmFloat, a: TypedArray, aShape
   const ex = exportsFor(d, op);
   if (!ex) return false;
   const es = T[d].es;
+  // A comparison's result is one byte an element.
+  const oes = isCompare(op) ? 1 : es;
   arena.reset();
   const aAt = arena.alloc(a.length * es);
   const bAt = arena.alloc(b.length * es);
-  const oAt = arena.alloc(size * es);
+  const oAt = arena.alloc(size * oes);
   if (aAt < 0 || bAt < 0 || oAt < 0) return false;
   const v = views();
   const mem = d === "float32" ? v.f32 : v.f64;
@@ -235,7 +304,7 @@ export const binaryWasm = (op: SimdBinaryOp, d: WasmFloat, a: TypedArray, aShape
     let oa = 0;
     let ob = 0;
     for (let blk = 0; blk < blocks; blk++) {
-      fn(aAt + oa * es, bAt + ob * es, oAt + blk * rows * cols * es, rows, cols, aRow, bRow);
+      fn(aAt + oa * es, bAt + ob * es, oAt + blk * rows * cols * oes, rows, cols, aRow, bRow);
       for (let ax = lead - 1; ax >= 0; ax--) {
         idx[ax]!++;
         oa += sa[ax]!;
@@ -247,12 +316,13 @@ export const binaryWasm = (op: SimdBinaryOp, d: WasmFloat, a: TypedArray, aShape
       }
     }
   }
-  copyElements(out as typeof mem, 0, mem, oAt / es, size);
+  if (oes === 1) copyElements(out as Uint8Array, 0, v.u8, oAt, size);
+  else copyElements(out as typeof mem, 0, mem, oAt / es, size);
   return true;
 };
 
 /**
- * For an op with a SIMD kernel and a float dtype, a kernel that runs it in Wasm on outputs
+ * For an op with a SIMD kernel and a float operand dtype, a kernel that runs it in Wasm on outputs
  * of at least {@link WASM_BINARY_MIN} elements and `js` otherwise; null for other ops.
  */
 export const withSimdBinary = <K extends (a: TypedArray, aShape: Shape, b: TypedArray, bShape: Shape, out: TypedArray, outShape: Shape) => void>(
