@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseArgs, selectCases } from "../packages/bench/src/main.js";
+import { parseArgs, poolResult, selectCases } from "../packages/bench/src/main.js";
 import { rows } from "../packages/bench/src/table.js";
-import { type Budget, runCase, timeRunner } from "../packages/bench/src/timing.js";
+import { type Budget, type CaseResult, runCase, timeRunner } from "../packages/bench/src/timing.js";
 import { caseById } from "../packages/bench/src/workloads.js";
 
 describe("pnpm bench", () => {
@@ -20,10 +20,13 @@ describe("pnpm bench", () => {
       const json = join(dir, "out.json");
       const r = spawnSync(
         process.execPath,
-        ["--conditions=@cotangent/source", "--import", "tsx", "packages/bench/src/main.ts", "--quick", "--only", "W8.add-small,W4.grad", "--systems", "cotangent,jax-js", "--json", json],
+        ["--conditions=@cotangent/source", "--import", "tsx", "packages/bench/src/main.ts", "--quick", "--only", "W8.add-small,W4.grad", "--systems", "cotangent,jax-js", "--rounds", "2", "--json", json],
         { encoding: "utf8" },
       );
       expect(r.stderr).toContain("cotangent W4.grad ... ok");
+      // Two rounds, the second starting with the other system; each case's samples pooled.
+      expect(r.stderr).toMatch(/jax-js W4 \(round 2 of 2\):\n[^]*cotangent W4 \(round 2 of 2\):/);
+      expect(r.stdout).toContain("(2 rounds: each figure pools 2 processes per system)");
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/\| W4\.grad grad of sum\(sin\(x\)·x³\), n=1000 \(ms\) \| cotangent \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+× jax-js \|/);
       expect(r.stdout).toMatch(/\| W8\.add-small np\.add 100 f32 \(ms\) \| cotangent \|/);
@@ -31,6 +34,8 @@ describe("pnpm bench", () => {
       const out = JSON.parse(readFileSync(json, "utf8"));
       expect(out.reports.map((x: { system: string }) => x.system)).toEqual(["cotangent", "jax-js"]);
       for (const rep of out.reports) for (const res of rep.results) expect(res.status).toBe("ok");
+      for (const rep of out.reports) expect(rep.results.map((x: { case: string }) => x.case)).toEqual(["W4.grad", "W8.add-small"]);
+      for (const rep of out.reports) for (const res of rep.results) expect(res.samples.length).toBeGreaterThanOrEqual(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -54,6 +59,18 @@ describe("pnpm bench", () => {
     expect(() => selectCases(["W9"])).toThrow(/no workload or case W9/);
     expect(() => parseArgs(["--fast"])).toThrow(/unknown option --fast/);
     expect(() => parseArgs(["--only"])).toThrow(/--only needs a value/);
+    expect(parseArgs(["--rounds", "3"]).rounds).toBe(3);
+    for (const bad of ["0", "1.5", "x"]) expect(() => parseArgs(["--rounds", bad])).toThrow(/--rounds takes a positive integer/);
+  });
+
+  it("pools a case's rounds: samples joined, the worst status kept with its note", () => {
+    const first: CaseResult = { case: "W4.grad", system: "cotangent", status: "ok", samples: [1, 2] };
+    poolResult(first, { case: "W4.grad", system: "cotangent", status: "ok", samples: [3] });
+    expect(first).toEqual({ case: "W4.grad", system: "cotangent", status: "ok", samples: [1, 2, 3] });
+    poolResult(first, { case: "W4.grad", system: "cotangent", status: "wrong", samples: [], note: "off by one" });
+    poolResult(first, { case: "W4.grad", system: "cotangent", status: "failed", samples: [], note: "later" });
+    expect(first.status).toBe("wrong");
+    expect(first.note).toBe("off by one");
   });
 
   it("gives Cotangent's median as a multiple of the fastest peer's, and GFLOP/s from times", () => {
