@@ -241,6 +241,31 @@ const eagerCases = (n: number, suffix: string, sizeLabel: string): CaseSpec<Eage
 const w3 = memo(() => mlpData("W3", [784, 256, 256, 10], 128));
 const w5 = memo(() => mlpData("W5", [784, 64, 10], 64));
 
+/**
+ * W3's cases. `W3.adam-step` times the step a training loop runs: it returns the loss, the
+ * new parameters and the new optimizer state. `W3.adam-step-grads` times the same step also
+ * handing its gradients back to the caller (to log their norms, say). Both are checked the
+ * same way, through a variant of the step that returns the gradients: the outputs are one
+ * step from the initial params (Adam lr 1e-3, eps 1e-8, β 0.9/0.999): [loss, grads of w0, b0,
+ * w1, b1, w2, b2, then the updated w0, b0, w1, b1, w2, b2].
+ */
+const w3Case = (id: string, label: string): CaseSpec<MlpData> => ({
+  id,
+  workload: "W3",
+  label,
+  unit: "ms",
+  timing: { kind: "steps", warmup: 5, steps: 100, quickWarmup: 2, quickSteps: 10 },
+  data: w3,
+  verify: (out, d) => {
+    const ref = mlpLossAndGrad(mlpRef(d), d.x.data, d.y.data, d.batch);
+    expectClose("loss", num(out[0], "loss"), ref.loss, { rtol: 1e-4 });
+    const grads = d.params.map((_, i) => (i % 2 === 0 ? ref.dw[i / 2]! : ref.db[(i - 1) / 2]!));
+    grads.forEach((g, i) => expectClose(`gradient of param ${i}`, arr(out[1 + i], `gradient ${i}`), g, { rtol: 1e-3, atol: 1e-6 }));
+    // Adam's first step is ≈ lr·sign(g): entries with |g| near eps may differ by a fraction of lr.
+    d.params.forEach((p, i) => expectClose(`updated param ${i}`, arr(out[1 + d.params.length + i], `param ${i}`), adamFirstStep(p.data, grads[i]!, d.lr, d.eps), { rtol: 1e-5, atol: d.lr / 4 }));
+  },
+});
+
 export const CASES: CaseSpec[] = [
   matmulCase(512, "float32"),
   matmulCase(1024, "float32"),
@@ -269,24 +294,8 @@ export const CASES: CaseSpec[] = [
       expectClose("gradient", arr(out[1], "gradient"), ref.g, { rtol: 1e-4, atol: 1e-6 });
     },
   },
-  {
-    id: "W3.adam-step",
-    workload: "W3",
-    label: "MLP 784-256-256-10 Adam step, batch 128",
-    unit: "ms",
-    timing: { kind: "steps", warmup: 5, steps: 100, quickWarmup: 2, quickSteps: 10 },
-    data: w3,
-    // Outputs of one step from the initial params (Adam lr 1e-3, eps 1e-8, β 0.9/0.999):
-    // [loss, grads of w0, b0, w1, b1, w2, b2, then the updated w0, b0, w1, b1, w2, b2].
-    verify: (out, d: MlpData) => {
-      const ref = mlpLossAndGrad(mlpRef(d), d.x.data, d.y.data, d.batch);
-      expectClose("loss", num(out[0], "loss"), ref.loss, { rtol: 1e-4 });
-      const grads = d.params.map((_, i) => (i % 2 === 0 ? ref.dw[i / 2]! : ref.db[(i - 1) / 2]!));
-      grads.forEach((g, i) => expectClose(`gradient of param ${i}`, arr(out[1 + i], `gradient ${i}`), g, { rtol: 1e-3, atol: 1e-6 }));
-      // Adam's first step is ≈ lr·sign(g): entries with |g| near eps may differ by a fraction of lr.
-      d.params.forEach((p, i) => expectClose(`updated param ${i}`, arr(out[1 + d.params.length + i], `param ${i}`), adamFirstStep(p.data, grads[i]!, d.lr, d.eps), { rtol: 1e-5, atol: d.lr / 4 }));
-    },
-  },
+  w3Case("W3.adam-step", "MLP 784-256-256-10 Adam step, batch 128"),
+  w3Case("W3.adam-step-grads", "MLP 784-256-256-10 Adam step, batch 128, also returning the gradients"),
   {
     id: "W4.grad",
     workload: "W4",

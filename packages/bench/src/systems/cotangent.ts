@@ -96,6 +96,40 @@ export const cotangentCases = (compile: Compile): Record<string, CaseImpl> => {
     return { run: () => undefined, measure: () => mine.peak, outputs: () => [mine.grad, other.grad] };
   };
 
+  /** W3's step; `returnGrads`: the timed step also returns the gradients (the check always gets them). */
+  const adamStep = (returnGrads: boolean) => (d: MlpData) => {
+    const opt = optim.adam({ learningRate: d.lr, eps: d.eps });
+    const [x, y] = [arr(d.x), arr(d.y)];
+    const lossAndGrad = valueAndGrad(mlpLoss);
+    // The parameters and the optimizer state are the step's to overwrite (each call gets fresh ones or the last call's results).
+    const stepOf = (withGrads: boolean) =>
+      compile(
+        (params: ArrayBase[], state: unknown, x: ArrayBase, y: ArrayBase) => {
+          const [loss, g] = lossAndGrad(params, x, y);
+          const [updates, next] = opt.update(g, state as never, params);
+          const out = { loss, params: optim.applyUpdates(params, updates), state: next };
+          return withGrads ? { ...out, grads: g } : (out as typeof out & { grads?: ArrayBase[] });
+        },
+        { donate: [0, 1] },
+      );
+    const step = stepOf(returnGrads);
+    const checked = returnGrads ? step : stepOf(true);
+    let params = d.params.map(arr);
+    let state: unknown = opt.init(params);
+    return {
+      run: () => {
+        const r = step(params, state, x, y);
+        params = r.params;
+        state = r.state;
+        return r.loss;
+      },
+      outputs: () => {
+        const params0 = d.params.map(arr);
+        const r = checked(params0, opt.init(params0), x, y);
+        return [r.loss.item(), ...leaves(r.grads!), ...leaves(r.params)];
+      },
+    };
+  };
   return {
     "W1.f32-512": matmul,
     "W1.f32-1024": matmul,
@@ -116,35 +150,8 @@ export const cotangentCases = (compile: Compile): Record<string, CaseImpl> => {
         },
       };
     },
-    "W3.adam-step": (d: MlpData) => {
-      const opt = optim.adam({ learningRate: d.lr, eps: d.eps });
-      const [x, y] = [arr(d.x), arr(d.y)];
-      const lossAndGrad = valueAndGrad(mlpLoss);
-      // The parameters and the optimizer state are the step's to overwrite (each call gets fresh ones or the last call's results).
-      const step = compile(
-        (params: ArrayBase[], state: unknown, x: ArrayBase, y: ArrayBase) => {
-          const [loss, g] = lossAndGrad(params, x, y);
-          const [updates, next] = opt.update(g, state as never, params);
-          return { loss, grads: g, params: optim.applyUpdates(params, updates), state: next };
-        },
-        { donate: [0, 1] },
-      );
-      let params = d.params.map(arr);
-      let state: unknown = opt.init(params);
-      return {
-        run: () => {
-          const r = step(params, state, x, y);
-          params = r.params;
-          state = r.state;
-          return r.loss;
-        },
-        outputs: () => {
-          const params0 = d.params.map(arr);
-          const r = step(params0, opt.init(params0), x, y);
-          return [r.loss.item(), ...leaves(r.grads), ...leaves(r.params)];
-        },
-      };
-    },
+    "W3.adam-step": adamStep(false),
+    "W3.adam-step-grads": adamStep(true),
     "W4.grad": (d: PolySinData) => {
       const x = arr(d.x);
       const f = compile(grad(polySin));

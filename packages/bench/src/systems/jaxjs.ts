@@ -52,46 +52,55 @@ const cases = (compile: (f: Fn) => Fn, isJit: boolean): Record<string, CaseImpl 
   };
   const polySin = (x: JArray) => np.sum(np.sin(x.ref).mul(np.power(x, 3)));
   const tanhSum = (x: JArray) => np.sum(np.tanh(x.mul(0.5).add(0.1)));
+  /** W3's step; `returnGrads`: the timed step also returns the gradients (the check always gets them). */
+  const adamStep = (returnGrads: boolean) => (d: MlpData) => {
+    const [b1, b2] = [0.9, 0.999];
+    // Adam written out (Optax's update rule); the bias corrections come in as arrays so a jitted step is traced once.
+    // Outputs [loss, params, m, v] and, with withGrads, the gradients last.
+    const stepOf = (withGrads: boolean) =>
+      compile((params: JArray[], m: JArray[], v: JArray[], x: JArray, onehot: JArray, c1: JArray, c2: JArray) => {
+        const [loss, grads] = valueAndGrad(mlpLoss)(tree.ref(params), x, onehot) as [JArray, JArray[]];
+        const m2 = m.map((mi, i) => mi.mul(b1).add(grads[i]!.ref.mul(1 - b1)));
+        // Not returned, a gradient's last use consumes it.
+        const v2 = v.map((vi, i) => vi.mul(b2).add(np.square(withGrads ? grads[i]!.ref : grads[i]!).mul(1 - b2)));
+        const p2 = params.map((p, i) => p.sub(m2[i]!.ref.div(c1.ref).mul(d.lr).div(np.sqrt(v2[i]!.ref.div(c2.ref)).add(d.eps))));
+        c1.dispose();
+        c2.dispose();
+        return withGrads ? [loss, p2, m2, v2, grads] : [loss, p2, m2, v2];
+      });
+    const step = stepOf(returnGrads);
+    const checked = returnGrads ? step : stepOf(true);
+    const [x, onehot] = [arr(d.x), arr(oneHot(d.y.data as Int32Array, d.sizes.at(-1)!))];
+    const zeros = () => d.params.map((p) => np.zeros(p.shape));
+    type State = { params: JArray[]; m: JArray[]; v: JArray[]; t: number };
+    const first = (state: State, f: typeof step) => {
+      state.t++;
+      const out = f(state.params, state.m, state.v, x.ref, onehot.ref, np.array(1 - b1 ** state.t), np.array(1 - b2 ** state.t));
+      [state.params, state.m, state.v] = [out[1], out[2], out[3]];
+      return out;
+    };
+    const timed: State = { params: d.params.map(arr), m: zeros(), v: zeros(), t: 0 };
+    return {
+      run: async () => {
+        const out = first(timed, step);
+        await blockUntilReady([timed.params, timed.m, timed.v]);
+        tree.dispose([out[0], ...(returnGrads ? [out[4]] : [])]);
+      },
+      outputs: () => {
+        const s: State = { params: d.params.map(arr), m: zeros(), v: zeros(), t: 0 };
+        const out = first(s, checked);
+        return [host(out[0])[0]!, ...(out[4] as JArray[]).map(host), ...s.params.map(host)];
+      },
+    };
+  };
   return {
     "W1.f32-512": one(np.matmul),
     "W1.f32-1024": one(np.matmul),
     "W1.f64-512": one(np.matmul),
     "W2.fwd": (d: TanhData) => runner(compile(tanhSum), [arr(d.x)], (r) => [host(r)[0]!]),
     "W2.fwd-grad": (d: TanhData) => runner(compile(valueAndGrad(tanhSum)), [arr(d.x)], ([v, g]) => [host(v)[0]!, host(g)]),
-    "W3.adam-step": (d: MlpData) => {
-      const [b1, b2] = [0.9, 0.999];
-      // Adam written out (Optax's update rule); the bias corrections come in as arrays so a jitted step is traced once.
-      const step = compile((params: JArray[], m: JArray[], v: JArray[], x: JArray, onehot: JArray, c1: JArray, c2: JArray) => {
-        const [loss, grads] = valueAndGrad(mlpLoss)(tree.ref(params), x, onehot) as [JArray, JArray[]];
-        const m2 = m.map((mi, i) => mi.mul(b1).add(grads[i]!.ref.mul(1 - b1)));
-        const v2 = v.map((vi, i) => vi.mul(b2).add(np.square(grads[i]!.ref).mul(1 - b2)));
-        const p2 = params.map((p, i) => p.sub(m2[i]!.ref.div(c1.ref).mul(d.lr).div(np.sqrt(v2[i]!.ref.div(c2.ref)).add(d.eps))));
-        c1.dispose();
-        c2.dispose();
-        return [loss, grads, p2, m2, v2];
-      });
-      const [x, onehot] = [arr(d.x), arr(oneHot(d.y.data as Int32Array, d.sizes.at(-1)!))];
-      const zeros = () => d.params.map((p) => np.zeros(p.shape));
-      const first = (state: { params: JArray[]; m: JArray[]; v: JArray[]; t: number }) => {
-        state.t++;
-        const out = step(state.params, state.m, state.v, x.ref, onehot.ref, np.array(1 - b1 ** state.t), np.array(1 - b2 ** state.t));
-        [state.params, state.m, state.v] = [out[2], out[3], out[4]];
-        return out;
-      };
-      const timed = { params: d.params.map(arr), m: zeros(), v: zeros(), t: 0 };
-      return {
-        run: async () => {
-          const [loss, grads] = first(timed);
-          await blockUntilReady([timed.params, timed.m, timed.v]);
-          tree.dispose([loss, grads]);
-        },
-        outputs: () => {
-          const s = { params: d.params.map(arr), m: zeros(), v: zeros(), t: 0 };
-          const [loss, grads] = first(s);
-          return [host(loss)[0]!, ...grads.map(host), ...s.params.map(host)];
-        },
-      };
-    },
+    "W3.adam-step": adamStep(false),
+    "W3.adam-step-grads": adamStep(true),
     "W4.grad": (d: PolySinData) => runner(compile(grad(polySin)), [arr(d.x)], (r) => [host(r)]),
     "W4.hvp-rev-rev": (d: PolySinData) =>
       runner(
