@@ -284,6 +284,8 @@ export const batchedMatmul = (
   n: number,
   k: number,
   outDType: DType,
+  /** Float memory of the result's length to write the result into (the interpreter's recycled memory). */
+  into?: Float32Array | Float64Array,
 ): TypedArray => {
   if (outDType === "int32") {
     const out = new Int32Array(batch * m * n);
@@ -295,7 +297,7 @@ export const batchedMatmul = (
   }
   if ((outDType === "float32" || outDType === "float64") && m * n * k >= WASM_MIN_FLOPS && wasmGemmAvailable()) {
     // Each product's store writes its whole m x n block (k = 0 included): no zero fill needed.
-    const out = uninitializedFloatArray(outDType, batch * m * n);
+    const out = into ?? uninitializedFloatArray(outDType, batch * m * n);
     const a = batchedSources(lhs, batch, m, k);
     const b = batchedSources(rhs, batch, n, k);
     let ok = true;
@@ -308,8 +310,8 @@ export const batchedMatmul = (
     const b = packFloat64(rhs.buf, rhs.shape, rhs.perm);
     for (let t = 0; t < batch; t++) gemmNT(a, t * m * k, b, t * n * k, acc, t * m * n, n, m, n, k);
   }
-  if (outDType === "float64") return acc;
-  const out = typedArrayFor(outDType, acc.length);
+  if (outDType === "float64" && !into) return acc;
+  const out = into ?? typedArrayFor(outDType, acc.length);
   out.set(acc);
   return out;
 };

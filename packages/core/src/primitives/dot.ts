@@ -6,7 +6,7 @@
  * holds the batch axes (in the order listed), then the remaining ("free") axes of lhs, then
  * those of rhs, each in increasing axis order.
  */
-import { type ArrayBase, bufferOf, fromBuffer } from "../array.js";
+import { type ArrayBase, type NDArray, bufferOf, fromBuffer } from "../array.js";
 import { type DType, ShapedArray } from "../dtype.js";
 import { AxisError, DTypeError, ShapeError, ValueError } from "../errors.js";
 import { type Primitive, UndefinedPrimal, definePrimitive } from "../ir/primitive.js";
@@ -99,6 +99,28 @@ const checkPreferred = (input: DType, preferred: DType | null): DType => {
   return preferred;
 };
 
+/** dot_general's kernel, writing into `into` (a float result's length) when given. */
+const dotImpl = ([lhs, rhs]: NDArray[], { dimension_numbers, preferred_element_type }: DotGeneralParams, into?: Float32Array | Float64Array): NDArray[] => {
+  const [[lc, rc], [lb, rb]] = dimension_numbers;
+  const lfree = freeAxes(lhs!.ndim, lc, lb);
+  const rfree = freeAxes(rhs!.ndim, rc, rb);
+  const size = (x: ArrayBase, axes: Axes) => sizeOf(axes.map((a) => x.shape[a]!));
+  const outDType = preferred_element_type ?? lhs!.dtype;
+  const shape = [...lb.map((a) => lhs!.shape[a]!), ...lfree.map((a) => lhs!.shape[a]!), ...rfree.map((a) => rhs!.shape[a]!)];
+  // Both operands go to [batch, free, contract] order, contracting axes paired up.
+  const out = batchedMatmul(
+    { buf: bufferOf(lhs!), shape: lhs!.shape, perm: [...lb, ...lfree, ...lc] },
+    { buf: bufferOf(rhs!), shape: rhs!.shape, perm: [...rb, ...rfree, ...rc] },
+    size(lhs!, lb),
+    size(lhs!, lfree),
+    size(rhs!, rfree),
+    size(lhs!, lc),
+    outDType,
+    into,
+  );
+  return [fromBuffer(out, shape, outDType)];
+};
+
 export const dotGeneralP: Primitive<DotGeneralParams> = definePrimitive<DotGeneralParams>({
   name: OP,
   abstractEval([lhs, rhs], { dimension_numbers, preferred_element_type }) {
@@ -113,24 +135,12 @@ export const dotGeneralP: Primitive<DotGeneralParams> = definePrimitive<DotGener
     return [new ShapedArray(shape, checkPreferred(dtype, preferred_element_type))];
   },
   freshResults: true,
-  impl([lhs, rhs], { dimension_numbers, preferred_element_type }) {
-    const [[lc, rc], [lb, rb]] = dimension_numbers;
-    const lfree = freeAxes(lhs!.ndim, lc, lb);
-    const rfree = freeAxes(rhs!.ndim, rc, rb);
-    const size = (x: ArrayBase, axes: Axes) => sizeOf(axes.map((a) => x.shape[a]!));
-    const outDType = preferred_element_type ?? lhs!.dtype;
-    const shape = [...lb.map((a) => lhs!.shape[a]!), ...lfree.map((a) => lhs!.shape[a]!), ...rfree.map((a) => rhs!.shape[a]!)];
-    // Both operands go to [batch, free, contract] order, contracting axes paired up.
-    const out = batchedMatmul(
-      { buf: bufferOf(lhs!), shape: lhs!.shape, perm: [...lb, ...lfree, ...lc] },
-      { buf: bufferOf(rhs!), shape: rhs!.shape, perm: [...rb, ...rfree, ...rc] },
-      size(lhs!, lb),
-      size(lhs!, lfree),
-      size(rhs!, rfree),
-      size(lhs!, lc),
-      outDType,
-    );
-    return [fromBuffer(out, shape, outDType)];
+  impl: (inputs, params) => dotImpl(inputs, params),
+  // A float product writes every element of its result: given memory serves as well as new.
+  implInto: (inputs, params, [out]) => {
+    const d = params.preferred_element_type ?? inputs[0]!.dtype;
+    if (d !== "float32" && d !== "float64") return null;
+    return dotImpl(inputs, params, out as Float32Array | Float64Array);
   },
   // Bilinear: d(x.y) = dx.y + x.dy.
   jvp([x, y], [tx, ty], params) {
