@@ -102,17 +102,25 @@ describe("pnpm bench", () => {
 
   it("warms up for a time (steady state), within the case's budget, before taking samples", async () => {
     const spec = caseById("W8.add-small");
-    const spinner = (ms: number) => ({
+    // Each run records how long it spun: on a loaded machine a 5 ms spin can take longer.
+    const spinner = (ms: number, took: number[] = []) => ({
       run: () => {
         const t0 = performance.now();
         while (performance.now() - t0 < ms);
+        took.push(performance.now() - t0);
       },
       outputs: () => [],
     });
     const budget: Budget = { warmup: 2, warmupMs: 60, maxWarmup: 100, maxSamples: 3, minSamples: 3, budgetMs: 1000 };
-    const fast = await timeRunner(spec, spinner(5), false, budget);
-    expect(fast.warmupRuns).toBeGreaterThanOrEqual(10);
-    expect(fast.warmupRuns).toBeLessThanOrEqual(13);
+    const took: number[] = [];
+    const fast = await timeRunner(spec, spinner(5, took), false, budget);
+    const n = fast.warmupRuns!;
+    const spent = (k: number) => took.slice(0, k).reduce((a, b) => a + b, 0);
+    // Warm-up stops at the first run that brings the time spent to 60 ms (each run's wall time is a little over its spin).
+    expect(n).toBeGreaterThanOrEqual(2);
+    expect(spent(n - 1)).toBeLessThan(60);
+    expect(spent(n) + 0.5 * n).toBeGreaterThanOrEqual(60);
+    expect(took).toHaveLength(n + 3);
     expect(fast.samples).toHaveLength(3);
     expect((await timeRunner(spec, spinner(1), false, { ...budget, maxWarmup: 7 })).warmupRuns).toBe(7);
     // A slow case spends at most half its budget warming up, and always the minimum.
