@@ -50,7 +50,7 @@ const T = { float32: { v: "f32x4", s: "f32", es: 4, splat: "v128.load32_splat" }
  * Emits `op(x, y)` for the locals x, y of the vector (`"v"`) or scalar (`"s"`) type of dtype
  * `d`, leaving the result on the stack.
  */
-const emitOp = (f: FunctionBuilder, op: SimdBinaryOp, d: WasmFloat, kind: "v" | "s", x: Local, y: Local): void => {
+const emitOp = (f: FunctionBuilder, op: Exclude<SimdBinaryOp, SimdCompareOp>, d: WasmFloat, kind: "v" | "s", x: Local, y: Local): void => {
   const t = T[d][kind];
   if (op === "max" || op === "min") {
     const cmp = op === "max" ? "gt" : "lt";
@@ -72,77 +72,27 @@ const emitOp = (f: FunctionBuilder, op: SimdBinaryOp, d: WasmFloat, kind: "v" | 
  * stays on that element (mode s); B likewise.
  */
 export const buildBinaryModule = (d: WasmFloat, shared: boolean, ops: readonly SimdBinaryOp[] = SIMD_BINARY_OPS): ModuleBuilder => {
-  const { v, s, es, splat } = T[d];
   const m = new ModuleBuilder();
   m.importMemory({ initial: 1, maximum: MAX_PAGES, shared });
-  for (const op of ops) {
-    if (isCompare(op)) {
-      for (const mode of MODES) buildCompare(m, op, d, mode);
-      continue;
-    }
-    for (const mode of MODES) {
-      m.func(`${op}_${mode}`, { params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"] }, (f) => {
-        const [a, b, out, rows, cols, aRow, bRow] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local];
-        const r = f.local("i32");
-        const pa = f.local("i32");
-        const pb = f.local("i32");
-        const po = f.local("i32");
-        const vecEnd = f.local("i32");
-        const rowEnd = f.local("i32");
-        const va = f.local("v128");
-        const vb = f.local("v128");
-        const sa = f.local(s);
-        const sb = f.local(s);
-        const aStep = mode === "sv" ? 0 : 16;
-        const bStep = mode === "vs" ? 0 : 16;
-        const loadS = `${s}.load` as const;
-        f.whileLt(r, rows, 1, () => {
-          f.get(a).get(r).get(aRow).op("i32.mul").op("i32.add").set(pa);
-          f.get(b).get(r).get(bRow).op("i32.mul").op("i32.add").set(pb);
-          f.get(out).get(r).get(cols).op("i32.mul").i32(es).op("i32.mul").op("i32.add").tee(po);
-          f.get(cols).i32(es).op("i32.mul").op("i32.add").set(rowEnd);
-          // vecEnd = rowEnd - (cols % lanes) * es
-          f.get(rowEnd).get(cols).i32(16 / es - 1).op("i32.and").i32(es).op("i32.mul").op("i32.sub").set(vecEnd);
-          if (mode === "sv") f.get(pa).load(splat).set(va);
-          if (mode === "vs") f.get(pb).load(splat).set(vb);
-          f.whileLt(po, vecEnd, 16, () => {
-            if (aStep) f.get(pa).load("v128.load").set(va);
-            if (bStep) f.get(pb).load("v128.load").set(vb);
-            f.get(po);
-            emitOp(f, op, d, "v", va, vb);
-            f.store("v128.store");
-            if (aStep) f.get(pa).i32(16).op("i32.add").set(pa);
-            if (bStep) f.get(pb).i32(16).op("i32.add").set(pb);
-          });
-          f.whileLt(po, rowEnd, es, () => {
-            f.get(pa).load(loadS).set(sa);
-            f.get(pb).load(loadS).set(sb);
-            f.get(po);
-            emitOp(f, op, d, "s", sa, sb);
-            f.store(`${s}.store`);
-            if (aStep) f.get(pa).i32(es).op("i32.add").set(pa);
-            if (bStep) f.get(pb).i32(es).op("i32.add").set(pb);
-          });
-        });
-      });
-    }
-  }
+  for (const op of ops) for (const mode of MODES) buildFunc(m, op, d, mode);
   return m;
 };
 
 /**
- * `${op}_${mode}(a, b, out, rows, cols, aRow, bRow)` of a comparison: as the arithmetic
- * functions, but out holds one byte per element (0 or 1, a bool array), so it advances by
- * the lane count per vector. The lane masks the comparison gives (all ones or all zeros per
- * lane) are gathered into consecutive bytes by a shuffle and masked to 1. IEEE comparisons
- * are JavaScript's: NaN is unequal to everything (ne is true), ordered comparisons with NaN
- * are false, -0 equals +0. A JS comparison loop costs 2-3 ns an element here, most of it in
- * mispredicted branches (a ReLU's derivative compares values that are equal about half the
- * time, at random); the vector compare has no branch.
+ * `${op}_${mode}`: a vector body over each row, then a scalar tail. A comparison writes one
+ * byte an element (0 or 1, a bool array), so its output advances by the lane count per
+ * vector: the lane masks the comparison gives (all ones or all zeros per lane) are gathered
+ * into consecutive bytes by a shuffle and masked to 1. IEEE comparisons are JavaScript's:
+ * NaN is unequal to everything (ne is true), ordered comparisons with NaN are false, -0
+ * equals +0. A JS comparison loop costs 2-3 ns an element here, most of it in mispredicted
+ * branches (a ReLU's derivative compares values that are equal about half the time, at
+ * random); the vector compare has no branch.
  */
-const buildCompare = (m: ModuleBuilder, op: SimdCompareOp, d: WasmFloat, mode: Mode): void => {
+const buildFunc = (m: ModuleBuilder, op: SimdBinaryOp, d: WasmFloat, mode: Mode): void => {
   const { v, s, es, splat } = T[d];
   const L = 16 / es;
+  // Bytes per output element.
+  const oes = isCompare(op) ? 1 : es;
   m.func(`${op}_${mode}`, { params: ["i32", "i32", "i32", "i32", "i32", "i32", "i32"] }, (f) => {
     const [a, b, out, rows, cols, aRow, bRow] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local];
     const r = f.local("i32");
@@ -163,24 +113,36 @@ const buildCompare = (m: ModuleBuilder, op: SimdCompareOp, d: WasmFloat, mode: M
     f.whileLt(r, rows, 1, () => {
       f.get(a).get(r).get(aRow).op("i32.mul").op("i32.add").set(pa);
       f.get(b).get(r).get(bRow).op("i32.mul").op("i32.add").set(pb);
-      f.get(out).get(r).get(cols).op("i32.mul").op("i32.add").tee(po);
-      f.get(cols).op("i32.add").set(rowEnd);
-      f.get(rowEnd).get(cols).i32(L - 1).op("i32.and").op("i32.sub").set(vecEnd);
+      f.get(out).get(r).get(cols).op("i32.mul").i32(oes).op("i32.mul").op("i32.add").tee(po);
+      f.get(cols).i32(oes).op("i32.mul").op("i32.add").set(rowEnd);
+      // vecEnd = rowEnd - (cols % lanes) * oes
+      f.get(rowEnd).get(cols).i32(L - 1).op("i32.and").i32(oes).op("i32.mul").op("i32.sub").set(vecEnd);
       if (mode === "sv") f.get(pa).load(splat).set(va);
       if (mode === "vs") f.get(pb).load(splat).set(vb);
-      f.whileLt(po, vecEnd, L, () => {
+      f.whileLt(po, vecEnd, L * oes, () => {
         if (aStep) f.get(pa).load("v128.load").set(va);
         if (bStep) f.get(pb).load("v128.load").set(vb);
-        f.get(va).get(vb).op(`${v}.${op}` as PlainOp).set(mask);
-        f.get(po).get(mask).get(mask).shuffle(gather).lane("i32x4.extract_lane", 0).i32(L === 4 ? 0x01010101 : 0x0101).op("i32.and");
-        f.store(L === 4 ? "i32.store" : "i32.store16", 0, 0);
+        if (isCompare(op)) {
+          f.get(va).get(vb).op(`${v}.${op}` as PlainOp).set(mask);
+          f.get(po).get(mask).get(mask).shuffle(gather).lane("i32x4.extract_lane", 0).i32(L === 4 ? 0x01010101 : 0x0101).op("i32.and");
+          f.store(L === 4 ? "i32.store" : "i32.store16", 0, 0);
+        } else {
+          f.get(po);
+          emitOp(f, op, d, "v", va, vb);
+          f.store("v128.store");
+        }
         if (aStep) f.get(pa).i32(16).op("i32.add").set(pa);
         if (bStep) f.get(pb).i32(16).op("i32.add").set(pb);
       });
-      f.whileLt(po, rowEnd, 1, () => {
+      f.whileLt(po, rowEnd, oes, () => {
         f.get(pa).load(`${s}.load`).set(sa);
         f.get(pb).load(`${s}.load`).set(sb);
-        f.get(po).get(sa).get(sb).op(`${s}.${op}` as PlainOp).store("i32.store8", 0, 0);
+        f.get(po);
+        if (isCompare(op)) f.get(sa).get(sb).op(`${s}.${op}` as PlainOp).store("i32.store8", 0, 0);
+        else {
+          emitOp(f, op, d, "s", sa, sb);
+          f.store(`${s}.store`);
+        }
         if (aStep) f.get(pa).i32(es).op("i32.add").set(pa);
         if (bStep) f.get(pb).i32(es).op("i32.add").set(pb);
       });
